@@ -1,0 +1,1 @@
+"""Adapters to the outside world: embedded broker, files, HTTP, SQL read model, sinks."""

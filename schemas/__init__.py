@@ -1,0 +1,1 @@
+"""Versioned contracts for every message into, through and out of vroegsignaal."""

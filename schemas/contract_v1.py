@@ -1,0 +1,247 @@
+"""Creditor event contract v1: what a signaalpartner publishes, one event per message.
+
+Every model is frozen and strict; unknown fields are rejected so a typo in a
+creditor's feed is a clear error instead of silently missing data.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+
+Source = Literal["housing", "energy", "water", "health", "cjib"]
+SOURCES: tuple[Source, ...] = ("housing", "energy", "water", "health", "cjib")
+EventType = Literal[
+    "debt.opened",
+    "debt.updated",
+    "reminder.sent",
+    "costs.charged",
+    "payment.received",
+    "debt.closed",
+    "supply.ending",
+    "collection.paused",
+]
+ReminderKind = Literal["free", "formal"]
+CloseReason = Literal["paid", "arrangement", "withdrawn", "transferred", "written_off"]
+FineKind = Literal["wahv", "other"]
+
+_POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
+# PostNL never issues these letter pairs (historical connotations).
+_FORBIDDEN_POSTCODE_LETTERS = frozenset({"SA", "SD", "SS"})
+_BSN = re.compile(r"^[0-9]{9}$")
+_MONTHLY_SOURCES = frozenset({"housing", "health"})
+
+
+class ContractModel(BaseModel):
+    """Base for contract models: frozen, strict, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def bsn_is_valid(bsn: str) -> bool:
+    """Elfproef: weights 9..2 and -1, the sum divisible by 11 (and not all zeros).
+
+    >>> bsn_is_valid("111222333")
+    True
+    >>> bsn_is_valid("123456789")
+    False
+    """
+    if not _BSN.match(bsn) or bsn == "000000000":
+        return False
+    weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+    return sum(int(d) * w for d, w in zip(bsn, weights, strict=True)) % 11 == 0
+
+
+def normalise_postcode(raw: str) -> str:
+    """Upper-case and remove spaces: ' 1234 ab' -> '1234AB'.
+
+    >>> normalise_postcode("1234 ab")
+    '1234AB'
+    """
+    return re.sub(r"\s+", "", raw).upper()
+
+
+class Debtor(ContractModel):
+    """The person the claim is against; only `name` is required."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    birth_date: date | None = None
+    bsn: str | None = None
+    phone: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn_passes_elfproef(cls, value: str | None) -> str | None:
+        if value is not None and not bsn_is_valid(value):
+            raise ValueError("bsn must be 9 digits and pass the elfproef")
+        return value
+
+
+class Address(ContractModel):
+    """A Dutch address; postcode + house number (+ letter, addition) is the household."""
+
+    postcode: str
+    house_number: Annotated[int, Field(ge=1, le=99999)]
+    house_letter: str | None = None
+    house_number_addition: str | None = None
+    street: Annotated[str, Field(max_length=200)] | None = None
+    city: Annotated[str, Field(max_length=200)] | None = None
+
+    @field_validator("postcode", mode="before")
+    @classmethod
+    def _postcode(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        postcode = normalise_postcode(value)
+        if not _POSTCODE.match(postcode):
+            raise ValueError("postcode must look like 1234AB")
+        if postcode[4:] in _FORBIDDEN_POSTCODE_LETTERS:
+            raise ValueError(f"postcode letters {postcode[4:]} are never issued")
+        return postcode
+
+    @field_validator("house_letter", mode="before")
+    @classmethod
+    def _house_letter(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper() or None
+            if value is not None and not re.fullmatch(r"[A-Z]", value):
+                raise ValueError("house_letter must be one letter")
+        return value
+
+    @field_validator("house_number_addition", mode="before")
+    @classmethod
+    def _addition(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper() or None
+            if value is not None and not re.fullmatch(r"[A-Z0-9]{1,4}", value):
+                raise ValueError("house_number_addition must be 1-4 letters or digits")
+        return value
+
+
+class _EventBase(ContractModel):
+    event_id: Annotated[str, Field(min_length=1, max_length=128)]
+    source: Source
+    creditor_id: Annotated[str, Field(min_length=1, max_length=64)]
+    creditor_name: Annotated[str, Field(min_length=1, max_length=200)]
+    debt_ref: Annotated[str, Field(min_length=1, max_length=64)]
+    occurred_at: AwareDatetime
+    debtor: Debtor
+    address: Address
+    amount_cents: Annotated[int, Field(ge=0)]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @property
+    def dedup_key(self) -> str:
+        """Identity of the event for duplicate detection: source + creditor + event_id."""
+        return f"{self.source}|{self.creditor_id}|{self.event_id}"
+
+
+class _DebtFacts(_EventBase):
+    due_date: date
+    monthly_amount_cents: Annotated[int, Field(gt=0)] | None = None
+    fine_kind: FineKind | None = None
+
+    @model_validator(mode="after")
+    def _source_specific(self) -> _DebtFacts:
+        if self.source in _MONTHLY_SOURCES and self.monthly_amount_cents is None:
+            raise ValueError(f"monthly_amount_cents is required for source {self.source}")
+        if self.source != "cjib" and self.fine_kind is not None:
+            raise ValueError("fine_kind is only allowed for source cjib")
+        return self
+
+
+class DebtOpened(_DebtFacts):
+    """A debt became overdue (for CJIB: the fine's payment term ended unpaid)."""
+
+    type: Literal["debt.opened"]
+
+    @model_validator(mode="after")
+    def _cjib_needs_fine_kind(self) -> DebtOpened:
+        if self.source == "cjib" and self.fine_kind is None:
+            raise ValueError("fine_kind is required when source is cjib")
+        return self
+
+
+class DebtUpdated(_DebtFacts):
+    """The arrears of an open debt changed (new amount or oldest due date)."""
+
+    type: Literal["debt.updated"]
+
+
+class ReminderSent(_EventBase):
+    """The creditor sent the debtor a reminder."""
+
+    type: Literal["reminder.sent"]
+    reminder_kind: ReminderKind
+    term_days: Annotated[int, Field(ge=1, le=365)]
+
+
+class CostsCharged(_EventBase):
+    """The creditor added collection costs (for CJIB: a fine increase)."""
+
+    type: Literal["costs.charged"]
+    costs_cents: Annotated[int, Field(gt=0)]
+
+
+class PaymentReceived(_EventBase):
+    """The debtor paid (part of) the debt."""
+
+    type: Literal["payment.received"]
+    paid_cents: Annotated[int, Field(gt=0)]
+
+
+class DebtClosed(_EventBase):
+    """The creditor closed the claim."""
+
+    type: Literal["debt.closed"]
+    reason: CloseReason
+
+
+class SupplyEnding(_EventBase):
+    """An energy supplier announced the end of supply: always a crisis."""
+
+    type: Literal["supply.ending"]
+    supply_end_date: date
+
+    @model_validator(mode="after")
+    def _energy_only(self) -> SupplyEnding:
+        if self.source != "energy":
+            raise ValueError("supply.ending is only allowed for source energy")
+        return self
+
+
+class CollectionPaused(_EventBase):
+    """The creditor paused collection until a date (e.g. during an arrangement)."""
+
+    type: Literal["collection.paused"]
+    until: date
+
+
+CreditorEvent = Annotated[
+    DebtOpened
+    | DebtUpdated
+    | ReminderSent
+    | CostsCharged
+    | PaymentReceived
+    | DebtClosed
+    | SupplyEnding
+    | CollectionPaused,
+    Field(discriminator="type"),
+]
+CREDITOR_EVENT: TypeAdapter[CreditorEvent] = TypeAdapter(CreditorEvent)

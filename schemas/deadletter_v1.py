@@ -1,0 +1,54 @@
+"""The dead-letter envelope: a rejected message with every reason and its raw bytes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+ReasonClass = Literal["too_large", "not_json", "invalid", "wrong_source", "unknown_type", "future_dated"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldError(_Model):
+    """One problem: where in the message (dotted path, empty for the whole) and what."""
+
+    path: str
+    message: str
+
+
+class DeadLetter(_Model):
+    """A message the pipeline could not accept, kept whole so nothing is lost."""
+
+    type: Literal["dead_letter"] = "dead_letter"
+    v: Literal[1] = 1
+    reason_class: ReasonClass
+    errors: tuple[FieldError, ...]
+    source: str
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value_utf8: str | None
+    value_base64: str | None
+    received_at: AwareDatetime
+
+
+def raw_fields(value: bytes | None) -> tuple[str | None, str | None]:
+    """(utf8, base64): the raw value as text when it decodes, else as base64.
+
+    >>> raw_fields(b'{"a": 1}')
+    ('{"a": 1}', None)
+    >>> raw_fields(b"\\xff\\x00")
+    (None, '/wA=')
+    """
+    if value is None:
+        return None, None
+    try:
+        return value.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, base64.b64encode(value).decode("ascii")

@@ -1,0 +1,148 @@
+"""Output contracts v1: what the pipeline emits to teams, creditors and the read model.
+
+Every output carries a deterministic id derived from its inputs, so processing
+the same history again emits the same ids and every sink can upsert on them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from schemas.contract_v1 import Source
+
+Priority = Literal["urgent", "high", "normal"]
+SignalKind = Literal["single", "multiple", "consecutive", "crisis"]
+ViolationKind = Literal["before_pay_by", "above_scale"]
+DebtStatus = Literal["open", "paused", "closed"]
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DebtRef(_Output):
+    """Which debt: (source, creditor_id, debt_ref) is unique."""
+
+    source: Source
+    creditor_id: str
+    debt_ref: str
+
+
+class Reason(_Output):
+    """Why, for a person: a stable code and the sentence in Dutch and English."""
+
+    code: str
+    nl: str
+    en: str
+
+
+class DebtSnapshot(_Output):
+    """One debt as the team sees it at the moment of the signal."""
+
+    debt: DebtRef
+    creditor_name: str
+    principal_cents: int
+    costs_cents: int
+    days_overdue: int
+    status: DebtStatus
+    signal_worthy: bool
+
+
+class CostViolation(_Output):
+    """A creditor charged costs before the free reminder's term ran out, or above the scale."""
+
+    type: Literal["cost_violation"] = "cost_violation"
+    v: Literal[1] = 1
+    violation_id: str
+    household_key: str
+    debt: DebtRef
+    kind: ViolationKind
+    charged_cents: int
+    permitted_cents: int
+    occurred_at: AwareDatetime
+
+
+class Route(_Output):
+    """Where a household belongs: CBS codes and the team, with the map version used."""
+
+    team_id: str
+    buurt_code: str | None
+    wijk_code: str | None
+    gemeente_code: str | None
+    map_version: str
+    fallback: bool
+
+
+class Signal(_Output):
+    """An early-warning signal for a neighbourhood team."""
+
+    type: Literal["signal"] = "signal"
+    v: Literal[1] = 1
+    signal_id: str
+    household_key: str
+    route: Route
+    priority: Priority
+    kinds: tuple[SignalKind, ...]
+    reasons: tuple[Reason, ...]
+    debts: tuple[DebtSnapshot, ...]
+    total_cents: int
+    violations: tuple[CostViolation, ...]
+    raised_at: AwareDatetime
+
+
+class SignalResolved(_Output):
+    """Every debt of the household is settled: its open signal needs no visit anymore."""
+
+    type: Literal["signal_resolved"] = "signal_resolved"
+    v: Literal[1] = 1
+    resolution_id: str
+    signal_id: str
+    household_key: str
+    team_id: str
+    resolved_at: AwareDatetime
+
+
+class DebtorContact(_Output):
+    """How to reach the debtor with the free reminder (never the BSN)."""
+
+    name: str
+    phone: str | None
+    email: str | None
+    street: str | None
+    house: str
+    postcode: str
+    city: str | None
+
+
+class ReminderIssued(_Output):
+    """Command to the creditor: send this free reminder; no costs before `pay_by`."""
+
+    type: Literal["reminder_issued"] = "reminder_issued"
+    v: Literal[1] = 1
+    reminder_id: str
+    household_key: str
+    debt: DebtRef
+    contact: DebtorContact
+    amount_cents: int
+    issued_at: AwareDatetime
+    pay_by: date
+
+
+class CostsPermitted(_Output):
+    """The free reminder's term ran out unpaid: the creditor may now charge up to this."""
+
+    type: Literal["costs_permitted"] = "costs_permitted"
+    v: Literal[1] = 1
+    decision_id: str
+    household_key: str
+    debt: DebtRef
+    reminder_id: str | None
+    principal_cents: int
+    max_costs_cents: int
+    permitted_at: AwareDatetime
+
+
+Effect = Signal | SignalResolved | ReminderIssued | CostsPermitted | CostViolation

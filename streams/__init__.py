@@ -1,0 +1,1 @@
+"""The Faust app: agents, tables, stream time, web views and CLI commands."""
