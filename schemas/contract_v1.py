@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -16,8 +16,8 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 Source = Literal["housing", "energy", "water", "health", "cjib"]
@@ -39,7 +39,12 @@ FineKind = Literal["wahv", "other"]
 _POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
 # PostNL never issues these letter pairs (historical connotations).
 _FORBIDDEN_POSTCODE_LETTERS = frozenset({"SA", "SD", "SS"})
-_BSN = re.compile(r"^[0-9]{9}$")
+_BSN = re.compile(r"[0-9]{9}")
+# RFC 3339 date-time with a mandatory offset; pydantic alone also accepts unix
+# timestamps, "_" separators, "+0100" offsets and times without seconds.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 _MONTHLY_SOURCES = frozenset({"housing", "health"})
 
 
@@ -56,8 +61,10 @@ def bsn_is_valid(bsn: str) -> bool:
     True
     >>> bsn_is_valid("123456789")
     False
+    >>> bsn_is_valid("111222333\\n")
+    False
     """
-    if not _BSN.match(bsn) or bsn == "000000000":
+    if not _BSN.fullmatch(bsn) or bsn == "000000000":
         return False
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
     return sum(int(d) * w for d, w in zip(bsn, weights, strict=True)) % 11 == 0
@@ -105,7 +112,8 @@ class Address(ContractModel):
         if not isinstance(value, str):
             return value
         postcode = normalise_postcode(value)
-        if not _POSTCODE.match(postcode):
+        # str.upper() maps some non-ASCII letters onto A-Z ("ı" -> "I"), so check the input is ASCII.
+        if not value.isascii() or not _POSTCODE.fullmatch(postcode):
             raise ValueError("postcode must look like 1234AB")
         if postcode[4:] in _FORBIDDEN_POSTCODE_LETTERS:
             raise ValueError(f"postcode letters {postcode[4:]} are never issued")
@@ -115,8 +123,9 @@ class Address(ContractModel):
     @classmethod
     def _house_letter(cls, value: object) -> object:
         if isinstance(value, str):
+            ascii_input = value.isascii()
             value = value.strip().upper() or None
-            if value is not None and not re.fullmatch(r"[A-Z]", value):
+            if value is not None and not (ascii_input and re.fullmatch(r"[A-Z]", value)):
                 raise ValueError("house_letter must be one letter")
         return value
 
@@ -124,8 +133,9 @@ class Address(ContractModel):
     @classmethod
     def _addition(cls, value: object) -> object:
         if isinstance(value, str):
+            ascii_input = value.isascii()
             value = value.strip().upper() or None
-            if value is not None and not re.fullmatch(r"[A-Z0-9]{1,4}", value):
+            if value is not None and not (ascii_input and re.fullmatch(r"[A-Z0-9]{1,4}", value)):
                 raise ValueError("house_number_addition must be 1-4 letters or digits")
         return value
 
@@ -136,10 +146,20 @@ class _EventBase(ContractModel):
     creditor_id: Annotated[str, Field(min_length=1, max_length=64)]
     creditor_name: Annotated[str, Field(min_length=1, max_length=200)]
     debt_ref: Annotated[str, Field(min_length=1, max_length=64)]
-    occurred_at: AwareDatetime
+    # Lax so the RFC 3339 check below can hand pydantic the string; that check is the strict part.
+    occurred_at: Annotated[AwareDatetime, Field(strict=False)]
     debtor: Debtor
     address: Address
     amount_cents: Annotated[int, Field(ge=0)]
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: object) -> object:
+        if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+            return value
+        raise ValueError(
+            "occurred_at must be an RFC 3339 date-time with offset, like 2024-03-01T09:30:00+01:00"
+        )
 
     @field_validator("occurred_at")
     @classmethod
@@ -153,29 +173,39 @@ class _EventBase(ContractModel):
 
 
 class _DebtFacts(_EventBase):
-    due_date: date
-    monthly_amount_cents: Annotated[int, Field(gt=0)] | None = None
-    fine_kind: FineKind | None = None
+    # Source rules are field validators (not model validators) so a rejection names the field;
+    # validate_default makes them run when the field is absent too.
+    _fine_kind_required: ClassVar[bool] = False
 
-    @model_validator(mode="after")
-    def _source_specific(self) -> _DebtFacts:
-        if self.source in _MONTHLY_SOURCES and self.monthly_amount_cents is None:
-            raise ValueError(f"monthly_amount_cents is required for source {self.source}")
-        if self.source != "cjib" and self.fine_kind is not None:
+    due_date: date
+    monthly_amount_cents: Annotated[int, Field(gt=0)] | None = Field(default=None, validate_default=True)
+    fine_kind: FineKind | None = Field(default=None, validate_default=True)
+
+    @field_validator("monthly_amount_cents")
+    @classmethod
+    def _monthly_for_rent_and_premium(cls, value: int | None, info: ValidationInfo) -> int | None:
+        source = info.data.get("source")
+        if value is None and source in _MONTHLY_SOURCES:
+            raise ValueError(f"monthly_amount_cents is required for source {source}")
+        return value
+
+    @field_validator("fine_kind")
+    @classmethod
+    def _fine_kind_for_cjib(cls, value: FineKind | None, info: ValidationInfo) -> FineKind | None:
+        source = info.data.get("source")
+        if value is not None and source is not None and source != "cjib":
             raise ValueError("fine_kind is only allowed for source cjib")
-        return self
+        if value is None and source == "cjib" and cls._fine_kind_required:
+            raise ValueError("fine_kind is required when source is cjib")
+        return value
 
 
 class DebtOpened(_DebtFacts):
     """A debt became overdue (for CJIB: the fine's payment term ended unpaid)."""
 
-    type: Literal["debt.opened"]
+    _fine_kind_required: ClassVar[bool] = True
 
-    @model_validator(mode="after")
-    def _cjib_needs_fine_kind(self) -> DebtOpened:
-        if self.source == "cjib" and self.fine_kind is None:
-            raise ValueError("fine_kind is required when source is cjib")
-        return self
+    type: Literal["debt.opened"]
 
 
 class DebtUpdated(_DebtFacts):
@@ -219,11 +249,12 @@ class SupplyEnding(_EventBase):
     type: Literal["supply.ending"]
     supply_end_date: date
 
-    @model_validator(mode="after")
-    def _energy_only(self) -> SupplyEnding:
-        if self.source != "energy":
+    @field_validator("source")
+    @classmethod
+    def _energy_only(cls, value: Source) -> Source:
+        if value != "energy":
             raise ValueError("supply.ending is only allowed for source energy")
-        return self
+        return value
 
 
 class CollectionPaused(_EventBase):

@@ -146,3 +146,47 @@ class CostsPermitted(_Output):
 
 
 Effect = Signal | SignalResolved | ReminderIssued | CostsPermitted | CostViolation
+
+
+class ReminderView(_Output):
+    """A reminder on a debt, by the creditor or issued by the pipeline."""
+
+    kind: Literal["free", "formal"]
+    sent_on: date
+    term_days: int
+    issued_by: Literal["creditor", "pipeline"]
+
+
+class DebtView(_Output):
+    """One debt in the integrated overview."""
+
+    debt: DebtRef
+    creditor_name: str
+    principal_cents: int
+    costs_cents: int
+    paid_cents: int
+    due_date: date | None
+    days_overdue: int
+    status: DebtStatus
+    close_reason: str | None
+    reminders: tuple[ReminderView, ...]
+    pay_by: date | None
+    costs_permitted: bool
+    last_event_at: AwareDatetime
+
+
+class HouseholdOverview(_Output):
+    """The integrated debt overview of one household as of its own clock (latest snapshot wins)."""
+
+    type: Literal["household_overview"] = "household_overview"
+    v: Literal[1] = 1
+    household_key: str
+    as_of: AwareDatetime
+    team_id: str
+    buurt_code: str | None
+    debts: tuple[DebtView, ...]
+    total_principal_cents: int
+    total_costs_cents: int
+    open_creditors: int
+    source_kinds: int
+    open_signal_id: str | None

@@ -1,0 +1,23 @@
+"""SQL read model: households, debts, signals, reminders and cost-gate decisions for teams.
+
+Built at start-up with `await ReadModel.open(url)`; the sink calls `write_with_retry`
+for each batch and commits its offsets after it returns.
+"""
+
+from connectors.readmodel.queries import count_rows, overview, signals_for
+from connectors.readmodel.retry import BatchWriter, is_transient, write_with_retry
+from connectors.readmodel.rows import Item
+from connectors.readmodel.writer import ReadModel, ReadModelError, async_url
+
+__all__ = [
+    "BatchWriter",
+    "Item",
+    "ReadModel",
+    "ReadModelError",
+    "async_url",
+    "count_rows",
+    "is_transient",
+    "overview",
+    "signals_for",
+    "write_with_retry",
+]

@@ -1,0 +1,115 @@
+"""The orchestrator the household agent calls: fold an event, fire due deadlines, say what to emit.
+
+Time is event time only. `handle_event` evaluates as of the household's clock; deadlines
+(a pay-by passing, a debt reaching its days overdue, a charge to judge) fire in `advance`
+once stream time is `lateness_grace_hours` past them, and are judged as of the deadline
+itself, so the outcome does not depend on when the tick arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from schemas.internal_v1 import AcceptedEvent
+from schemas.outputs_v1 import Effect, Route
+from signals.overview import HouseholdState, apply, is_duplicate
+from signals.policy import Policy
+from signals.reminders import (
+    RANK_CHARGE,
+    RANK_EVALUATE,
+    RANK_GATE,
+    Deadline,
+    cost_gate_deadlines,
+    decide_gate,
+    issue_free_reminder,
+    judge_charge,
+)
+from signals.rules import evaluate, resolve_if_settled, worthiness_deadlines
+
+__all__ = ["Outcome", "advance", "handle_event", "next_wakeup"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The household's new state and what to emit, in deterministic order."""
+
+    state: HouseholdState
+    effects: tuple[Effect, ...]
+    duplicate: bool = False
+    costs_avoided_cents: int = 0
+
+
+def handle_event(
+    state: HouseholdState | None, accepted: AcceptedEvent, *, policy: Policy, route: Route
+) -> Outcome:
+    """Fold one accepted event into the household and evaluate it as of the household's clock."""
+    event = accepted.event
+    if state is None:
+        state = HouseholdState(household_key=accepted.household_key, as_of=event.occurred_at)
+    if is_duplicate(state, accepted, dedup_horizon_days=policy.dedup_horizon_days):
+        return Outcome(state=state, effects=(), duplicate=True)
+    state, _ = apply(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
+    at, effects = state.as_of, list[Effect]()
+    if event.type == "debt.opened":
+        key = (event.source, event.creditor_id, event.debt_ref)
+        state, issued = issue_free_reminder(state, key, policy=policy, at=at)
+        effects += issued
+    state, evaluated = evaluate(state, policy=policy, at=at, route=route)
+    return Outcome(state=state, effects=(*effects, *evaluated))
+
+
+def _pending(state: HouseholdState, policy: Policy) -> list[Deadline]:
+    """Every deadline not yet dealt with: gate decisions and charges until done, others ahead of the clock."""
+    deadlines = [d for debt in state.debts for d in cost_gate_deadlines(debt, policy)]
+    deadlines += [
+        Deadline(at, RANK_EVALUATE, (), "evaluate")
+        for debt in state.debts
+        for at in worthiness_deadlines(debt, policy)
+        if at > state.as_of
+    ]
+    return sorted(deadlines)
+
+
+def next_wakeup(state: HouseholdState, policy: Policy) -> datetime | None:
+    """The stream time at which `advance` has something to do: earliest deadline plus the grace."""
+    pending = _pending(state, policy)
+    return pending[0].at + timedelta(hours=policy.lateness_grace_hours) if pending else None
+
+
+def _fire(
+    state: HouseholdState, due: list[Deadline], *, policy: Policy, route: Route
+) -> tuple[HouseholdState, list[Effect], int]:
+    """Deal with all deadlines at one time T, as of T: gates, then charges, then the household."""
+    at, clock = due[0].at, state.as_of
+    effects: list[Effect] = []
+    avoided = 0
+    for deadline in due:
+        if deadline.rank == RANK_GATE and deadline.debt_key:
+            state, decided, saved = decide_gate(state, deadline.debt_key, policy=policy, at=at)
+            effects += decided
+            avoided += saved
+        elif deadline.rank == RANK_CHARGE and deadline.debt_key:
+            state, judged = judge_charge(state, deadline.debt_key, deadline.ref)
+            effects += judged
+    state = state.model_copy(update={"as_of": max(clock, at)})
+    # Household evaluation only moves forward in time; the clock already covered an earlier T.
+    if at > clock:
+        state, evaluated = evaluate(state, policy=policy, at=at, route=route)
+        effects += evaluated
+    return state, effects, avoided
+
+
+def advance(state: HouseholdState, *, stream_time: datetime, policy: Policy, route: Route) -> Outcome:
+    """Fire, in time order, every deadline T with T + grace <= stream_time, each as of T."""
+    grace = timedelta(hours=policy.lateness_grace_hours)
+    effects: list[Effect] = []
+    avoided = 0
+    while (pending := _pending(state, policy)) and pending[0].at + grace <= stream_time:
+        due = [d for d in pending if d.at == pending[0].at]
+        state, fired, saved = _fire(state, due, policy=policy, route=route)
+        effects += fired
+        avoided += saved
+    # A settling event newer than the fired deadlines may already be folded in: resolve on it.
+    state, resolved = resolve_if_settled(state, state.as_of)
+    return Outcome(state=state, effects=(*effects, *resolved), costs_avoided_cents=avoided)

@@ -1,0 +1,373 @@
+"""When a household needs early help: per-source signal-worthiness, signal kinds, priority, reasons."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from schemas.contract_v1 import Source
+from schemas.outputs_v1 import (
+    DebtSnapshot,
+    Effect,
+    Priority,
+    Reason,
+    Route,
+    Signal,
+    SignalKind,
+    SignalResolved,
+)
+from signals.ids import stable_id
+from signals.overview import (
+    CreditorMark,
+    DebtState,
+    HouseholdState,
+    OpenSignal,
+    costs_cents,
+    current_terms,
+    day_start,
+    days_overdue,
+    is_settled,
+    principal_cents,
+    settled_since,
+    status_at,
+)
+from signals.policy import Policy
+from signals.reminders import gate_deadline
+
+__all__ = [
+    "debt_reasons",
+    "evaluate",
+    "format_eur_en",
+    "format_eur_nl",
+    "is_crisis_debt",
+    "is_signal_worthy",
+    "resolve_if_settled",
+    "worthiness_deadlines",
+]
+
+Creditor = tuple[Source, str]
+
+
+def format_eur_nl(cents: int) -> str:
+    """Dutch notation.
+
+    >>> format_eur_nl(190000)
+    'EUR 1.900,00'
+    """
+    return "EUR " + f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}"
+
+
+def format_eur_en(cents: int) -> str:
+    """English notation.
+
+    >>> format_eur_en(190000)
+    'EUR 1,900.00'
+    """
+    return f"EUR {cents // 100:,}.{cents % 100:02d}"
+
+
+def _arrears_at_least(principal: int, monthly: int | None, months: float) -> bool:
+    # Decimal(str(...)) so 1.0 x 95000 compares exactly; one cent below a month is not enough.
+    return monthly is not None and Decimal(principal) >= Decimal(str(months)) * monthly
+
+
+def _months(principal: int, monthly: int) -> Decimal:
+    """Months of arrears, floored to one decimal so a sentence never overstates them."""
+    return (Decimal(principal) / monthly).quantize(Decimal("0.1"), rounding=ROUND_FLOOR).normalize()
+
+
+def _has_supply_ending(debt: DebtState, at: datetime) -> bool:
+    return debt.source == "energy" and any(s.at <= at for s in debt.supply_endings)
+
+
+def is_signal_worthy(debt: DebtState, policy: Policy, at: datetime) -> bool:
+    """The source's conditions in DESIGN.md hold for this debt at `at` (a paused debt is not)."""
+    if is_settled(debt, at):
+        return False
+    if _has_supply_ending(debt, at):
+        return True
+    rule, terms = policy.rule(debt.source), current_terms(debt, at)
+    if terms is None or status_at(debt, at) == "paused":
+        return False
+    if days_overdue(debt, at) < rule.min_days_overdue:
+        return False
+    principal = principal_cents(debt, at)
+    if rule.min_months_arrears is not None and not _arrears_at_least(
+        principal, terms.monthly_amount_cents, rule.min_months_arrears
+    ):
+        return False
+    if rule.requires_reminder and not any(r.at <= at for r in debt.reminders):
+        return False
+    if rule.requires_term_expired:
+        gate = gate_deadline(debt, policy, at)
+        return gate is not None and gate[0] <= at
+    return True
+
+
+def is_crisis_debt(debt: DebtState, policy: Policy, at: datetime) -> bool:
+    """End of energy supply, or rent arrears of at least crisis_rent_months."""
+    if is_settled(debt, at):
+        return False
+    if _has_supply_ending(debt, at):
+        return True
+    terms = current_terms(debt, at)
+    return (
+        debt.source == "housing"
+        and terms is not None
+        and _arrears_at_least(
+            principal_cents(debt, at), terms.monthly_amount_cents, policy.crisis_rent_months
+        )
+    )
+
+
+def _n(count: int | Decimal, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _nl_number(value: Decimal) -> str:
+    return str(value).replace(".", ",")
+
+
+def _monthly_reason(debt: DebtState, at: datetime) -> Reason | None:
+    terms, principal, days = current_terms(debt, at), principal_cents(debt, at), days_overdue(debt, at)
+    if terms is None or terms.monthly_amount_cents is None:
+        return None
+    months = _months(principal, terms.monthly_amount_cents)
+    nl_m, en_m = (
+        _n(months, "maand", "maanden").replace(str(months), _nl_number(months)),
+        _n(months, "month", "months"),
+    )
+    nl_days, en_days = _n(days, "dag", "dagen"), _n(days, "day", "days")
+    if debt.source == "housing":
+        return Reason(
+            code="housing_arrears",
+            nl=f"Huurachterstand van {nl_m} ({format_eur_nl(principal)}), {nl_days}",
+            en=f"Rent arrears of {en_m} ({format_eur_en(principal)}), {en_days}",
+        )
+    return Reason(
+        code="health_arrears",
+        nl=f"Premieachterstand zorgverzekering van {nl_m} ({format_eur_nl(principal)}), {nl_days}",
+        en=f"Health insurance premium arrears of {en_m} ({format_eur_en(principal)}), {en_days}",
+    )
+
+
+def _bill_reason(debt: DebtState, at: datetime) -> Reason:
+    principal, days = principal_cents(debt, at), days_overdue(debt, at)
+    reminders = sum(1 for r in debt.reminders if r.at <= at)
+    nl_bill, en_bill = (
+        ("Energierekening", "Energy bill") if debt.source == "energy" else ("Waterrekening", "Water bill")
+    )
+    return Reason(
+        code=f"{debt.source}_arrears",
+        nl=f"{nl_bill} onbetaald ({format_eur_nl(principal)}), {_n(days, 'dag', 'dagen')}, "
+        f"na {_n(reminders, 'herinnering', 'herinneringen')}",
+        en=f"{en_bill} unpaid ({format_eur_en(principal)}), {_n(days, 'day', 'days')}, "
+        f"after {_n(reminders, 'reminder', 'reminders')}",
+    )
+
+
+def _supply_reason(debt: DebtState, at: datetime) -> Reason:
+    end: date = max((s for s in debt.supply_endings if s.at <= at), key=lambda s: s.order()).supply_end_date
+    return Reason(
+        code="energy_supply_ending",
+        nl=f"Energieleverancier beëindigt de levering per {end:%d-%m-%Y}",
+        en=f"Energy supplier ends supply on {end.isoformat()}",
+    )
+
+
+def debt_reasons(debt: DebtState, policy: Policy, at: datetime) -> list[Reason]:
+    """Why this signal-worthy debt matters, in Dutch and English."""
+    reasons: list[Reason] = []
+    if _has_supply_ending(debt, at):
+        reasons.append(_supply_reason(debt, at))
+    if debt.source in ("housing", "health"):
+        reasons += [r for r in [_monthly_reason(debt, at)] if r is not None]
+    elif debt.source in ("energy", "water") and current_terms(debt, at) is not None:
+        reasons.append(_bill_reason(debt, at))
+    elif debt.source == "cjib":
+        principal = principal_cents(debt, at)
+        reasons.append(
+            Reason(
+                code="cjib_unpaid",
+                nl=f"CJIB-boete onbetaald na de betalingsherinnering ({format_eur_nl(principal)})",
+                en=f"CJIB fine unpaid after the free reminder ({format_eur_en(principal)})",
+            )
+        )
+    if debt.source == "housing" and is_crisis_debt(debt, policy, at):
+        months = f"{policy.crisis_rent_months:g}"
+        reasons.append(
+            Reason(
+                code="rent_arrears_crisis",
+                nl=f"Huurachterstand van {months.replace('.', ',')} maanden of meer: risico op huisuitzetting",
+                en=f"Rent arrears of {months} months or more: risk of eviction",
+            )
+        )
+    return reasons
+
+
+def worthiness_deadlines(debt: DebtState, policy: Policy) -> list[datetime]:
+    """Times at which this debt may become signal-worthy by time alone (days overdue, pause end, term)."""
+    if is_settled(debt):
+        return []
+    rule, terms, times = policy.rule(debt.source), current_terms(debt), []
+    if terms is not None:
+        times.append(day_start(terms.due_date + timedelta(days=rule.min_days_overdue)))
+    times += [day_start(s.paused_until) for s in debt.statuses if s.paused_until is not None]
+    gate = gate_deadline(debt, policy) if rule.requires_term_expired else None
+    if gate is not None:
+        times.append(gate[0])
+    return times
+
+
+def _creditor_amounts(worthy: list[DebtState], at: datetime) -> dict[Creditor, int]:
+    amounts: dict[Creditor, int] = {}
+    for debt in worthy:
+        creditor = (debt.source, debt.creditor_id)
+        amounts[creditor] = amounts.get(creditor, 0) + principal_cents(debt, at)
+    return amounts
+
+
+def _kinds(
+    state: HouseholdState, worthy: list[DebtState], policy: Policy, at: datetime
+) -> tuple[SignalKind, ...]:
+    open_creditors = {(d.source, d.creditor_id) for d in state.debts if not is_settled(d, at)}
+    lookback = timedelta(days=policy.consecutive_lookback_days)
+    flags: list[tuple[SignalKind, bool]] = [
+        ("crisis", any(is_crisis_debt(d, policy, at) for d in worthy)),
+        ("multiple", len(open_creditors) >= 2),
+        ("consecutive", state.last_signal_at is not None and at - state.last_signal_at <= lookback),
+    ]
+    return tuple(kind for kind, on in flags if on) or ("single",)
+
+
+def _priority(kinds: tuple[SignalKind, ...]) -> Priority:
+    if "crisis" in kinds:
+        return "urgent"
+    return "high" if "multiple" in kinds or "consecutive" in kinds else "normal"
+
+
+def _household_reasons(
+    state: HouseholdState, kinds: tuple[SignalKind, ...], policy: Policy, at: datetime
+) -> list[Reason]:
+    reasons = []
+    if "multiple" in kinds:
+        count = len({(d.source, d.creditor_id) for d in state.debts if not is_settled(d, at)})
+        reasons.append(
+            Reason(
+                code="multiple_creditors",
+                nl=f"Schulden bij {count} schuldeisers tegelijk",
+                en=f"Debts with {count} creditors at once",
+            )
+        )
+    if "consecutive" in kinds and state.last_signal_at is not None:
+        day, days = state.last_signal_at.date().isoformat(), policy.consecutive_lookback_days
+        reasons.append(
+            Reason(
+                code="consecutive_signal",
+                nl=f"Eerder signaal op {day} (binnen {days} dagen)",
+                en=f"Earlier signal on {day} (within {days} days)",
+            )
+        )
+    return reasons
+
+
+def _reasons(
+    state: HouseholdState,
+    worthy: list[DebtState],
+    kinds: tuple[SignalKind, ...],
+    policy: Policy,
+    at: datetime,
+) -> tuple[Reason, ...]:
+    per_debt = [r for d in worthy for r in debt_reasons(d, policy, at)]
+    return (*per_debt, *_household_reasons(state, kinds, policy, at))
+
+
+def _raise(
+    state: HouseholdState, worthy: list[DebtState], policy: Policy, at: datetime, route: Route
+) -> tuple[HouseholdState, Signal]:
+    kinds = _kinds(state, worthy, policy, at)
+    snapshots = tuple(
+        DebtSnapshot(
+            debt=d.ref,
+            creditor_name=d.creditor_name,
+            principal_cents=principal_cents(d, at),
+            costs_cents=costs_cents(d, at),
+            days_overdue=days_overdue(d, at),
+            status=status_at(d, at),
+            signal_worthy=d in worthy,
+        )
+        for d in state.debts
+        if not is_settled(d, at)
+    )
+    number = state.signals_raised + 1
+    signal = Signal(
+        signal_id=stable_id("signal", state.household_key, number, at),
+        household_key=state.household_key,
+        route=route,
+        priority=_priority(kinds),
+        kinds=kinds,
+        reasons=_reasons(state, worthy, kinds, policy, at),
+        debts=snapshots,
+        total_cents=sum(s.principal_cents + s.costs_cents for s in snapshots),
+        violations=state.pending_violations,
+        raised_at=at,
+    )
+    marks = {(m.source, m.creditor_id): m for m in state.signalled}
+    for (source, creditor_id), cents in _creditor_amounts(worthy, at).items():
+        marks[(source, creditor_id)] = CreditorMark(source=source, creditor_id=creditor_id, cents=cents)
+    return state.model_copy(
+        update={
+            "open_signal": OpenSignal(signal_id=signal.signal_id, raised_at=at, team_id=route.team_id),
+            "last_signal_at": at,
+            "signals_raised": number,
+            "pending_violations": (),
+            "signalled": tuple(marks[k] for k in sorted(marks)),
+        }
+    ), signal
+
+
+def _has_news(state: HouseholdState, worthy: list[DebtState], at: datetime) -> bool:
+    """Not a `repeat`: some creditor is new since the last signal, or its amount went up."""
+    marks = {(m.source, m.creditor_id): m.cents for m in state.signalled}
+    return any(
+        creditor not in marks or cents > marks[creditor]
+        for creditor, cents in _creditor_amounts(worthy, at).items()
+    )
+
+
+def _forget_settled_creditors(state: HouseholdState, at: datetime) -> HouseholdState:
+    """A creditor whose debts are all settled starts afresh: its next arrears are news, not a repeat."""
+    unsettled = {(d.source, d.creditor_id) for d in state.debts if not is_settled(d, at)}
+    kept = tuple(m for m in state.signalled if (m.source, m.creditor_id) in unsettled)
+    return state if kept == state.signalled else state.model_copy(update={"signalled": kept})
+
+
+def resolve_if_settled(state: HouseholdState, at: datetime) -> tuple[HouseholdState, tuple[Effect, ...]]:
+    """Resolve the open signal once every debt is settled, at the time the last one was."""
+    signal = state.open_signal
+    if signal is None or not state.debts:
+        return state, ()
+    since = [settled_since(d, at) for d in state.debts]
+    if any(s is None for s in since):
+        return state, ()
+    resolved_at = max([signal.raised_at, *(s for s in since if s is not None)])
+    resolved = SignalResolved(
+        resolution_id=stable_id("resolution", state.household_key, signal.signal_id),
+        signal_id=signal.signal_id,
+        household_key=state.household_key,
+        team_id=signal.team_id,
+        resolved_at=resolved_at,
+    )
+    return state.model_copy(update={"open_signal": None}), (resolved,)
+
+
+def evaluate(
+    state: HouseholdState, *, policy: Policy, at: datetime, route: Route
+) -> tuple[HouseholdState, tuple[Effect, ...]]:
+    """Raise a signal when a signal-worthy debt is news, or resolve the open one when all is settled."""
+    state = _forget_settled_creditors(state, at)
+    worthy = [d for d in state.debts if is_signal_worthy(d, policy, at)]
+    if worthy and _has_news(state, worthy, at):
+        state, signal = _raise(state, worthy, policy, at, route)
+        return state, (signal,)
+    return resolve_if_settled(state, at)

@@ -1,0 +1,146 @@
+"""The agents: thin loops that decode, call signals/, send, and acknowledge only after delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+
+from schemas.internal_v1 import HOUSEHOLD_MESSAGE, ClockTick
+from signals.intake import IntakeLimits, Origin, accept
+from streams import outputs
+from streams.app import Pipeline
+from streams.batching import by_partition, crash_on_error, set_current
+from streams.household import HouseholdProcessor
+from streams.sink import register_sink
+
+log = logging.getLogger(__name__)
+RAW = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+def register(app: faust.App, pipeline: Pipeline) -> None:
+    """Declare topics and tables and attach the agents to the app."""
+    s, names = pipeline.settings, pipeline.names
+    inbound = app.topic(*names.all_inbound, partitions=s.partitions, **RAW)
+    internal = pipeline.topic(names.events_by_household)
+    states = app.Table("state_by_household", partitions=s.partitions, **RAW)
+    stream_times = app.Table(
+        "stream_time_by_partition", partitions=s.partitions, key_type=int, value_type=str
+    )
+    ingest_times = app.Table(
+        "ingest_time_by_partition", partitions=s.partitions, key_type=str, value_type=str
+    )
+    processor = HouseholdProcessor(
+        states=states,
+        policy=s.rules,
+        route=pipeline.routing.route,
+        partition_of=pipeline.partition_of,
+    )
+    pipeline.state.update(states=states, processor=processor)
+
+    @app.on_partitions_revoked.connect
+    async def _on_revoked(sender: Any, *, revoked: Any, **_: Any) -> None:
+        pipeline.metrics.rebalances.inc()
+        processor.forget_partitions(sorted({tp.partition for tp in revoked}))
+
+    app.agent(inbound, name="ingest")(_ingest_agent(app, pipeline, ingest_times))
+    app.agent(internal, name="household")(_household_agent(app, pipeline, processor, stream_times))
+    register_sink(app, pipeline)
+    if s.clock == "wall":
+        app.timer(s.tick_interval_s, on_leader=True)(_clock(pipeline))
+
+
+def _ingest_agent(app: faust.App, pipeline: Pipeline, ingest_times: Any) -> Any:
+    s, m = pipeline.settings, pipeline.metrics
+    limits = IntakeLimits(
+        max_message_bytes=s.max_message_bytes,
+        future_tolerance=timedelta(seconds=s.future_tolerance_s),
+    )
+
+    async def ingest(stream: faust.StreamT[Any]) -> None:
+        async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):
+            started = time.perf_counter()
+            pending: list[Awaitable[Any]] = []
+            for (topic, partition), events in by_partition(batch).items():
+                set_current(events[-1])
+                source = pipeline.names.source_of(topic)
+                tp_key = f"{topic}:{partition}"
+                raw_time = ingest_times.get(tp_key)
+                stream_time = datetime.fromisoformat(raw_time) if raw_time else None
+                for event in events:
+                    m.events_consumed.labels(source).inc()
+                    origin = Origin(
+                        source=source,
+                        topic=topic,
+                        partition=partition,
+                        offset=event.message.offset,
+                        key=event.key,
+                        received_at=datetime.now(UTC),  # recorded on dead letters only
+                    )
+                    result = accept(
+                        event.value,
+                        origin=origin,
+                        stream_time=stream_time,
+                        pseudonym_key=pipeline.pseudonym_key,
+                        limits=limits,
+                    )
+                    pending.append(await outputs.send_intake(pipeline, result))
+                    stream_time = outputs.record_intake(m, source, result, stream_time)
+                if stream_time is not None and stream_time.isoformat() != raw_time:
+                    ingest_times[tp_key] = stream_time.isoformat()
+            await asyncio.gather(*pending)
+            m.processing_latency.labels("ingest").observe(time.perf_counter() - started)
+
+    return crash_on_error("ingest", ingest)
+
+
+def _household_agent(
+    app: faust.App, pipeline: Pipeline, processor: HouseholdProcessor, stream_times: Any
+) -> Any:
+    s, m = pipeline.settings, pipeline.metrics
+    states = pipeline.state["states"]
+
+    async def household(stream: faust.StreamT[Any]) -> None:
+        async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):
+            started = time.perf_counter()
+            results = []
+            for (_, partition), events in by_partition(batch).items():
+                messages = [HOUSEHOLD_MESSAGE.validate_json(e.value) for e in events]
+                raw_time = stream_times.get(partition)
+                before = datetime.fromisoformat(raw_time) if raw_time else None
+                result = processor.process(partition, messages, before)
+                results.append((partition, events[-1], result))
+            # Effects first, acknowledged by the broker; states after. A crash in
+            # between re-sends the same effect ids, it never loses one.
+            pending = [await outputs.send_output(pipeline, o) for _, _, r in results for o in r.outputs]
+            await asyncio.gather(*pending)
+            for partition, last_event, result in results:
+                set_current(last_event)
+                for key, raw in result.states.items():
+                    states[key] = raw
+                if result.stream_time is not None:
+                    stream_times[partition] = result.stream_time.isoformat()
+                    m.stream_time.labels(str(partition)).set(result.stream_time.timestamp())
+                outputs.record_outcomes(m, result.outcomes)
+            m.pending_deadlines.set(processor.pending_wakeups())
+            m.households_tracked.set(len(states))
+            m.processing_latency.labels("household").observe(time.perf_counter() - started)
+
+    return crash_on_error("household", household)
+
+
+def _clock(pipeline: Pipeline) -> Callable[[], Awaitable[None]]:
+    """Leader-only: a tick into every partition, so idle partitions advance too."""
+
+    async def tick() -> None:
+        internal = pipeline.topic(pipeline.names.events_by_household)
+        tick = ClockTick(at=datetime.now(UTC)).model_dump_json().encode()
+        for partition in range(pipeline.settings.partitions):
+            await internal.send(key=b"__clock__", value=tick, partition=partition)
+
+    return tick

@@ -1,0 +1,48 @@
+"""Helpers for batch agents: per-partition grouping, the changelog partition, crash-not-skip."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+from faust.types import EventT
+
+log = logging.getLogger(__name__)
+
+
+def set_current(event: EventT) -> None:
+    # Faust writes a table change to the changelog partition of the "current
+    # event"; in a batch we set it per partition so each write lands right.
+    _current_event.set(weakref.ref(event))
+
+
+def by_partition(events: Sequence[EventT]) -> dict[tuple[str, int], list[EventT]]:
+    groups: dict[tuple[str, int], list[EventT]] = {}
+    for event in events:
+        groups.setdefault((event.message.topic, event.message.partition), []).append(event)
+    return groups
+
+
+def crash_on_error(
+    name: str, body: Callable[[faust.StreamT[Any]], Awaitable[None]]
+) -> Callable[[faust.StreamT[Any]], Awaitable[None]]:
+    async def agent(stream: faust.StreamT[Any]) -> None:
+        try:
+            await body(stream)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            # An unknown error must not be logged and skipped: Faust would ack the
+            # batch on the way out. Exit hard so nothing is committed; the
+            # supervisor restarts us and the batch is processed again.
+            log.critical("agent %s failed; exiting so the batch is re-processed", name, exc_info=True)
+            logging.shutdown()
+            os._exit(70)
+
+    return agent

@@ -1,0 +1,99 @@
+"""`vroegsignaal`: the Faust app's own command line (worker, ...) plus the project's commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from faust.cli import AppCommand, argument, option
+
+from streams.app import VroegsignaalApp, create_app
+from streams.settings import Settings, SettingsError, load_settings
+
+# Commands that need no pseudonym key: everything except the worker itself.
+_KEYLESS_PLACEHOLDER = "not-used-outside-the-worker"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    config, args = _pop_config(args)
+    try:
+        settings = load_settings(config)
+        app = build(settings, args)
+    except SettingsError as exc:
+        print(f"vroegsignaal: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    sys.argv = ["vroegsignaal", *args]
+    app.main()
+
+
+def build(settings: Settings, args: list[str]) -> VroegsignaalApp:
+    """The app with every project command attached."""
+    if settings.pseudonym_key is None and _command(args) not in {"worker", None}:
+        settings = settings.model_copy(update={"pseudonym_key": _placeholder()})
+    app = create_app(settings)
+    _attach_commands(app, settings)
+    return app
+
+
+def _placeholder() -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr(_KEYLESS_PLACEHOLDER)
+
+
+def _command(args: list[str]) -> str | None:
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def _pop_config(args: list[str]) -> tuple[Path | None, list[str]]:
+    for i, arg in enumerate(args):
+        if arg == "--config" and i + 1 < len(args):
+            return Path(args[i + 1]), args[:i] + args[i + 2 :]
+        if arg.startswith("--config="):
+            return Path(arg.split("=", 1)[1]), args[:i] + args[i + 1 :]
+    return None, args
+
+
+def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
+    from streams import commands
+
+    @app.command(
+        option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: a free one)."),
+    )
+    async def broker(self: AppCommand, port: int | None) -> None:
+        """Run the embedded Tansu broker in the foreground and print its address."""
+        await commands.run_broker(port)
+
+    @app.command(
+        option("--duration", type=float, default=None, help="Stop after this many seconds."),
+        option("--pace", type=float, default=0.4, help="Wall seconds per simulated day."),
+    )
+    async def demo(self: AppCommand, duration: float | None, pace: float) -> None:
+        """Embedded broker + worker + synthetic feed; prints the signals as they come out."""
+        from streams.demo import run_demo
+
+        code = await run_demo(settings, duration_s=duration, seconds_per_day=pace)
+        if code:
+            raise SystemExit(code)
+
+    @app.command()
+    async def rules(self: AppCommand) -> None:
+        """Print the effective rules per source, so a municipality can check what it runs."""
+        commands.print_rules(settings)
+
+    @app.command(argument("action", type=str), argument("directory", type=str))
+    async def schemas(self: AppCommand, action: str, directory: str) -> None:
+        """`schemas export DIR`: write the JSON Schemas of every contract."""
+        commands.schemas(action, Path(directory))
+
+    @app.command(argument("postcode", type=str), argument("house", type=str))
+    async def overview(self: AppCommand, postcode: str, house: str) -> None:
+        """Print a household's integrated debt overview from the read model."""
+        await commands.print_overview(settings, postcode, house)
+
+
+if __name__ == "__main__":
+    main()

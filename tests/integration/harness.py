@@ -1,0 +1,154 @@
+"""Real worker processes and plain Kafka clients for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from connectors.broker import EmbeddedBroker, free_port
+from connectors.kafka_admin import ensure_topics
+from streams.topics import TopicNames
+
+PARTITIONS = 4
+
+
+@dataclass
+class Worker:
+    """`vroegsignaal worker` as a child process with its own app id, prefix and database."""
+
+    broker: EmbeddedBroker
+    prefix: str
+    data_dir: Path
+    database_url: str
+    app_id: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    web_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def names(self) -> TopicNames:
+        return TopicNames(self.prefix)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "VROEGSIGNAAL_BROKER_URL": self.broker.url,
+            "VROEGSIGNAAL_TOPIC_PREFIX": self.prefix,
+            "VROEGSIGNAAL_APP_ID": self.app_id,
+            "VROEGSIGNAAL_DATA_DIR": str(self.data_dir),
+            "VROEGSIGNAAL_DATABASE_URL": self.database_url,
+            "VROEGSIGNAAL_PSEUDONYM_KEY": "test-pseudonym-key",
+            "VROEGSIGNAAL_READ_TOKEN": "test-read-token",
+            "VROEGSIGNAAL_WEB_PORT": str(self.web_port),
+            "VROEGSIGNAAL_PARTITIONS": str(PARTITIONS),
+            "VROEGSIGNAAL_CLOCK": "off",
+            "VROEGSIGNAAL_SESSION_TIMEOUT_S": "6",
+            **self.extra_env,
+        }
+
+    def start(self) -> Worker:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / f"worker-{self.web_port}.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.web_port}{path}"
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
+        request = urllib.request.Request(self.url(path))
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, _body(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, _body(exc.read())
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, self.log_tail()
+            try:
+                status, _ = self.get("/readyz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"worker not ready within {timeout_s}s\n{self.log_tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 40) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        logs = sorted(self.data_dir.glob("worker-*.log"))
+        return "\n".join(p.read_text(errors="replace").splitlines()[-lines:] for p in logs[-1:])
+
+
+def _body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+async def create_topics(broker: EmbeddedBroker, names: TopicNames) -> None:
+    await ensure_topics(broker.bootstrap, names.everything, partitions=PARTITIONS)
+
+
+async def publish(broker: EmbeddedBroker, items: Iterable[tuple[str, bytes | None, bytes]]) -> None:
+    """Send (topic, key, value) in order and wait until the broker has them all."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=key, value=value) for topic, key, value in items]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def collect(
+    broker: EmbeddedBroker,
+    topics: Iterable[str],
+    until: Callable[[list[Any]], bool],
+    timeout_s: float = 60,
+) -> list[Any]:
+    """Read the topics from the beginning until `until(records)` holds or the timeout passes."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        consumer.assign([TopicPartition(t, p) for t in topics for p in range(PARTITIONS)])
+        await consumer.seek_to_beginning()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not until(records):
+            batches = await consumer.getmany(timeout_ms=200)
+            records.extend(r for rs in batches.values() for r in rs)
+    finally:
+        await consumer.stop()
+    return records
