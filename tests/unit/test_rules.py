@@ -1,0 +1,212 @@
+"""Signal-worthiness per source, household signal kinds, priority, reasons, repeat and resolution."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.contract_v1 import Source
+from schemas.outputs_v1 import Signal, SignalResolved
+from signals.overview import HouseholdState
+from signals.household import advance
+from signals.policy import Policy
+from signals.rules import is_signal_worthy
+from tests.unit.factories import PREMIUM_CENTS, RENT_CENTS, ROUTE, at, day, event, fold, of_type, play
+
+POLICY = Policy.default()
+
+
+def _worthy(state: HouseholdState, days: float) -> bool:
+    return is_signal_worthy(state.debts[0], POLICY, at(days))
+
+
+@pytest.mark.parametrize(
+    ("days", "amount_cents", "worthy"),
+    [
+        (29, RENT_CENTS, False),
+        (30, RENT_CENTS, True),
+        (30, RENT_CENTS - 1, False),
+        (45, 2 * RENT_CENTS, True),
+    ],
+    ids=["29-days", "30-days-one-month", "30-days-one-cent-short", "45-days-two-months"],
+)
+def test_housing_needs_30_days_and_one_month_of_rent(days: int, amount_cents: int, worthy: bool) -> None:
+    state = fold(event("debt.opened", due_date=day(0), amount_cents=amount_cents))
+    assert _worthy(state, days) is worthy
+
+
+@pytest.mark.parametrize("source", ["energy", "water"])
+@pytest.mark.parametrize(
+    ("days", "with_reminder", "worthy"),
+    [(29, True, False), (30, True, True), (30, False, False), (90, False, False)],
+)
+def test_utility_needs_30_days_and_a_reminder(source: Source, days: int, with_reminder: bool, worthy: bool) -> None:
+    events = [event("debt.opened", source=source, amount_cents=31_000)]
+    if with_reminder:
+        events.append(event("reminder.sent", source=source, amount_cents=31_000, occurred_at=at(5)))
+    assert _worthy(fold(*events), days) is worthy
+
+
+def test_a_formal_creditor_reminder_also_counts_for_energy() -> None:
+    state = fold(
+        event("debt.opened", source="energy", amount_cents=31_000),
+        event("reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(3), reminder_kind="formal"),
+    )
+    assert _worthy(state, 30)
+
+
+@pytest.mark.parametrize(
+    ("days", "amount_cents", "worthy"),
+    [
+        (59, 2 * PREMIUM_CENTS, False),
+        (60, 2 * PREMIUM_CENTS, True),
+        (60, 2 * PREMIUM_CENTS - 1, False),
+    ],
+    ids=["59-days", "60-days-two-premiums", "one-cent-below-two-premiums"],
+)
+def test_health_needs_two_premiums_and_60_days(days: int, amount_cents: int, worthy: bool) -> None:
+    state = fold(event("debt.opened", source="health", amount_cents=amount_cents))
+    assert _worthy(state, days) is worthy
+
+
+def test_cjib_is_signal_worthy_only_after_the_free_reminders_term() -> None:
+    state, _ = play(event("debt.opened", source="cjib", amount_cents=25_000))
+    # Pipeline reminder on day 0, pay-by day 14, term over at the start of day 15.
+    assert not is_signal_worthy(state.debts[0], POLICY, at(14, hours=14))
+    assert is_signal_worthy(state.debts[0], POLICY, at(15, hours=-9))
+
+
+def test_a_paused_debt_is_not_signal_worthy_until_the_pause_ends() -> None:
+    state = fold(
+        event("debt.opened", due_date=day(-60), amount_cents=2 * RENT_CENTS),
+        event("collection.paused", occurred_at=at(1), until=day(20)),
+    )
+    assert not _worthy(state, 10)
+    assert _worthy(state, 20)
+
+
+def test_closed_and_fully_paid_debts_are_never_signal_worthy() -> None:
+    opened = event("debt.opened", due_date=day(-60), amount_cents=2 * RENT_CENTS)
+    assert not _worthy(fold(opened, event("debt.closed", occurred_at=at(1), reason="arrangement")), 2)
+    assert not _worthy(fold(opened, event("payment.received", occurred_at=at(1), amount_cents=0)), 2)
+
+
+def test_housing_reason_reads_months_amount_and_days_in_dutch_and_english() -> None:
+    _, effects = play(event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS))
+    (signal,) = of_type(effects, Signal)
+    reason = signal.reasons[0]
+    assert reason.code == "housing_arrears"
+    assert reason.nl == "Huurachterstand van 2 maanden (EUR 1.900,00), 45 dagen"
+    assert reason.en == "Rent arrears of 2 months (EUR 1,900.00), 45 days"
+
+
+def test_supply_ending_raises_an_urgent_crisis_signal() -> None:
+    _, effects = play(event("supply.ending", source="energy", amount_cents=40_000, supply_end_date=day(30)))
+    (signal,) = of_type(effects, Signal)
+    assert (signal.priority, signal.kinds) == ("urgent", ("crisis",))
+    assert signal.reasons[0].code == "energy_supply_ending"
+    assert signal.reasons[0].nl == "Energieleverancier beëindigt de levering per 31-03-2024"
+
+
+@pytest.mark.parametrize(
+    ("months", "kinds", "priority"),
+    [(2, ("single",), "normal"), (3, ("crisis",), "urgent")],
+)
+def test_rent_arrears_of_three_months_is_a_crisis(months: int, kinds: tuple[str, ...], priority: str) -> None:
+    _, effects = play(event("debt.opened", due_date=day(-90), amount_cents=months * RENT_CENTS))
+    (signal,) = of_type(effects, Signal)
+    assert (signal.kinds, signal.priority) == (kinds, priority)
+    assert ("rent_arrears_crisis" in [r.code for r in signal.reasons]) is (months == 3)
+
+
+def test_rent_45_days_and_energy_35_days_with_reminder_is_multiple_high() -> None:
+    _, effects = play(
+        event("debt.opened", source="energy", due_date=day(-35), amount_cents=31_000, occurred_at=at(-1)),
+        event("reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(-1, hours=1)),
+        event("debt.opened", due_date=day(-45), amount_cents=RENT_CENTS, occurred_at=at(0)),
+    )
+    signal = of_type(effects, Signal)[-1]
+    assert signal.kinds == ("multiple", "consecutive")
+    assert signal.priority == "high"
+    assert {r.code for r in signal.reasons} >= {"housing_arrears", "energy_arrears", "multiple_creditors"}
+    assert all(d.signal_worthy for d in signal.debts)
+
+
+def test_two_creditors_at_once_make_a_first_signal_multiple_high() -> None:
+    _, effects = play(
+        event("debt.opened", source="water", due_date=day(-5), amount_cents=9_000, occurred_at=at(-1)),
+        event("debt.opened", due_date=day(-45), amount_cents=RENT_CENTS),
+    )
+    (signal,) = of_type(effects, Signal)
+    assert (signal.kinds, signal.priority) == (("multiple",), "high")
+    assert [d.signal_worthy for d in signal.debts] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("amount_cents", "new_signal"),
+    [(2 * RENT_CENTS, False), (2 * RENT_CENTS - 100, False), (2 * RENT_CENTS + 1, True)],
+    ids=["equal-amount-is-repeat", "lower-amount-is-repeat", "higher-amount-is-news"],
+)
+def test_same_creditor_signals_again_only_when_the_amount_rises(amount_cents: int, new_signal: bool) -> None:
+    _, effects = play(
+        event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS),
+        event("debt.updated", due_date=day(-45), amount_cents=amount_cents, occurred_at=at(3)),
+    )
+    assert len(of_type(effects, Signal)) == (2 if new_signal else 1)
+
+
+@pytest.mark.parametrize(("gap_days", "consecutive"), [(183, True), (184, False)], ids=["183-days", "184-days"])
+def test_a_signal_within_183_days_after_the_last_is_consecutive(gap_days: int, consecutive: bool) -> None:
+    _, effects = play(
+        event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS, debt_ref="R1"),
+        event("debt.closed", occurred_at=at(10), debt_ref="R1"),
+        event(
+            "debt.opened",
+            source="water",
+            due_date=day(gap_days - 40),
+            amount_cents=9_000,
+            occurred_at=at(gap_days, hours=-1),
+        ),
+        event("reminder.sent", source="water", amount_cents=9_000, occurred_at=at(gap_days)),
+    )
+    first, second = of_type(effects, Signal)
+    assert ("consecutive" in second.kinds) is consecutive
+    assert second.priority == ("high" if consecutive else "normal")
+    assert first.signal_id != second.signal_id
+
+
+def test_open_signal_is_resolved_when_every_debt_is_settled() -> None:
+    state, effects = play(
+        event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS),
+        event("debt.opened", source="water", amount_cents=9_000, occurred_at=at(1)),
+        event("debt.closed", occurred_at=at(5), reason="arrangement"),
+    )
+    assert of_type(effects, SignalResolved) == []
+    state, effects = play(event("payment.received", source="water", amount_cents=0, occurred_at=at(6)), state=state)
+    (resolved,) = of_type(effects, SignalResolved)
+    assert resolved.resolved_at == at(6)
+    assert resolved.team_id == "team-centrum"
+    assert state.open_signal is None
+
+
+def test_a_settled_creditor_with_new_arrears_is_news_again() -> None:
+    _, effects = play(
+        event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS, debt_ref="R1"),
+        event("debt.closed", occurred_at=at(5), debt_ref="R1"),
+        event("debt.opened", due_date=day(-40), amount_cents=RENT_CENTS, debt_ref="R2", occurred_at=at(30)),
+    )
+    assert len(of_type(effects, Signal)) == 2
+    assert len(of_type(effects, SignalResolved)) == 1
+
+
+def test_debts_crossing_their_thresholds_together_raise_one_multiple_signal() -> None:
+    state, effects = play(
+        event("debt.opened", due_date=day(-29), amount_cents=RENT_CENTS),
+        event("debt.opened", source="energy", due_date=day(-29), amount_cents=31_000, occurred_at=at(0, 1)),
+        event("reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(0, 2), reminder_kind="formal"),
+    )
+    assert of_type(effects, Signal) == []
+    outcome = advance(state, stream_time=at(3), policy=POLICY, route=ROUTE)
+    (signal,) = of_type(outcome.effects, Signal)
+    assert (signal.kinds, signal.priority) == (("multiple",), "high")
+    assert signal.raised_at == at(1, hours=-9)
+    assert [r.code for r in signal.reasons] == ["energy_arrears", "housing_arrears", "multiple_creditors"]
