@@ -3,6 +3,11 @@
 A debt keeps its facts as small logs sorted by event time, so the fold is commutative
 (any arrival order gives the same state) and every figure can be read "as of" a time:
 a deadline at T is judged on the facts that had happened by T, whenever it fires.
+
+Every creditor event's `amount_cents` is read as the debt's outstanding principal at that
+moment, so the principal is the amount of the latest event by event time. Status changes
+come from debt.opened (open), collection.paused (paused until a date; a new pause with an
+earlier date resumes collection) and debt.closed; debt.updated changes amounts and terms only.
 """
 
 from __future__ import annotations
@@ -438,111 +443,3 @@ def open_creditor_count(state: HouseholdState, at: datetime | None = None) -> in
 def source_kind_count(state: HouseholdState, at: datetime | None = None) -> int:
     """Distinct sources (housing, energy, ...) with an unsettled debt."""
     return len({d.source for d in _unsettled(state, at)})
-
-
-# -- read API ----------------------------------------------------------------------------------------
-
-
-class ReminderView(_State):
-    """A reminder as the team sees it."""
-
-    kind: ReminderKind
-    sent_on: date
-    term_days: int
-    pay_by: date
-    issued_by: Literal["creditor", "pipeline"]
-
-
-class DebtView(_State):
-    """One debt in the overview, amounts in cents and euros."""
-
-    source: Source
-    creditor_id: str
-    debt_ref: str
-    creditor_name: str
-    status: DebtStatus
-    close_reason: CloseReason | None
-    paused_until: date | None
-    due_date: date | None
-    days_overdue: int
-    principal_cents: int
-    principal_eur: str
-    costs_cents: int
-    costs_eur: str
-    monthly_amount_cents: int | None
-    supply_end_date: date | None
-    reminders: tuple[ReminderView, ...]
-    costs_permitted: bool
-    max_costs_cents: int | None
-
-
-class Overview(_State):
-    """The integrated debt overview of one household for the read API."""
-
-    household_key: str
-    as_of: AwareDatetime
-    debts: tuple[DebtView, ...]
-    total_principal_cents: int
-    total_principal_eur: str
-    total_costs_cents: int
-    total_costs_eur: str
-    open_creditors: int
-    source_kinds: int
-    open_signal_id: str | None
-    violations: int
-
-
-def _debt_view(debt: DebtState, at: datetime) -> DebtView:
-    terms, statuses = current_terms(debt, at), _upto(debt.statuses, at)
-    last_status = statuses[-1] if statuses else None
-    status = status_at(debt, at)
-    endings = _upto(debt.supply_endings, at)
-    reminders = tuple(
-        ReminderView(
-            kind=r.kind,
-            sent_on=r.sent_on,
-            term_days=r.term_days,
-            pay_by=reminder_pay_by(debt, r),
-            issued_by=r.issued_by,
-        )
-        for r in _upto(debt.reminders, at)
-    )
-    return DebtView(
-        source=debt.source,
-        creditor_id=debt.creditor_id,
-        debt_ref=debt.debt_ref,
-        creditor_name=debt.creditor_name,
-        status=status,
-        close_reason=last_status.close_reason if last_status and status == "closed" else None,
-        paused_until=last_status.paused_until if last_status and status == "paused" else None,
-        due_date=terms.due_date if terms else None,
-        days_overdue=days_overdue(debt, at),
-        principal_cents=principal_cents(debt, at),
-        principal_eur=euros(principal_cents(debt, at)),
-        costs_cents=costs_cents(debt, at),
-        costs_eur=euros(costs_cents(debt, at)),
-        monthly_amount_cents=terms.monthly_amount_cents if terms else None,
-        supply_end_date=endings[-1].supply_end_date if endings else None,
-        reminders=reminders,
-        costs_permitted=debt.gate == "permitted",
-        max_costs_cents=debt.max_costs_cents,
-    )
-
-
-def build_overview(state: HouseholdState, at: datetime | None = None) -> Overview:
-    """The household's overview as of `at` (default: the household's clock)."""
-    when = at or state.as_of
-    principal, costs = total_principal_cents(state, when), total_costs_cents(state, when)
-    return Overview(
-        household_key=state.household_key,
-        as_of=when,
-        debts=tuple(_debt_view(d, when) for d in state.debts),
-        total_principal_cents=principal,
-        total_principal_eur=euros(principal),
-        total_costs_cents=costs,
-        total_costs_eur=euros(costs),
-        open_creditors=open_creditor_count(state, when),
-        source_kinds=source_kind_count(state, when),
-        open_signal_id=state.open_signal.signal_id if state.open_signal else None,
-        violations=len(state.violations),
-    )

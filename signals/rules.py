@@ -1,4 +1,14 @@
-"""When a household needs early help: per-source signal-worthiness, signal kinds, priority, reasons."""
+"""When a household needs early help: per-source signal-worthiness, signal kinds, priority, reasons.
+
+Where DESIGN.md is silent:
+- a paused debt (collection.paused, e.g. an arrangement) is not signal-worthy until its pause ends,
+  but still counts as an open debt for `multiple`; an end-of-supply notice is worthy regardless;
+- `repeat` compares per creditor (source, creditor_id) the sum of its signal-worthy principal with
+  the sum at the household's last signal; a creditor whose debts are all settled is forgotten, so
+  its next arrears are news again;
+- `crisis` for rent looks at signal-worthy housing debts only;
+- a signal lists every unsettled debt, flagged signal-worthy or not; `total_cents` is principal plus costs.
+"""
 
 from __future__ import annotations
 
@@ -71,9 +81,14 @@ def _arrears_at_least(principal: int, monthly: int | None, months: float) -> boo
     return monthly is not None and Decimal(principal) >= Decimal(str(months)) * monthly
 
 
-def _months(principal: int, monthly: int) -> Decimal:
-    """Months of arrears, floored to one decimal so a sentence never overstates them."""
-    return (Decimal(principal) / monthly).quantize(Decimal("0.1"), rounding=ROUND_FLOOR).normalize()
+def _months(principal: int, monthly: int) -> str:
+    """Months of arrears, floored to one decimal so a sentence never overstates them.
+
+    >>> _months(190000, 95000), _months(189999, 95000), _months(2000000, 95000)
+    ('2', '1.9', '21')
+    """
+    months = (Decimal(principal) / monthly).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+    return str(int(months)) if months == months.to_integral_value() else str(months)
 
 
 def _has_supply_ending(debt: DebtState, at: datetime) -> bool:
@@ -120,12 +135,8 @@ def is_crisis_debt(debt: DebtState, policy: Policy, at: datetime) -> bool:
     )
 
 
-def _n(count: int | Decimal, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
-def _nl_number(value: Decimal) -> str:
-    return str(value).replace(".", ",")
+def _n(count: int | str, one: str, many: str) -> str:
+    return f"{count} {one if str(count) == '1' else many}"
 
 
 def _monthly_reason(debt: DebtState, at: datetime) -> Reason | None:
@@ -133,10 +144,7 @@ def _monthly_reason(debt: DebtState, at: datetime) -> Reason | None:
     if terms is None or terms.monthly_amount_cents is None:
         return None
     months = _months(principal, terms.monthly_amount_cents)
-    nl_m, en_m = (
-        _n(months, "maand", "maanden").replace(str(months), _nl_number(months)),
-        _n(months, "month", "months"),
-    )
+    nl_m, en_m = _n(months.replace(".", ","), "maand", "maanden"), _n(months, "month", "months")
     nl_days, en_days = _n(days, "dag", "dagen"), _n(days, "day", "days")
     if debt.source == "housing":
         return Reason(
@@ -282,11 +290,9 @@ def _reasons(
     return (*per_debt, *_household_reasons(state, kinds, policy, at))
 
 
-def _raise(
-    state: HouseholdState, worthy: list[DebtState], policy: Policy, at: datetime, route: Route
-) -> tuple[HouseholdState, Signal]:
-    kinds = _kinds(state, worthy, policy, at)
-    snapshots = tuple(
+def _snapshots(state: HouseholdState, worthy: list[DebtState], at: datetime) -> tuple[DebtSnapshot, ...]:
+    """Every unsettled debt, so the team sees the whole picture, not only the signal-worthy ones."""
+    return tuple(
         DebtSnapshot(
             debt=d.ref,
             creditor_name=d.creditor_name,
@@ -299,6 +305,12 @@ def _raise(
         for d in state.debts
         if not is_settled(d, at)
     )
+
+
+def _raise(
+    state: HouseholdState, worthy: list[DebtState], policy: Policy, at: datetime, route: Route
+) -> tuple[HouseholdState, Signal]:
+    kinds, snapshots = _kinds(state, worthy, policy, at), _snapshots(state, worthy, at)
     number = state.signals_raised + 1
     signal = Signal(
         signal_id=stable_id("signal", state.household_key, number, at),

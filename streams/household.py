@@ -16,8 +16,9 @@ from signals.household import Outcome, advance, handle_event, next_wakeup
 
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
 from schemas.outputs_v1 import Effect, HouseholdOverview, Route
-from signals.overview import HouseholdState, to_overview
+from signals.overview import HouseholdState
 from signals.policy import Policy
+from signals.view import build_overview
 from streams.deadlines import WakeupIndex
 
 Output = Effect | HouseholdOverview
@@ -78,7 +79,7 @@ class HouseholdProcessor:
                 self._fire_due(index, cache, result)
         for key, state in cache.items():
             result.states[key] = state.model_dump_json().encode()
-            result.outputs.append(to_overview(state, self._route(key)))
+            result.outputs.append(build_overview(state, self._route(key), self._policy))
         return result
 
     def _handle(

@@ -56,14 +56,15 @@ def _defaults(kind: str, source: Source, occurred_at: datetime) -> dict[str, Any
         if source == "cjib" and kind == "debt.opened":
             fields["fine_kind"] = "wahv"
         return fields
-    return {
+    by_kind: dict[str, dict[str, Any]] = {
         "reminder.sent": {"reminder_kind": "free", "term_days": 14},
         "costs.charged": {"costs_cents": 4_000},
         "payment.received": {"paid_cents": 1_000},
         "debt.closed": {"reason": "paid"},
         "supply.ending": {"supply_end_date": occurred_at.date() + timedelta(days=30)},
         "collection.paused": {"until": occurred_at.date() + timedelta(days=10)},
-    }[kind]
+    }
+    return by_kind[kind]
 
 
 def event(
@@ -89,12 +90,20 @@ def event(
         "debt_ref": debt_ref,
         "occurred_at": when,
         "debtor": {"name": "J. de Vries", "phone": "0612345678", "email": "j@example.nl"},
-        "address": {"postcode": "1011AB", "house_number": 12, "house_letter": "A", "street": "Dam", "city": "Amsterdam"},
+        "address": {
+            "postcode": "1011AB",
+            "house_number": 12,
+            "house_letter": "A",
+            "street": "Dam",
+            "city": "Amsterdam",
+        },
         "amount_cents": amount_cents,
         **_defaults(kind, source, when),
         **fields,
     }
-    return AcceptedEvent(household_key=household_key, bsn_pseudonym="pseudo-abc", event=CREDITOR_EVENT.validate_python(data))
+    return AcceptedEvent(
+        household_key=household_key, bsn_pseudonym="pseudo-abc", event=CREDITOR_EVENT.validate_python(data)
+    )
 
 
 def fold(*events: AcceptedEvent, dedup_horizon_days: int = 90) -> HouseholdState:

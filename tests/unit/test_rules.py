@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from schemas.contract_v1 import Source
 from schemas.outputs_v1 import Signal, SignalResolved
-from signals.overview import HouseholdState
 from signals.household import advance
-from signals.policy import Policy
+from signals.overview import HouseholdState
+from signals.policy import Policy, describe
 from signals.rules import is_signal_worthy
 from tests.unit.factories import PREMIUM_CENTS, RENT_CENTS, ROUTE, at, day, event, fold, of_type, play
 
@@ -39,7 +40,9 @@ def test_housing_needs_30_days_and_one_month_of_rent(days: int, amount_cents: in
     ("days", "with_reminder", "worthy"),
     [(29, True, False), (30, True, True), (30, False, False), (90, False, False)],
 )
-def test_utility_needs_30_days_and_a_reminder(source: Source, days: int, with_reminder: bool, worthy: bool) -> None:
+def test_utility_needs_30_days_and_a_reminder(
+    source: Source, days: int, with_reminder: bool, worthy: bool
+) -> None:
     events = [event("debt.opened", source=source, amount_cents=31_000)]
     if with_reminder:
         events.append(event("reminder.sent", source=source, amount_cents=31_000, occurred_at=at(5)))
@@ -49,7 +52,9 @@ def test_utility_needs_30_days_and_a_reminder(source: Source, days: int, with_re
 def test_a_formal_creditor_reminder_also_counts_for_energy() -> None:
     state = fold(
         event("debt.opened", source="energy", amount_cents=31_000),
-        event("reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(3), reminder_kind="formal"),
+        event(
+            "reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(3), reminder_kind="formal"
+        ),
     )
     assert _worthy(state, 30)
 
@@ -154,7 +159,9 @@ def test_same_creditor_signals_again_only_when_the_amount_rises(amount_cents: in
     assert len(of_type(effects, Signal)) == (2 if new_signal else 1)
 
 
-@pytest.mark.parametrize(("gap_days", "consecutive"), [(183, True), (184, False)], ids=["183-days", "184-days"])
+@pytest.mark.parametrize(
+    ("gap_days", "consecutive"), [(183, True), (184, False)], ids=["183-days", "184-days"]
+)
 def test_a_signal_within_183_days_after_the_last_is_consecutive(gap_days: int, consecutive: bool) -> None:
     _, effects = play(
         event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS, debt_ref="R1"),
@@ -181,7 +188,9 @@ def test_open_signal_is_resolved_when_every_debt_is_settled() -> None:
         event("debt.closed", occurred_at=at(5), reason="arrangement"),
     )
     assert of_type(effects, SignalResolved) == []
-    state, effects = play(event("payment.received", source="water", amount_cents=0, occurred_at=at(6)), state=state)
+    state, effects = play(
+        event("payment.received", source="water", amount_cents=0, occurred_at=at(6)), state=state
+    )
     (resolved,) = of_type(effects, SignalResolved)
     assert resolved.resolved_at == at(6)
     assert resolved.team_id == "team-centrum"
@@ -202,7 +211,13 @@ def test_debts_crossing_their_thresholds_together_raise_one_multiple_signal() ->
     state, effects = play(
         event("debt.opened", due_date=day(-29), amount_cents=RENT_CENTS),
         event("debt.opened", source="energy", due_date=day(-29), amount_cents=31_000, occurred_at=at(0, 1)),
-        event("reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(0, 2), reminder_kind="formal"),
+        event(
+            "reminder.sent",
+            source="energy",
+            amount_cents=31_000,
+            occurred_at=at(0, 2),
+            reminder_kind="formal",
+        ),
     )
     assert of_type(effects, Signal) == []
     outcome = advance(state, stream_time=at(3), policy=POLICY, route=ROUTE)
@@ -210,3 +225,33 @@ def test_debts_crossing_their_thresholds_together_raise_one_multiple_signal() ->
     assert (signal.kinds, signal.priority) == (("multiple",), "high")
     assert signal.raised_at == at(1, hours=-9)
     assert [r.code for r in signal.reasons] == ["energy_arrears", "housing_arrears", "multiple_creditors"]
+
+
+def test_a_wrong_policy_value_names_the_setting_and_its_range() -> None:
+    with pytest.raises(ValidationError) as error:
+        Policy.model_validate({"housing": {"min_days_overdue": -1}, "lateness_grace_hours": 10_000})
+    text = str(error.value)
+    assert "housing.min_days_overdue" in text and "greater than or equal to 0" in text
+    assert "lateness_grace_hours" in text and "less than or equal to 1440" in text
+
+
+def test_a_reminder_term_below_the_legal_14_days_is_rejected() -> None:
+    with pytest.raises(ValidationError, match=r"cjib\.reminder_term_days"):
+        Policy.model_validate({"cjib": {"reminder_term_days": 7}})
+
+
+def test_describe_lists_every_source_rule_and_the_bik_scale() -> None:
+    rows = describe(Policy.default())
+    assert ("health", "min_months_arrears", "2 x monthly amount") in rows
+    assert ("cjib", "requires_term_expired", "yes") in rows
+    assert ("bik", "bik bracket 1", "15% of the next EUR 2,500.00") in rows
+    assert ("bik", "bik maximum", "EUR 6,775.00") in rows
+    assert {source for source, _, _ in rows} == {
+        "housing",
+        "energy",
+        "water",
+        "health",
+        "cjib",
+        "household",
+        "bik",
+    }
