@@ -92,7 +92,7 @@ def _two_creditors(b: _Builder) -> None:
 def _end_of_supply(b: _Builder) -> None:
     who = b.household()
     b.add(who, "energy", "E-77002", 2, "debt.opened", amount_cents=54000, due_date=_due(2, 40))
-    b.add(who, "energy", "E-77002", 3, "supply.ending", amount_cents=54000, supply_end_date=_due(-21, 0))
+    b.add(who, "energy", "E-77002", 3, "supply.ending", amount_cents=54000, supply_end_date=_due(3 + 21, 0))
 
 
 def _health_and_cjib(b: _Builder) -> None:

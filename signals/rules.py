@@ -243,9 +243,14 @@ def _kinds(
     flags: list[tuple[SignalKind, bool]] = [
         ("crisis", any(is_crisis_debt(d, policy, at) for d in worthy)),
         ("multiple", len(open_creditors) >= 2),
-        ("consecutive", state.last_signal_at is not None and at - state.last_signal_at <= lookback),
+        ("consecutive", _earlier_episode(state, at, lookback)),
     ]
     return tuple(kind for kind, on in flags if on) or ("single",)
+
+
+def _earlier_episode(state: HouseholdState, at: datetime, lookback: timedelta) -> bool:
+    """A resolved signal within the look-back; a still-open one is the same episode, not a new one."""
+    return state.open_signal is None and state.last_signal_at is not None and at - state.last_signal_at <= lookback
 
 
 def _priority(kinds: tuple[SignalKind, ...]) -> Priority:

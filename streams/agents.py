@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
+from faust.types import EventT
 
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, ClockTick
 from signals.intake import IntakeLimits, Origin, accept
@@ -18,6 +19,7 @@ from streams.app import Pipeline
 from streams.batching import by_partition, crash_on_error, set_current
 from streams.household import HouseholdProcessor
 from streams.sink import register_sink
+from streams.tables import TextKeys, raw_table, read_time
 
 log = logging.getLogger(__name__)
 RAW = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -26,15 +28,11 @@ RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 def register(app: faust.App, pipeline: Pipeline) -> None:
     """Declare topics and tables and attach the agents to the app."""
     s, names = pipeline.settings, pipeline.names
-    inbound = app.topic(*names.all_inbound, partitions=s.partitions, **RAW)
+    inbound = app.topic(*names.all_inbound, names.clock, partitions=s.partitions, **RAW)
     internal = pipeline.topic(names.events_by_household)
-    states = app.Table("state_by_household", partitions=s.partitions, **RAW)
-    stream_times = app.Table(
-        "stream_time_by_partition", partitions=s.partitions, key_type=int, value_type=str
-    )
-    ingest_times = app.Table(
-        "ingest_time_by_partition", partitions=s.partitions, key_type=str, value_type=str
-    )
+    states = TextKeys(raw_table(app, "state_by_household", partitions=s.partitions))
+    stream_times = TextKeys(raw_table(app, "stream_time_by_partition", partitions=s.partitions))
+    clock_times = TextKeys(raw_table(app, "clock_time_by_partition", partitions=s.partitions))
     processor = HouseholdProcessor(
         states=states,
         policy=s.rules,
@@ -44,18 +42,18 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     pipeline.state.update(states=states, processor=processor)
 
     @app.on_partitions_revoked.connect
-    async def _on_revoked(sender: Any, *, revoked: Any, **_: Any) -> None:
+    async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         pipeline.metrics.rebalances.inc()
         processor.forget_partitions(sorted({tp.partition for tp in revoked}))
 
-    app.agent(inbound, name="ingest")(_ingest_agent(app, pipeline, ingest_times))
+    app.agent(inbound, name="ingest")(_ingest_agent(app, pipeline, clock_times))
     app.agent(internal, name="household")(_household_agent(app, pipeline, processor, stream_times))
     register_sink(app, pipeline)
     if s.clock == "wall":
         app.timer(s.tick_interval_s, on_leader=True)(_clock(pipeline))
 
 
-def _ingest_agent(app: faust.App, pipeline: Pipeline, ingest_times: Any) -> Any:
+def _ingest_agent(app: faust.App, pipeline: Pipeline, clock_times: TextKeys) -> Any:
     s, m = pipeline.settings, pipeline.metrics
     limits = IntakeLimits(
         max_message_bytes=s.max_message_bytes,
@@ -68,10 +66,12 @@ def _ingest_agent(app: faust.App, pipeline: Pipeline, ingest_times: Any) -> Any:
             pending: list[Awaitable[Any]] = []
             for (topic, partition), events in by_partition(batch).items():
                 set_current(events[-1])
+                if topic == pipeline.names.clock:
+                    pending += await _forward_ticks(pipeline, clock_times, partition, events)
+                    continue
                 source = pipeline.names.source_of(topic)
-                tp_key = f"{topic}:{partition}"
-                raw_time = ingest_times.get(tp_key)
-                stream_time = datetime.fromisoformat(raw_time) if raw_time else None
+                # Future-dated means ahead of the clock: ticks of this partition number.
+                clock_time = read_time(clock_times, str(partition))
                 for event in events:
                     m.events_consumed.labels(source).inc()
                     origin = Origin(
@@ -85,18 +85,32 @@ def _ingest_agent(app: faust.App, pipeline: Pipeline, ingest_times: Any) -> Any:
                     result = accept(
                         event.value,
                         origin=origin,
-                        stream_time=stream_time,
+                        stream_time=clock_time,
                         pseudonym_key=pipeline.pseudonym_key,
                         limits=limits,
                     )
                     pending.append(await outputs.send_intake(pipeline, result))
-                    stream_time = outputs.record_intake(m, source, result, stream_time)
-                if stream_time is not None and stream_time.isoformat() != raw_time:
-                    ingest_times[tp_key] = stream_time.isoformat()
+                    outputs.record_intake(m, source, result)
             await asyncio.gather(*pending)
             m.processing_latency.labels("ingest").observe(time.perf_counter() - started)
 
     return crash_on_error("ingest", ingest)
+
+
+async def _forward_ticks(
+    pipeline: Pipeline, clock_times: TextKeys, partition: int, events: Sequence[EventT]
+) -> list[Awaitable[Any]]:
+    """A clock tick moves this partition's clock and goes on to the same household partition."""
+    pending = []
+    latest = read_time(clock_times, str(partition))
+    for event in events:
+        tick = ClockTick.model_validate_json(event.value)
+        latest = tick.at if latest is None or tick.at > latest else latest
+        internal = pipeline.topic(pipeline.names.events_by_household)
+        pending.append(await internal.send(key=b"__clock__", value=event.value, partition=partition))
+    if latest is not None:
+        clock_times[str(partition)] = latest.isoformat().encode()
+    return pending
 
 
 def _household_agent(
@@ -111,8 +125,7 @@ def _household_agent(
             results = []
             for (_, partition), events in by_partition(batch).items():
                 messages = [HOUSEHOLD_MESSAGE.validate_json(e.value) for e in events]
-                raw_time = stream_times.get(partition)
-                before = datetime.fromisoformat(raw_time) if raw_time else None
+                before = read_time(stream_times, str(partition))
                 result = processor.process(partition, messages, before)
                 results.append((partition, events[-1], result))
             # Effects first, acknowledged by the broker; states after. A crash in
@@ -124,7 +137,7 @@ def _household_agent(
                 for key, raw in result.states.items():
                     states[key] = raw
                 if result.stream_time is not None:
-                    stream_times[partition] = result.stream_time.isoformat()
+                    stream_times[str(partition)] = result.stream_time.isoformat().encode()
                     m.stream_time.labels(str(partition)).set(result.stream_time.timestamp())
                 outputs.record_outcomes(m, result.outcomes)
             m.pending_deadlines.set(processor.pending_wakeups())
@@ -135,12 +148,14 @@ def _household_agent(
 
 
 def _clock(pipeline: Pipeline) -> Callable[[], Awaitable[None]]:
-    """Leader-only: a tick into every partition, so idle partitions advance too."""
+    """Leader-only: a tick into every partition of the clock topic, so idle partitions advance too."""
 
     async def tick() -> None:
-        internal = pipeline.topic(pipeline.names.events_by_household)
+        clock = pipeline.topic(pipeline.names.clock)
+        # The one place the wall clock enters: recorded on a topic, so a replay
+        # of the topics sees exactly the same times.
         tick = ClockTick(at=datetime.now(UTC)).model_dump_json().encode()
         for partition in range(pipeline.settings.partitions):
-            await internal.send(key=b"__clock__", value=tick, partition=partition)
+            await clock.send(key=b"__clock__", value=tick, partition=partition)
 
     return tick

@@ -67,7 +67,9 @@ async def print_overview(settings: Settings, postcode: str, house: str) -> None:
 
 def render_overview(found: HouseholdOverview) -> str:
     """The integrated debt overview as a readable table, amounts in euros."""
-    rows = [("creditor", "source", "ref", "principal", "costs", "days overdue", "reminders", "pay by", "status")]
+    rows = [
+        ("creditor", "source", "ref", "principal", "costs", "days overdue", "reminders", "pay by", "status")
+    ]
     for d in found.debts:
         reminders = ", ".join(f"{r.kind} {r.sent_on.isoformat()} ({r.issued_by})" for r in d.reminders) or "-"
         status = d.status + (f" ({d.close_reason})" if d.close_reason else "")

@@ -111,24 +111,24 @@ def _worker_failed(worker: subprocess.Popen[bytes], data_dir: Path) -> int:
     return 1
 
 
-async def _feed(bootstrap: str, names: TopicNames, partitions: int, seconds_per_day: float, stop: asyncio.Event) -> None:
+async def _feed(
+    bootstrap: str, names: TopicNames, partitions: int, seconds_per_day: float, stop: asyncio.Event
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
-        events = history()
-        last_day = None
-        for day, bucket in days(events):
-            for event in bucket:
+        per_day = dict(days(history()))
+        first, last = min(per_day), max(per_day) + timedelta(days=TAIL_DAYS)
+        day = first
+        while day <= last:
+            # Every simulated day ends with a tick, also days without events,
+            # so stream time moves on and pay-by dates pass.
+            for event in per_day.get(day, []):
                 await producer.send(names.inbound(event.source), value=_json(event.payload))
             await _tick(producer, names, partitions, day)
-            last_day = day
             if await _sleep_or_stop(stop, seconds_per_day):
                 return
-        assert last_day is not None
-        for extra in range(1, TAIL_DAYS + 1):
-            await _tick(producer, names, partitions, last_day + timedelta(days=extra))
-            if await _sleep_or_stop(stop, seconds_per_day):
-                return
+            day += timedelta(days=1)
     finally:
         await producer.stop()
 
@@ -137,9 +137,8 @@ async def _tick(producer: AIOKafkaProducer, names: TopicNames, partitions: int, 
     # Stream time reaches the end of the simulated day in every partition.
     at = datetime.combine(day, time(23, 59), tzinfo=UTC)  # type: ignore[arg-type]
     value = ClockTick(at=at).model_dump_json().encode()
-    await producer.send_and_wait(names.events_by_household, key=b"__clock__", value=value, partition=0)
-    for partition in range(1, partitions):
-        await producer.send(names.events_by_household, key=b"__clock__", value=value, partition=partition)
+    for partition in range(partitions):
+        await producer.send(names.clock, key=b"__clock__", value=value, partition=partition)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

@@ -12,10 +12,9 @@ from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from signals.household import Outcome, advance, handle_event, next_wakeup
-
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
 from schemas.outputs_v1 import Effect, HouseholdOverview, Route
+from signals.household import Outcome, advance, handle_event, next_wakeup
 from signals.overview import HouseholdState
 from signals.policy import Policy
 from signals.view import build_overview

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
-from signals.household import Outcome
 
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import AcceptedEvent
@@ -19,6 +18,7 @@ from schemas.outputs_v1 import (
     Signal,
     SignalResolved,
 )
+from signals.household import Outcome
 from streams.app import Pipeline
 from streams.household import Output
 from streams.metrics import Metrics
@@ -58,17 +58,14 @@ async def send_intake(pipeline: Pipeline, result: AcceptedEvent | DeadLetter) ->
     )
 
 
-def record_intake(
-    m: Metrics, source: str, result: AcceptedEvent | DeadLetter, stream_time: datetime | None
-) -> datetime | None:
-    """Count the intake result; return the ingest stream time after it."""
+def record_intake(m: Metrics, source: str, result: AcceptedEvent | DeadLetter) -> None:
+    """Count the intake result."""
     if isinstance(result, DeadLetter):
         m.events_dead_lettered.labels(source, result.reason_class).inc()
-        return stream_time
+        return
     m.events_accepted.labels(source).inc()
-    occurred = result.event.occurred_at
-    m.event_time_lag.labels(source).observe(max(0.0, (datetime.now(UTC) - occurred).total_seconds()))
-    return occurred if stream_time is None or occurred > stream_time else stream_time
+    lag = datetime.now(UTC) - result.event.occurred_at
+    m.event_time_lag.labels(source).observe(max(0.0, lag.total_seconds()))
 
 
 def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Outcome]]) -> None:

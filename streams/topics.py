@@ -43,6 +43,11 @@ class TopicNames:
         return f"{self.prefix}events-by-household"
 
     @property
+    def clock(self) -> str:
+        """Clock ticks, one per partition; ingest passes them on to the household partitions."""
+        return f"{self.prefix}clock"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}dead-letter"
 
@@ -60,4 +65,4 @@ class TopicNames:
 
     @property
     def everything(self) -> tuple[str, ...]:
-        return (*self.all_inbound, self.events_by_household, *self.all_outputs, self.dead_letter)
+        return (*self.all_inbound, self.clock, self.events_by_household, *self.all_outputs, self.dead_letter)

@@ -25,7 +25,9 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     @app.page("/readyz")
     async def readyz(self: View, request: Request) -> Response:
         checks = readiness(app, pipeline)
-        return self.json({"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)
+        return self.json(
+            {"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503
+        )
 
     @app.page("/metrics")
     async def metrics(self: View, request: Request) -> Response:
@@ -55,7 +57,7 @@ def readiness(app: faust.App, pipeline: Pipeline) -> dict[str, bool]:
     return {
         "partitions_assigned": bool(consumer.assignment()),
         "recovery_done": not app.tables.recovery.in_recovery and not app.rebalancing,
-        "sink_reachable": pipeline.metrics.sink_up._value.get() == 1,  # noqa: SLF001
+        "sink_reachable": pipeline.metrics.sink_up._value.get() == 1,
     }
 
 

@@ -107,7 +107,9 @@ class Worker:
 
     def log_tail(self, lines: int = 40) -> str:
         logs = sorted(self.data_dir.glob("worker-*.log"))
-        return "\n".join(p.read_text(errors="replace").splitlines()[-lines:] for p in logs[-1:])
+        return "\n".join(
+            line for p in logs[-1:] for line in p.read_text(errors="replace").splitlines()[-lines:]
+        )
 
 
 def _body(raw: bytes) -> Any:
@@ -139,7 +141,9 @@ async def collect(
     timeout_s: float = 60,
 ) -> list[Any]:
     """Read the topics from the beginning until `until(records)` holds or the timeout passes."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=broker.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100
+    )
     await consumer.start()
     records: list[Any] = []
     try:

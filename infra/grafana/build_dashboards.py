@@ -1,0 +1,362 @@
+"""Write the Grafana dashboards in infra/grafana/dashboards/ from the panel lists below.
+
+Run `python infra/grafana/build_dashboards.py` after editing this file; the checked-in
+JSON must equal its output (tests/unit/test_dashboards.py). Standard library only, so
+it runs without the project installed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+OUT_DIR = Path(__file__).resolve().parent / "dashboards"
+GRID_WIDTH = 24
+PANEL_HEIGHT = 8
+# Grafana's built-in range variable; programme figures are totals over the picked range.
+# prometheus_expressions() substitutes it for checks against a plain Prometheus.
+RANGE = "$__range"
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    description: str  # the question the panel answers
+    queries: tuple[Query, ...]
+    kind: Literal["timeseries", "stat"] = "timeseries"
+    unit: str = "short"
+    width: int = 12
+
+
+def zero_if_none(expr: str) -> str:
+    """The expression, or a single 0 when it has no series at all.
+
+    A labelled counter has no series until its first increment, so "no duplicates
+    yet" would read as "No data". `or on() vector(0)` adds the 0 only when the left
+    side is empty, never beside real series.
+    """
+    return f"{expr} or on() vector(0)"
+
+
+def rate(metric: str, by: str, window: str = "5m") -> str:
+    return f"sum by ({by}) (rate({metric}[{window}]))"
+
+
+def total(metric: str, by: str | None = None) -> str:
+    grouping = f" by ({by})" if by else ""
+    return f"sum{grouping} (increase({metric}[{RANGE}]))"
+
+
+def quantile(q: float, metric: str, by: str, window: str = "5m") -> str:
+    le = f"{by}, le" if by else "le"
+    return f"histogram_quantile({q}, sum by ({le}) (rate({metric}_bucket[{window}])))"
+
+
+OPERATIONS = (
+    Panel(
+        "Events consumed and accepted per source",
+        "How many messages per second does each creditor source deliver, and how many pass "
+        "validation? The gap between consumed and accepted is what goes to the dead-letter topic.",
+        (
+            Query(rate("vroegsignaal_events_consumed_total", "source"), "{{source}} consumed"),
+            Query(rate("vroegsignaal_events_accepted_total", "source"), "{{source}} accepted"),
+        ),
+        unit="ops",
+    ),
+    Panel(
+        "Duplicates per source",
+        "How many events per second are dropped because the same source, creditor and "
+        "event_id was seen before? A steady stream means a creditor re-sends its history.",
+        (Query(zero_if_none(rate("vroegsignaal_events_duplicate_total", "source")), "{{source}}"),),
+        unit="ops",
+    ),
+    Panel(
+        "Dead letters per source and reason",
+        "Which sources send messages that fail validation, and why (too_large, not_json, "
+        "invalid, wrong_source, unknown_type, future_dated)? The dead-letter topic holds the details.",
+        (
+            Query(
+                zero_if_none(rate("vroegsignaal_events_dead_lettered_total", "source, reason")),
+                "{{source}} {{reason}}",
+            ),
+        ),
+        unit="ops",
+    ),
+    Panel(
+        "Processing latency p50 / p99 per stage",
+        "How long does a batch take from being consumed to its outputs being acknowledged by "
+        "the broker, per stage (ingest, household)? Rising p99 means workers are saturated.",
+        (
+            Query(quantile(0.5, "vroegsignaal_processing_latency_seconds", "stage"), "{{stage}} p50"),
+            Query(quantile(0.99, "vroegsignaal_processing_latency_seconds", "stage"), "{{stage}} p99"),
+        ),
+        unit="s",
+    ),
+    Panel(
+        "Event-time lag p50 per source",
+        "How old are events when they arrive (now minus occurred_at)? Shows how late each "
+        "creditor reports; nightly files show hours, live feeds seconds. Empty between deliveries.",
+        (Query(quantile(0.5, "vroegsignaal_event_time_lag_seconds", "source", "1h"), "{{source}}"),),
+        unit="s",
+    ),
+    Panel(
+        "Stream time behind the wall clock per partition",
+        "How far behind now is each partition's stream time, which drives every deadline? "
+        "With the live clock ticking it stays within seconds; a rising line is a stalled partition.",
+        (Query("time() - max by (partition) (vroegsignaal_stream_time_seconds)", "partition {{partition}}"),),
+        unit="s",
+    ),
+    Panel(
+        "Consumer lag per partition",
+        "How many messages wait to be processed on each topic partition? Lag that keeps "
+        "growing means the workers fall behind: add workers, up to the number of partitions.",
+        (
+            Query(
+                "max by (topic, partition) (vroegsignaal_consumer_lag_messages)",
+                "{{topic}} [{{partition}}]",
+            ),
+        ),
+    ),
+    Panel(
+        "Pending deadlines per worker",
+        "How many households on each worker wait for a deadline (reminder term, 30-day window) "
+        "to pass in stream time?",
+        (Query("sum by (instance) (vroegsignaal_pending_deadlines)", "{{instance}}"),),
+        width=6,
+    ),
+    Panel(
+        "Households tracked per worker",
+        "How many households does each worker hold in its state? Shows how evenly the "
+        "partitions spread the households and how state grows.",
+        (Query("sum by (instance) (vroegsignaal_households_tracked)", "{{instance}}"),),
+        width=6,
+    ),
+    Panel(
+        "Read-model batch latency p99",
+        "How long does writing one batch to the read model take, retries included? "
+        "A rising line points at the database.",
+        (Query(quantile(0.99, "vroegsignaal_sink_batch_duration_seconds", ""), "p99"),),
+        unit="s",
+    ),
+    Panel(
+        "Read-model rows written per kind",
+        "How many rows per second are upserted into the read model, per kind of output?",
+        (Query(rate("vroegsignaal_sink_rows_written_total", "kind"), "{{kind}}"),),
+        unit="ops",
+    ),
+    Panel(
+        "Read-model retries and errors",
+        "How often do writes to the read model fail, and how often are they retried? "
+        "Errors with no recovery end in the sink-down alert.",
+        (
+            Query("sum(rate(vroegsignaal_sink_retries_total[5m]))", "retries"),
+            Query("sum(rate(vroegsignaal_sink_errors_total[5m]))", "errors"),
+        ),
+        unit="ops",
+    ),
+    Panel(
+        "Read model up",
+        "Can each worker write to the read model right now (1 = last write or ping succeeded)?",
+        (Query("min by (instance) (vroegsignaal_sink_up)", "{{instance}}"),),
+        kind="stat",
+        width=6,
+    ),
+    Panel(
+        "Rebalances per worker",
+        "How often did the consumer group rebalance in the last 15 minutes? Each rebalance "
+        "pauses processing; frequent ones mean workers crash or miss heartbeats.",
+        (Query("sum by (instance) (increase(vroegsignaal_rebalances_total[15m]))", "{{instance}}"),),
+        width=6,
+    ),
+)
+
+PROGRAMME = (
+    Panel(
+        "Signals raised per team",
+        "How many early-warning signals did each neighbourhood team receive in the selected "
+        "period? A signal with several kinds (e.g. crisis and multiple) counts once per kind.",
+        (Query(zero_if_none(total("vroegsignaal_signals_raised_total", "team")), "{{team}}"),),
+        kind="stat",
+        width=8,
+    ),
+    Panel(
+        "Signals raised per priority",
+        "How urgent were the signals of the selected period (urgent, high, normal)? "
+        "Counted once per kind, like the panel per team.",
+        (Query(zero_if_none(total("vroegsignaal_signals_raised_total", "priority")), "{{priority}}"),),
+        kind="stat",
+        width=8,
+    ),
+    Panel(
+        "Signals raised per kind",
+        "Why were households signalled in the selected period: a single debt, multiple "
+        "creditors, a consecutive signal within six months, or a crisis?",
+        (Query(zero_if_none(total("vroegsignaal_signals_raised_total", "kind")), "{{kind}}"),),
+        kind="stat",
+        width=8,
+    ),
+    Panel(
+        "Signals raised per hour, per priority",
+        "How does the number of signals develop over time, per priority? "
+        "Shows seasonal peaks and the effect of rule changes.",
+        (
+            Query(
+                zero_if_none("sum by (priority) (increase(vroegsignaal_signals_raised_total[1h]))"),
+                "{{priority}}",
+            ),
+        ),
+        width=16,
+    ),
+    Panel(
+        "Signals resolved per team",
+        "How many signals were resolved in the selected period because every debt of the "
+        "household was settled, per team?",
+        (Query(zero_if_none(total("vroegsignaal_signals_resolved_total", "team")), "{{team}}"),),
+        kind="stat",
+        width=8,
+    ),
+    Panel(
+        "Free reminders issued per source",
+        "How many free payment reminders (14-dagenbrief) did the pipeline issue in the "
+        "selected period, per creditor source?",
+        (Query(zero_if_none(total("vroegsignaal_reminders_issued_total", "source")), "{{source}}"),),
+        kind="stat",
+    ),
+    Panel(
+        "Costs permitted per source",
+        "For how many debts did the free-reminder term run out unpaid in the selected period, "
+        "so that the creditor may now charge collection costs?",
+        (Query(zero_if_none(total("vroegsignaal_costs_permitted_total", "source")), "{{source}}"),),
+        kind="stat",
+    ),
+    Panel(
+        "Cost violations per source and kind",
+        "Which creditors charged collection costs before the pay-by date or above the legal "
+        "scale (BIK) in the selected period?",
+        (
+            Query(
+                zero_if_none(total("vroegsignaal_cost_violations_total", "source, kind")),
+                "{{source}} {{kind}}",
+            ),
+        ),
+        kind="stat",
+    ),
+    Panel(
+        "Collection costs avoided",
+        "How many euros of collection costs did households not have to pay in the selected "
+        "period because they paid within the free reminder's term?",
+        (Query(total("vroegsignaal_costs_avoided_euros_total"), "avoided"),),
+        kind="stat",
+        unit="currencyEUR",
+        width=6,
+    ),
+    Panel(
+        "Unrouted signals",
+        "How many signals in the selected period had an address outside the routing map and "
+        "went to the fallback team? Anything above 0 means the routing map needs updating.",
+        (Query(total("vroegsignaal_signals_unrouted_total"), "unrouted"),),
+        kind="stat",
+        width=6,
+    ),
+)
+
+DASHBOARDS = {
+    "operations": ("vroegsignaal-operations", "vroegsignaal — operations", OPERATIONS, "now-6h"),
+    "programme": ("vroegsignaal-programme", "vroegsignaal — programme", PROGRAMME, "now-30d"),
+}
+
+
+def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
+    """One Grafana panel at grid position (x, y)."""
+    body: dict[str, Any] = {
+        "id": panel_id,
+        "type": panel.kind,
+        "title": panel.title,
+        "description": panel.description,
+        "datasource": DATASOURCE,
+        "gridPos": {"h": PANEL_HEIGHT, "w": panel.width, "x": x, "y": y},
+        "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
+        "targets": [
+            {
+                "refId": chr(ord("A") + i),
+                "datasource": DATASOURCE,
+                "expr": query.expr,
+                "legendFormat": query.legend,
+                # A stat shows one number: one instant query instead of a range of them
+                # (each step of a range query would re-read the whole $__range).
+                "instant": panel.kind == "stat",
+                "range": panel.kind != "stat",
+            }
+            for i, query in enumerate(panel.queries)
+        ],
+    }
+    if panel.kind == "stat":
+        body["options"] = {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "none",
+            "graphMode": "none",
+            "textMode": "value_and_name",
+        }
+    else:
+        body["options"] = {"legend": {"displayMode": "list", "placement": "bottom"}}
+    return body
+
+
+def dashboard_json(name: str) -> dict[str, Any]:
+    """The whole dashboard: panels laid out left to right, wrapping at the grid width."""
+    uid, title, panels, time_from = DASHBOARDS[name]
+    laid_out = []
+    x = y = 0
+    for panel_id, panel in enumerate(panels, start=1):
+        if x + panel.width > GRID_WIDTH:
+            x, y = 0, y + PANEL_HEIGHT
+        laid_out.append(panel_json(panel, panel_id, x, y))
+        x += panel.width
+    return {
+        "uid": uid,
+        "title": title,
+        "tags": ["vroegsignaal"],
+        "editable": True,
+        "schemaVersion": 39,
+        "version": 1,
+        "timezone": "browser",
+        "refresh": "1m",
+        "time": {"from": time_from, "to": "now"},
+        "annotations": {"list": []},
+        "templating": {"list": []},
+        "panels": laid_out,
+    }
+
+
+def render(name: str) -> str:
+    """The dashboard's file content, byte for byte."""
+    return json.dumps(dashboard_json(name), indent=2, ensure_ascii=False) + "\n"
+
+
+def prometheus_expressions(range_: str = "1h") -> Iterator[tuple[str, str, str]]:
+    """(dashboard, panel title, expression) with Grafana's $__range replaced, for plain Prometheus."""
+    for name, (_, _, panels, _) in DASHBOARDS.items():
+        for panel in panels:
+            for query in panel.queries:
+                yield name, panel.title, query.expr.replace(RANGE, range_)
+
+
+def main() -> int:
+    for name in DASHBOARDS:
+        (OUT_DIR / f"{name}.json").write_text(render(name), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
