@@ -41,7 +41,8 @@ class _Builder:
         self._next = 0
 
     def household(self) -> tuple[str, int, str]:
-        postcode, number = self._addresses[self._next % len(self._addresses)]
+        # A stride through the sorted sample spreads households over every team.
+        postcode, number = self._addresses[(self._next * 7) % len(self._addresses)]
         name = NAMES[self._next % len(NAMES)]
         self._next += 1
         return postcode, number, name

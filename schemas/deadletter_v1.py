@@ -35,11 +35,19 @@ class DeadLetter(_Model):
     key: str | None
     value_utf8: str | None
     value_base64: str | None
+    # A value too large to carry whole keeps its first bytes, its size and its
+    # hash; the original stays at topic/partition/offset.
+    value_truncated: bool = False
+    value_bytes: int | None = None
+    value_sha256: str | None = None
     received_at: AwareDatetime
 
 
+MAX_CARRIED_BYTES = 256 * 1024
+
+
 def raw_fields(value: bytes | None) -> tuple[str | None, str | None]:
-    """(utf8, base64): the raw value as text when it decodes, else as base64.
+    """(utf8, base64): the raw value (at most MAX_CARRIED_BYTES of it) as text when it decodes, else base64.
 
     >>> raw_fields(b'{"a": 1}')
     ('{"a": 1}', None)
@@ -48,6 +56,7 @@ def raw_fields(value: bytes | None) -> tuple[str | None, str | None]:
     """
     if value is None:
         return None, None
+    value = value[:MAX_CARRIED_BYTES]
     try:
         return value.decode("utf-8"), None
     except UnicodeDecodeError:

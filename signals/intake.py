@@ -16,7 +16,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent
-from schemas.deadletter_v1 import DeadLetter, FieldError, ReasonClass, raw_fields
+from schemas.deadletter_v1 import MAX_CARRIED_BYTES, DeadLetter, FieldError, ReasonClass, raw_fields
 from schemas.errors import errors_from_validation
 from schemas.household import household_key
 from schemas.internal_v1 import AcceptedEvent
@@ -121,7 +121,11 @@ def _dead(
 ) -> DeadLetter:
     text, b64 = raw_fields(raw)
     key = origin.key.decode("utf-8", "replace") if origin.key is not None else None
+    truncated = raw is not None and len(raw) > MAX_CARRIED_BYTES
     return DeadLetter(
+        value_truncated=truncated,
+        value_bytes=len(raw) if raw is not None else None,
+        value_sha256=hashlib.sha256(raw).hexdigest() if raw is not None else None,
         reason_class=reason,
         errors=errors,
         source=origin.source,

@@ -12,12 +12,14 @@ from typing import Any
 import faust
 from faust.types import EventT
 
-from schemas.internal_v1 import HOUSEHOLD_MESSAGE, ClockTick
+from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent, ClockTick
 from signals.intake import IntakeLimits, Origin, accept
 from streams import outputs
 from streams.app import Pipeline
 from streams.batching import by_partition, crash_on_error, set_current
+from streams.dedup import RecentIds
 from streams.household import HouseholdProcessor
+from streams.lag import register_lag, remove_series
 from streams.sink import register_sink
 from streams.tables import TextKeys, raw_table, read_time
 
@@ -45,10 +47,12 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         pipeline.metrics.rebalances.inc()
         processor.forget_partitions(sorted({tp.partition for tp in revoked}))
+        remove_series(pipeline.metrics.stream_time, ((str(tp.partition),) for tp in revoked))
 
     app.agent(inbound, name="ingest")(_ingest_agent(app, pipeline, clock_times))
     app.agent(internal, name="household")(_household_agent(app, pipeline, processor, stream_times))
     register_sink(app, pipeline)
+    register_lag(app, pipeline)
     if s.clock == "wall":
         app.timer(s.tick_interval_s, on_leader=True)(_clock(pipeline))
 
@@ -59,6 +63,8 @@ def _ingest_agent(app: faust.App, pipeline: Pipeline, clock_times: TextKeys) -> 
         max_message_bytes=s.max_message_bytes,
         future_tolerance=timedelta(seconds=s.future_tolerance_s),
     )
+
+    recent = RecentIds()
 
     async def ingest(stream: faust.StreamT[Any]) -> None:
         async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):
@@ -89,6 +95,9 @@ def _ingest_agent(app: faust.App, pipeline: Pipeline, clock_times: TextKeys) -> 
                         pseudonym_key=pipeline.pseudonym_key,
                         limits=limits,
                     )
+                    if isinstance(result, AcceptedEvent) and recent.seen(result.event.dedup_key):
+                        m.events_duplicate.labels(source).inc()
+                        continue
                     pending.append(await outputs.send_intake(pipeline, result))
                     outputs.record_intake(m, source, result)
             await asyncio.gather(*pending)

@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from connectors.broker import EmbeddedBroker, free_port
@@ -47,7 +48,13 @@ async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_
     try:
         print(f"embedded broker on {broker.url}; worker log in {data_dir / 'worker.log'}", flush=True)
         await ensure_topics(broker.bootstrap, names.everything, partitions=settings.partitions)
-        worker = _start_worker(settings, broker, data_dir)
+        web_port = free_port()
+        worker = _start_worker(settings, broker, data_dir, web_port)
+        # Feeding only once the worker owns its partitions keeps the demo's
+        # history in order through ingest (it is a replay, after all).
+        if not await _wait_ready(web_port, worker, stop):
+            return _worker_failed(worker, data_dir) if worker.poll() is not None else 0
+        print("worker ready; feeding one simulated day every", seconds_per_day, "s", flush=True)
         tasks = [
             asyncio.create_task(_feed(broker.bootstrap, names, settings.partitions, seconds_per_day, stop)),
             asyncio.create_task(_print_outputs(broker.bootstrap, names, settings, stop)),
@@ -72,14 +79,16 @@ def _pseudonym_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _start_worker(settings: Settings, broker: EmbeddedBroker, data_dir: Path) -> subprocess.Popen[bytes]:
+def _start_worker(
+    settings: Settings, broker: EmbeddedBroker, data_dir: Path, web_port: int
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "VROEGSIGNAAL_BROKER_URL": broker.url,
         "VROEGSIGNAAL_DATA_DIR": str(data_dir),
         "VROEGSIGNAAL_DATABASE_URL": f"sqlite:///{data_dir / 'vroegsignaal.db'}",
         "VROEGSIGNAAL_PSEUDONYM_KEY": _pseudonym_key(data_dir),
-        "VROEGSIGNAAL_WEB_PORT": str(free_port()),
+        "VROEGSIGNAAL_WEB_PORT": str(web_port),
         "VROEGSIGNAAL_APP_ID": "vroegsignaal-demo",
         "VROEGSIGNAAL_TOPIC_PREFIX": settings.topic_prefix,
         "VROEGSIGNAAL_PARTITIONS": str(settings.partitions),
@@ -94,6 +103,19 @@ def _start_worker(settings: Settings, broker: EmbeddedBroker, data_dir: Path) ->
         stderr=subprocess.STDOUT,
         start_new_session=True,  # we stop it ourselves, in order, after the feed
     )
+
+
+async def _wait_ready(web_port: int, worker: subprocess.Popen[bytes], stop: asyncio.Event) -> bool:
+    """Poll /readyz until 200; False when the worker died or the user stopped the demo."""
+    url = f"http://127.0.0.1:{web_port}/readyz"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while not stop.is_set() and worker.poll() is None:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return True
+            await _sleep_or_stop(stop, 0.2)
+    return False
 
 
 def _stop_worker(worker: subprocess.Popen[bytes], grace_s: float) -> None:

@@ -59,11 +59,10 @@ async def send_intake(pipeline: Pipeline, result: AcceptedEvent | DeadLetter) ->
 
 
 def record_intake(m: Metrics, source: str, result: AcceptedEvent | DeadLetter) -> None:
-    """Count the intake result."""
+    """Count a dead letter; accepted events are counted by the household stage (after its dedup)."""
     if isinstance(result, DeadLetter):
         m.events_dead_lettered.labels(source, result.reason_class).inc()
         return
-    m.events_accepted.labels(source).inc()
     lag = datetime.now(UTC) - result.event.occurred_at
     m.event_time_lag.labels(source).observe(max(0.0, lag.total_seconds()))
 
@@ -73,6 +72,9 @@ def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Outcome]]) -> None
     for source, outcome in outcomes:
         if outcome.duplicate:
             m.events_duplicate.labels(source).inc()
+        elif source != "tick":
+            # consumed = accepted + duplicate + dead-lettered, summed over both stages.
+            m.events_accepted.labels(source).inc()
         if outcome.costs_avoided_cents:
             m.costs_avoided.inc(outcome.costs_avoided_cents / 100)
         for effect in outcome.effects:

@@ -125,7 +125,7 @@ async def create_topics(broker: EmbeddedBroker, names: TopicNames) -> None:
 
 async def publish(broker: EmbeddedBroker, items: Iterable[tuple[str, bytes | None, bytes]]) -> None:
     """Send (topic, key, value) in order and wait until the broker has them all."""
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5, max_request_size=4 * 2**20)
     await producer.start()
     try:
         futures = [await producer.send(topic, key=key, value=value) for topic, key, value in items]
@@ -156,3 +156,56 @@ async def collect(
     finally:
         await consumer.stop()
     return records
+
+
+class OrderedFeeder:
+    """Publishes creditor events and clock ticks one at a time, each only after the previous
+    one came out of ingest, so the internal topic holds them in exactly this order (a replay)."""
+
+    def __init__(self, broker: EmbeddedBroker, names: TopicNames) -> None:
+        self.broker, self.names = broker, names
+        self.producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=0)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=broker.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+        )
+        self.seen = 0
+
+    async def __aenter__(self) -> OrderedFeeder:
+        await self.producer.start()
+        await self.consumer.start()
+        topics = [self.names.events_by_household, self.names.dead_letter]
+        self.consumer.assign([TopicPartition(t, p) for t in topics for p in range(PARTITIONS)])
+        await self.consumer.seek_to_beginning()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    async def event(self, source: str, value: bytes, *, expect_out: int = 1, timeout_s: float = 30) -> None:
+        """One inbound message; waits for `expect_out` records on internal/dead-letter (0 for a duplicate)."""
+        await self.producer.send_and_wait(self.names.inbound(source), value=value)
+        await self._wait(expect_out, timeout_s)
+
+    async def tick(self, at: Any, timeout_s: float = 30) -> None:
+        """A clock tick into every partition; waits until ingest forwarded all of them."""
+        from schemas.internal_v1 import ClockTick
+
+        value = ClockTick(at=at).model_dump_json().encode()
+        for partition in range(PARTITIONS):
+            await self.producer.send_and_wait(self.names.clock, key=b"__clock__", value=value, partition=partition)
+        await self._wait(PARTITIONS, timeout_s)
+
+    async def _wait(self, more: int, timeout_s: float) -> None:
+        target = self.seen + more
+        deadline = time.monotonic() + timeout_s
+        while self.seen < target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"ingest produced {self.seen} of {target} records within {timeout_s}s")
+            batches = await self.consumer.getmany(timeout_ms=100)
+            self.seen += sum(len(rs) for rs in batches.values())
+        if more == 0:
+            # A dropped duplicate produces nothing; give ingest a moment to prove it.
+            await asyncio.sleep(0.3)
+            batches = await self.consumer.getmany(timeout_ms=100)
+            self.seen += sum(len(rs) for rs in batches.values())
