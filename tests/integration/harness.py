@@ -196,6 +196,16 @@ class OrderedFeeder:
             await self.producer.send_and_wait(self.names.clock, key=b"__clock__", value=value, partition=partition)
         await self._wait(PARTITIONS, timeout_s)
 
+    async def resync(self, quiet_s: float = 2.0) -> None:
+        """After a restart the worker re-reads uncommitted input: count until the topics are quiet."""
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < quiet_s:
+            batches = await self.consumer.getmany(timeout_ms=100)
+            got = sum(len(rs) for rs in batches.values())
+            if got:
+                self.seen += got
+                quiet_since = time.monotonic()
+
     async def _wait(self, more: int, timeout_s: float) -> None:
         target = self.seen + more
         deadline = time.monotonic() + timeout_s

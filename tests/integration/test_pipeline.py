@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,67 +11,27 @@ import orjson
 import pytest
 
 from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import days, history
+from connectors.demo_feed import history
 from connectors.readmodel import ReadModel, count_rows, overview
 from connectors.routing_files import default_routing
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
 from schemas.outputs_v1 import CostsPermitted, ReminderIssued, Signal
-from streams.outputs import OUTPUT_MESSAGE
-from tests.integration.harness import OrderedFeeder, Worker, collect, create_topics, publish
+from tests.integration.harness import Worker, collect, create_topics, publish
+from tests.integration.runs import Run, run_demo_history
 
 pytestmark = pytest.mark.integration
 
 TWO_CREDITORS = "1011AB-1"  # rent 45 days + energy 35 days in the demo history
-TAIL_DAYS = 20
-
-
-@dataclass
-class Run:
-    worker: Worker
-    outputs: list[Any]
-    database_url: str
-
-
-def _feed_demo_history(broker: EmbeddedBroker, worker: Worker) -> None:
-    async def feed() -> None:
-        async with OrderedFeeder(broker, worker.names) as feeder:
-            per_day = dict(days(history()))
-            day, last = min(per_day), max(per_day) + timedelta(days=TAIL_DAYS)
-            while day <= last:
-                for event in per_day.get(day, []):
-                    await feeder.event(event.source, orjson.dumps(event.payload))
-                await feeder.tick(datetime.combine(day, time(23, 59), tzinfo=UTC))
-                day += timedelta(days=1)
-
-    asyncio.run(feed())
 
 
 @pytest.fixture(scope="module")
 def demo_run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     """One worker that processed the demo history in event-time order, with its outputs."""
-    token = uuid.uuid4().hex[:8]
     data_dir = Path(tmp_path_factory.mktemp("pipeline"))
-    database_url = f"sqlite:///{data_dir / 'read.db'}"
-    worker = Worker(
-        broker=broker, prefix=f"p{token}.", data_dir=data_dir, database_url=database_url, app_id=f"p{token}"
-    )
-    asyncio.run(create_topics(broker, worker.names))
-    worker.start()
-    try:
-        worker.wait_ready()
-        _feed_demo_history(broker, worker)
-        records = asyncio.run(
-            collect(broker, worker.names.all_outputs, until=lambda r: _has_all_gates(r), timeout_s=60)
-        )
-        yield Run(worker, [OUTPUT_MESSAGE.validate_json(r.value) for r in records], database_url)
-    finally:
-        worker.stop()
-
-
-def _has_all_gates(records: list[Any]) -> bool:
-    # The last deadline of the history: the water debt charged too early gets its gate on 2026-09-22.
-    return any(b'"costs_permitted"' in r.value and b"W-3301" in r.value for r in records)
+    run = run_demo_history(broker, data_dir, f"sqlite:///{data_dir / 'read.db'}", keep_running=True)
+    yield run
+    run.worker.stop()
 
 
 def test_two_creditor_household_gets_a_multiple_high_signal_routed_to_its_team(demo_run: Run) -> None:
@@ -157,7 +114,9 @@ def _mixed_input() -> tuple[list[tuple[str, bytes]], set[str], int]:
     valid.append((events[0].source, orjson.dumps(with_bsn)))
     duplicates = [valid[0], valid[5], valid[9]]
     bad_bsn = dict(events[1].payload, event_id="bad-bsn", debtor={"name": "X", "bsn": "123456789"})
-    bad_postcode = dict(events[2].payload, event_id="bad-pc", address={"postcode": "1234SS", "house_number": 1})
+    bad_postcode = dict(
+        events[2].payload, event_id="bad-pc", address={"postcode": "1234SS", "house_number": 1}
+    )
     invalid = [
         ("housing", orjson.dumps(bad_bsn)),
         ("energy", orjson.dumps(bad_postcode)),
