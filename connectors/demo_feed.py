@@ -22,7 +22,16 @@ CREDITORS = {
     "health": ("30211111", "Zorgverzekeraar Samen"),
     "cjib": ("27370512", "CJIB"),
 }
-NAMES = ["J. de Vries", "M. Jansen", "F. El Amrani", "S. Bakker", "A. Yilmaz", "P. Visser", "R. Smit", "L. Mulder"]
+NAMES = [
+    "J. de Vries",
+    "M. Jansen",
+    "F. El Amrani",
+    "S. Bakker",
+    "A. Yilmaz",
+    "P. Visser",
+    "R. Smit",
+    "L. Mulder",
+]
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,9 @@ class _Builder:
         self._next += 1
         return postcode, number, name
 
-    def add(self, who: tuple[str, int, str], source: str, ref: str, day: float, kind: str, **fields: Any) -> None:
+    def add(
+        self, who: tuple[str, int, str], source: str, ref: str, day: float, kind: str, **fields: Any
+    ) -> None:
         postcode, number, name = who
         creditor_id, creditor_name = CREDITORS[source]
         at = START + timedelta(days=day)
@@ -84,10 +95,30 @@ def history() -> list[FeedEvent]:
 def _two_creditors(b: _Builder) -> None:
     # Rent 45 days + energy 35 days with a reminder -> multiple, high.
     who = b.household()
-    b.add(who, "housing", "HUUR-1001", 0, "debt.opened", amount_cents=190000, due_date=_due(0, 45), monthly_amount_cents=95000)
+    b.add(
+        who,
+        "housing",
+        "HUUR-1001",
+        0,
+        "debt.opened",
+        amount_cents=190000,
+        due_date=_due(0, 45),
+        monthly_amount_cents=95000,
+    )
     b.add(who, "energy", "E-77001", 1, "debt.opened", amount_cents=31000, due_date=_due(1, 35))
-    b.add(who, "energy", "E-77001", 1.5, "reminder.sent", amount_cents=31000, reminder_kind="free", term_days=14)
-    b.add(who, "housing", "HUUR-1001", 31, "debt.updated", amount_cents=285000, due_date=_due(0, 45), monthly_amount_cents=95000)
+    b.add(
+        who, "energy", "E-77001", 1.5, "reminder.sent", amount_cents=31000, reminder_kind="free", term_days=14
+    )
+    b.add(
+        who,
+        "housing",
+        "HUUR-1001",
+        31,
+        "debt.updated",
+        amount_cents=285000,
+        due_date=_due(0, 45),
+        monthly_amount_cents=95000,
+    )
 
 
 def _end_of_supply(b: _Builder) -> None:
@@ -98,9 +129,20 @@ def _end_of_supply(b: _Builder) -> None:
 
 def _health_and_cjib(b: _Builder) -> None:
     who = b.household()
-    b.add(who, "health", "ZV-5501", 3, "debt.opened", amount_cents=28000, due_date=_due(3, 65), monthly_amount_cents=14000)
+    b.add(
+        who,
+        "health",
+        "ZV-5501",
+        3,
+        "debt.opened",
+        amount_cents=28000,
+        due_date=_due(3, 65),
+        monthly_amount_cents=14000,
+    )
     fine = b.household()
-    b.add(fine, "cjib", "CJIB-9001", 4, "debt.opened", amount_cents=11000, due_date=_due(4, 1), fine_kind="wahv")
+    b.add(
+        fine, "cjib", "CJIB-9001", 4, "debt.opened", amount_cents=11000, due_date=_due(4, 1), fine_kind="wahv"
+    )
 
 
 def _paid_in_time(b: _Builder) -> None:

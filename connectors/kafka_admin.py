@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -22,10 +23,9 @@ async def ensure_topics(
             if n not in existing
         ]
         if missing:
-            try:
+            # Another process may create them in between: fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another process created them in between: fine
     finally:
         await admin.close()
 

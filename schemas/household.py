@@ -6,7 +6,9 @@ import re
 
 from schemas.contract_v1 import Address, normalise_postcode
 
-_KEY = re.compile(r"^(?P<pc>[1-9][0-9]{3}[A-Z]{2})-(?P<nr>[0-9]{1,5})(?P<letter>[A-Z]?)(?:-(?P<add>[A-Z0-9]{1,4}))?$")
+_KEY = re.compile(
+    r"^(?P<pc>[1-9][0-9]{3}[A-Z]{2})-(?P<nr>[0-9]{1,5})(?P<letter>[A-Z]?)(?:-(?P<add>[A-Z0-9]{1,4}))?$"
+)
 
 
 class HouseholdKeyError(ValueError):

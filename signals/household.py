@@ -41,9 +41,18 @@ class Outcome:
 
 
 def handle_event(
-    state: HouseholdState | None, accepted: AcceptedEvent, *, policy: Policy, route: Route
+    state: HouseholdState | None,
+    accepted: AcceptedEvent,
+    *,
+    policy: Policy,
+    route: Route,
+    stream_time: datetime | None = None,
 ) -> Outcome:
-    """Fold one accepted event into the household and evaluate it as of the household's clock."""
+    """Fold one accepted event into the household and evaluate it as of the household's clock.
+
+    `stream_time` (the partition's, before this event) dates a free reminder for
+    an event that arrived late, so its term is not already over when it is sent.
+    """
     event = accepted.event
     if state is None:
         state = HouseholdState(household_key=accepted.household_key, as_of=event.occurred_at)
@@ -53,7 +62,7 @@ def handle_event(
     at, effects = state.as_of, list[Effect]()
     if event.type == "debt.opened":
         key = (event.source, event.creditor_id, event.debt_ref)
-        state, issued = issue_free_reminder(state, key, policy=policy, at=at)
+        state, issued = issue_free_reminder(state, key, policy=policy, at=at, sent_at=stream_time)
         effects += issued
     state, evaluated = evaluate(state, policy=policy, at=at, route=route)
     return Outcome(state=state, effects=(*effects, *evaluated))

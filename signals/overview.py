@@ -193,7 +193,10 @@ def _insert(facts: tuple[_F, ...], fact: _F) -> tuple[_F, ...]:
 
 
 def _upto(facts: tuple[_F, ...], at: datetime | None) -> tuple[_F, ...]:
-    return facts if at is None else tuple(f for f in facts if f.at <= at)
+    # Facts are sorted by time: the common case (all known facts) needs no copy.
+    if at is None or not facts or facts[-1].at <= at:
+        return facts
+    return tuple(f for f in facts if f.at <= at)
 
 
 def day_start(day: date) -> datetime:

@@ -131,9 +131,14 @@ def cost_gate_deadlines(debt: DebtState, policy: Policy) -> list[Deadline]:
 
 
 def issue_free_reminder(
-    state: HouseholdState, key: DebtKey, *, policy: Policy, at: datetime
+    state: HouseholdState, key: DebtKey, *, policy: Policy, at: datetime, sent_at: datetime | None = None
 ) -> tuple[HouseholdState, tuple[Effect, ...]]:
-    """Issue the pipeline's free reminder for a newly overdue debt that has no valid free reminder yet."""
+    """Issue the pipeline's free reminder for a newly overdue debt that has no valid free reminder yet.
+
+    `sent_at` is when it really goes out (stream time, for an event that arrived
+    late): the debtor's term runs from then, never from a moment already past.
+    """
+    sent = max(at, sent_at) if sent_at is not None else at
     debt = state.debt(key)
     if debt is None or is_settled(debt, at) or _valid_free_reminders(debt, policy, at):
         return state, ()
@@ -143,7 +148,7 @@ def issue_free_reminder(
         at=at,
         event_id=reminder_id,
         kind="free",
-        sent_on=at.date(),
+        sent_on=sent.date(),
         term_days=term,
         issued_by="pipeline",
         amount_cents=principal_cents(debt, at),
@@ -157,7 +162,7 @@ def issue_free_reminder(
         debt=debt.ref,
         contact=debt.contact,
         amount_cents=fact.amount_cents,
-        issued_at=at,
+        issued_at=sent,
         pay_by=reminder_pay_by(debt, fact),
     )
     return state.with_debt(debt), (issued,)

@@ -250,7 +250,11 @@ def _kinds(
 
 def _earlier_episode(state: HouseholdState, at: datetime, lookback: timedelta) -> bool:
     """A resolved signal within the look-back; a still-open one is the same episode, not a new one."""
-    return state.open_signal is None and state.last_signal_at is not None and at - state.last_signal_at <= lookback
+    return (
+        state.open_signal is None
+        and state.last_signal_at is not None
+        and at - state.last_signal_at <= lookback
+    )
 
 
 def _priority(kinds: tuple[SignalKind, ...]) -> Priority:

@@ -13,7 +13,6 @@ from signals.overview import (
     days_overdue,
     open_creditor_count,
     principal_cents,
-    reminder_pay_by,
     source_kind_count,
     status_at,
     total_costs_cents,
@@ -23,7 +22,9 @@ from signals.policy import Policy
 from signals.reminders import gate_deadline
 
 
-def build_overview(state: HouseholdState, route: Route, policy: Policy, at: datetime | None = None) -> HouseholdOverview:
+def build_overview(
+    state: HouseholdState, route: Route, policy: Policy, at: datetime | None = None
+) -> HouseholdOverview:
     """The household's overview as of `at` (default: the household's own clock)."""
     when = at or state.as_of
     return HouseholdOverview(

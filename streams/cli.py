@@ -58,7 +58,7 @@ def _pop_config(args: list[str]) -> tuple[Path | None, list[str]]:
 
 
 def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
-    from streams import commands
+    from streams import commands, ingest_file
 
     @app.command(
         option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: a free one)."),
@@ -88,6 +88,19 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
     async def schemas(self: AppCommand, action: str, directory: str) -> None:
         """`schemas export DIR`: write the JSON Schemas of every contract."""
         commands.schemas(action, Path(directory))
+
+    @app.command(
+        argument("file", type=str),
+        option("--source", type=str, required=True, help="housing, energy, water, health or cjib."),
+    )
+    async def ingest(self: AppCommand, file: str, source: str) -> None:
+        """Publish a creditor's daily CSV or JSON Lines file to the inbound topic of SOURCE.
+
+        Rejected rows are reported with their line and kept on the dead-letter topic; exits 1 when
+        any row was rejected. Re-running the same file is safe: the household stage drops duplicate
+        event ids.
+        """
+        await ingest_file.run(settings, Path(file), source)
 
     @app.command(argument("postcode", type=str), argument("house", type=str))
     async def overview(self: AppCommand, postcode: str, house: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from connectors.broker import EmbeddedBroker
@@ -37,7 +38,7 @@ async def run_broker(port: int | None) -> None:
 
 def print_rules(settings: Settings) -> None:
     """The effective rules as an aligned table."""
-    rows = [("source", "rule", "value"), *describe(settings.rules)]
+    rows: list[tuple[str, ...]] = [("source", "rule", "value"), *describe(settings.rules)]
     print(table(rows))
 
 
@@ -67,7 +68,7 @@ async def print_overview(settings: Settings, postcode: str, house: str) -> None:
 
 def render_overview(found: HouseholdOverview) -> str:
     """The integrated debt overview as a readable table, amounts in euros."""
-    rows = [
+    rows: list[tuple[str, ...]] = [
         ("creditor", "source", "ref", "principal", "costs", "days overdue", "reminders", "pay by", "status")
     ]
     for d in found.debts:
@@ -108,7 +109,7 @@ def euro(cents: int) -> str:
     return f"EUR {sign}{whole:,}".replace(",", ".") + f",{rest:02d}"
 
 
-def table(rows: list[tuple[str, ...]]) -> str:
+def table(rows: Sequence[tuple[str, ...]]) -> str:
     """Rows as left-aligned columns with a rule under the header."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]

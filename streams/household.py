@@ -49,11 +49,13 @@ class HouseholdProcessor:
         self._route = route
         self._partition_of = partition_of
         self._indexes: dict[int, WakeupIndex] = {}
+        self._ended_at: dict[int, datetime | None] = {}
 
     def forget_partitions(self, partitions: Sequence[int]) -> None:
         """After a rebalance: the index of a partition is rebuilt when it is next used."""
         for partition in partitions:
             self._indexes.pop(partition, None)
+            self._ended_at.pop(partition, None)
 
     def pending_wakeups(self) -> int:
         """Households with a pending deadline, over the partitions indexed here."""
@@ -63,6 +65,11 @@ class HouseholdProcessor:
         self, partition: int, messages: Sequence[HouseholdMessage], stream_time: datetime | None
     ) -> BatchResult:
         """Fold messages in order; fire deadlines as soon as stream time passes them."""
+        if self._ended_at.get(partition, stream_time) != stream_time:
+            # The last batch of this partition was not persisted (its stream time
+            # is not the one we ended at): it is being re-processed, so the index,
+            # which already moved on, must be rebuilt from the persisted states.
+            self._indexes.pop(partition, None)
         index = self._index(partition)
         result = BatchResult(stream_time=stream_time)
         cache: dict[str, HouseholdState] = {}
@@ -76,6 +83,7 @@ class HouseholdProcessor:
             if result.stream_time is None or moment > result.stream_time:
                 result.stream_time = moment
                 self._fire_due(index, cache, result)
+        self._ended_at[partition] = result.stream_time
         for key, state in cache.items():
             result.states[key] = state.model_dump_json().encode()
             result.outputs.append(build_overview(state, self._route(key), self._policy))
@@ -89,7 +97,13 @@ class HouseholdProcessor:
         result: BatchResult,
     ) -> None:
         key = message.household_key
-        outcome = handle_event(self._load(key, cache), message, policy=self._policy, route=self._route(key))
+        outcome = handle_event(
+            self._load(key, cache),
+            message,
+            policy=self._policy,
+            route=self._route(key),
+            stream_time=result.stream_time,
+        )
         result.outcomes.append((message.event.source, outcome))
         if not outcome.duplicate:
             self._store(key, outcome, cache, index, result)

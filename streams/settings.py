@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -13,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from schemas.contract_v1 import Source
 from signals.policy import Policy
 
 Store = Literal["memory://", "rocksdb://"]
@@ -20,6 +29,16 @@ Store = Literal["memory://", "rocksdb://"]
 
 class SettingsError(ValueError):
     """A setting is wrong; the message is one line naming the setting."""
+
+
+class CreditorToken(BaseModel):
+    """One creditor's HTTP ingest credential: the source it may deliver and its token's SHA-256."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: Source
+    # Stored hashed so the configuration never holds a usable token.
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class Settings(BaseSettings):
@@ -43,6 +62,8 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     # Bearer token for the read API (GET /households/...); teams come later.
     read_token: SecretStr | None = None
+    # POST /ingest/{source}: creditor label -> its source and token hash.
+    creditor_tokens: dict[str, CreditorToken] = {}
     routing_map: Path | None = None  # CBS PC6;Huisnummer;Buurt;Wijk;Gemeente CSV; default: sample
     teams_file: Path | None = None  # teams TOML; default: sample
     tick_interval_s: float = Field(default=5.0, gt=0, le=3600)
@@ -104,7 +125,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             raise SettingsError(f"config file {config} does not exist")
 
         class FromFile(Settings):
-            model_config = SettingsConfigDict(**Settings.model_config, toml_file=config)
+            model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config})
 
         settings_cls = FromFile
     try:

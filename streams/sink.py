@@ -41,7 +41,9 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
         m.sink_up.set(0)
 
     async def sink(stream: faust.StreamT[Any]) -> None:
-        async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):
+        async for batch in stream.take_events(  # type: ignore[attr-defined]  # missing from StreamT stubs
+            s.batch_max_events, s.batch_within_s
+        ):
             read_model = await _ready(pipeline)
             started = time.perf_counter()
             outputs = [OUTPUT_MESSAGE.validate_json(e.value) for e in batch]
@@ -57,9 +59,9 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
 
 
 def _opened(pipeline: Pipeline) -> asyncio.Event:
-    return pipeline.state.setdefault("read_model_opened", asyncio.Event())  # type: ignore[no-any-return]
+    return pipeline.state.setdefault("read_model_opened", asyncio.Event())
 
 
 async def _ready(pipeline: Pipeline) -> ReadModel:
     await _opened(pipeline).wait()
-    return pipeline.state["read_model"]  # type: ignore[no-any-return]
+    return pipeline.state["read_model"]

@@ -11,7 +11,7 @@ import faust
 
 def raw_table(app: faust.App, name: str, *, partitions: int) -> Any:
     """A changelogged table whose keys and values travel as raw bytes."""
-    table = app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes)
+    table: Any = app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes)
     # Set before the changelog topic is first built (lazily, at start-up).
     table.key_serializer = "raw"
     table.value_serializer = "raw"

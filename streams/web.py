@@ -11,11 +11,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors.readmodel import overview
 from schemas.household import HouseholdKeyError, postcode_and_number
+from streams import ingest_http
 from streams.app import Pipeline
 
 
 def register(app: faust.App, pipeline: Pipeline) -> None:
     """Attach the views."""
+    ingest_http.register(app, pipeline)
 
     @app.page("/healthz")
     async def healthz(self: View, request: Request) -> Response:
@@ -54,9 +56,10 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
 def readiness(app: faust.App, pipeline: Pipeline) -> dict[str, bool]:
     """Partitions assigned, table recovery done, read model reachable."""
     consumer: Any = app.consumer
+    tables: Any = app.tables  # the TableManager type stubs lack `recovery`
     return {
         "partitions_assigned": bool(consumer.assignment()),
-        "recovery_done": not app.tables.recovery.in_recovery and not app.rebalancing,
+        "recovery_done": not tables.recovery.in_recovery and not app.rebalancing,
         "sink_reachable": pipeline.metrics.sink_up._value.get() == 1,
     }
 

@@ -193,7 +193,9 @@ class OrderedFeeder:
 
         value = ClockTick(at=at).model_dump_json().encode()
         for partition in range(PARTITIONS):
-            await self.producer.send_and_wait(self.names.clock, key=b"__clock__", value=value, partition=partition)
+            await self.producer.send_and_wait(
+                self.names.clock, key=b"__clock__", value=value, partition=partition
+            )
         await self._wait(PARTITIONS, timeout_s)
 
     async def resync(self, quiet_s: float = 2.0) -> None:
