@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DURATION ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-slow lint format bench clean
+.PHONY: demo test test-unit test-slow lint format bench clean golden
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,5 +35,16 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Expected outputs of the golden replay (tests/integration/test_replay.py); keep the numbers in step
+# with GOLDEN_INPUT there. Run after a deliberate change of the rules or the generator, and review the diff.
+golden: $(VENV)/.installed  ## regenerate tests/golden/replay from a fresh synthetic history
+	rm -rf build/golden-input tests/golden/replay
+	$(BIN)/vroegsignaal generate --households 600 --months 4 --seed 7 --out build/golden-input
+	VROEGSIGNAAL_PSEUDONYM_KEY=golden-replay-key $(BIN)/vroegsignaal replay --embedded \
+		--from build/golden-input --out tests/golden/replay
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+bench: $(VENV)/.installed  ## throughput, latency and memory on the embedded broker (BENCH_ARGS="--households N")
+	$(PY) -m tests.bench.run_bench $(BENCH_ARGS)

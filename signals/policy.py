@@ -7,7 +7,7 @@ A wrong value fails validation with the setting's path and its allowed range, e.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -83,6 +83,20 @@ class Policy(_Settings):
     lateness_grace_hours: Annotated[int, Field(ge=0, le=24 * 60)] = 48
     bik: BikScale = BikScale()
     cjib_increase_percent: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal(50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_partial_source_rules(cls, data: Any) -> Any:
+        """`[rules.health] min_days_overdue = 75` changes that number only, not the rest of health's rule."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for source in SOURCES:
+            given = data.get(source)
+            if isinstance(given, dict):
+                default = cls.model_fields[source].default
+                merged[source] = {**default.model_dump(), **given}
+        return merged
 
     @classmethod
     def default(cls) -> Policy:

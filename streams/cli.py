@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def build(settings: Settings, args: list[str]) -> VroegsignaalApp:
     """The app with every project command attached."""
-    if settings.pseudonym_key is None and _command(args) not in {"worker", None}:
+    if settings.pseudonym_key is None and _command(args) != "worker":
         settings = settings.model_copy(update={"pseudonym_key": _placeholder()})
     app = create_app(settings)
     _attach_commands(app, settings)
@@ -106,6 +106,74 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
     async def overview(self: AppCommand, postcode: str, house: str) -> None:
         """Print a household's integrated debt overview from the read model."""
         await commands.print_overview(settings, postcode, house)
+
+    from streams import history_commands as history
+
+    @app.command(
+        option("--households", type=int, default=1000, help="Number of households."),
+        option("--months", type=int, default=12, help="Months of history."),
+        option("--seed", type=int, default=1, help="Random seed: the same seed gives the same files."),
+        option("--start", type=str, default="2026-01-01", help="First day of the history."),
+        option("--out", type=str, required=True, help="Directory for <source>.jsonl and scenarios.jsonl."),
+    )
+    async def generate(
+        self: AppCommand, households: int, months: int, seed: int, start: str, out: str
+    ) -> None:
+        """Write a deterministic synthetic creditor history (v1 contract), one JSON Lines file per source."""
+        history.run_generate(households=households, months=months, seed=seed, start=start, out=out)
+
+    @app.command(
+        option("--out", type=str, required=True, help="Directory for <topic>.jsonl.gz files."),
+        option("--topics", type=str, multiple=True, help="Topics (repeat or comma-separate); default all."),
+        option("--since", type=str, default=None, help="From this date/time (records' own time)."),
+        option("--until", type=str, default=None, help="Before this date/time (records' own time)."),
+    )
+    async def archive(
+        self: AppCommand, out: str, topics: tuple[str, ...], since: str | None, until: str | None
+    ) -> None:
+        """Export topics to gzip JSON Lines (key, value, headers, partition, offset, timestamp)."""
+        await history.run_archive(settings, out=out, topics=topics, since=since, until=until)
+
+    @app.command(
+        option("--from", "from_dir", type=str, default=None, help="A generate or archive directory."),
+        option("--from-topics", is_flag=True, default=False, help="The live inbound topics (read-only)."),
+        option("--out", type=str, required=True, help="Directory for the sorted output files."),
+        option("--expect", type=str, default=None, help="Compare with this directory; exit 1 if different."),
+        option("--since", type=str, default=None, help="Only events from this date/time."),
+        option("--until", type=str, default=None, help="Only events before this date/time."),
+        option("--embedded", is_flag=True, default=False, help="Run on a fresh embedded broker."),
+        option("--tail-days", type=int, default=3, help="Days ticked after the last event."),
+        option("--start-at", type=str, default="inbound", help="inbound, or internal (archive only)."),
+    )
+    async def replay(
+        self: AppCommand,
+        from_dir: str | None,
+        from_topics: bool,
+        out: str,
+        expect: str | None,
+        since: str | None,
+        until: str | None,
+        embedded: bool,
+        tail_days: int,
+        start_at: str,
+    ) -> None:
+        """Replay a history through an isolated pipeline and write its outputs as sorted JSON Lines."""
+        await history.run_replay(
+            settings,
+            from_dir=from_dir,
+            from_topics=from_topics,
+            out=out,
+            expect=expect,
+            since=since,
+            until=until,
+            embedded=embedded,
+            tail_days=tail_days,
+            start_at=start_at,
+        )
+
+    from streams import team_commands
+
+    team_commands.attach(app, settings)  # audit, retention, report cbs
 
 
 if __name__ == "__main__":

@@ -1,0 +1,273 @@
+"""`make bench`: throughput, latency and memory of the pipeline on the embedded broker, in one run.
+
+Never a timed test: figures are printed as a table and written as JSON, with the
+pipeline quoted as a ratio against a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from connectors.broker import EmbeddedBroker
+from schemas.contract_v1 import CREDITOR_EVENT
+from tests.integration.harness import PARTITIONS, Worker, create_topics
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+SOURCES = ("housing", "energy", "water", "health", "cjib")
+
+
+def history(households: int, events_per_household: int, seed: int = 7) -> list[tuple[str, bytes]]:
+    """(source, raw) creditor events, a few per household over 90 days, in event-time order."""
+    rng = random.Random(seed)
+    events: list[tuple[datetime, str, bytes]] = []
+    for h in range(households):
+        source = SOURCES[h % len(SOURCES)]
+        address = {
+            "postcode": f"{1000 + h // 100 % 9000}{'AB' if h % 2 else 'CD'}",
+            "house_number": h % 100 + 1,
+        }
+        start = T0 + timedelta(days=rng.uniform(0, 60))
+        for n in range(events_per_household):
+            at = start + timedelta(days=n * rng.uniform(1, 10))
+            events.append((at, source, orjson.dumps(_event(source, h, n, at, address, rng))))
+    events.sort(key=lambda e: e[0])
+    return [(source, raw) for _, source, raw in events]
+
+
+def _event(
+    source: str, h: int, n: int, at: datetime, address: dict[str, Any], rng: random.Random
+) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "event_id": f"b{h}-{n}",
+        "source": source,
+        "creditor_id": f"c-{source}",
+        "creditor_name": f"Creditor {source}",
+        "debt_ref": f"d{h}",
+        "occurred_at": at.isoformat(),
+        "debtor": {"name": "Bench Household"},
+        "address": address,
+        "amount_cents": rng.randrange(5_000, 300_000),
+    }
+    if n == 0 or rng.random() < 0.4:
+        base |= {
+            "type": "debt.opened" if n == 0 else "debt.updated",
+            "due_date": (at - timedelta(days=rng.randrange(5, 70))).date().isoformat(),
+        }
+        if source in ("housing", "health"):
+            base["monthly_amount_cents"] = 60_000
+        if source == "cjib" and n == 0:
+            base["fine_kind"] = "wahv"
+        return base
+    if rng.random() < 0.5:
+        return base | {"type": "payment.received", "paid_cents": 1_000}
+    return base | {"type": "reminder.sent", "reminder_kind": "free", "term_days": 14}
+
+
+async def publish_all(broker: EmbeddedBroker, items: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=value) for topic, value in items]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def baseline(broker: EmbeddedBroker, items: list[tuple[str, bytes]]) -> float:
+    """Plain aiokafka consumer + pydantic validation of the same input: the Python ceiling here."""
+    topic = f"bench-baseline-{uuid.uuid4().hex[:6]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    from aiokafka.admin import NewTopic
+
+    await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    await admin.close()
+    await publish_all(broker, [(topic, raw) for _, raw in items])
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=broker.bootstrap,
+        enable_auto_commit=False,
+        max_poll_records=5000,
+        fetch_max_wait_ms=100,
+    )
+    await consumer.start()
+    consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
+    await consumer.seek_to_beginning()
+    seen, started = 0, time.perf_counter()
+    try:
+        while seen < len(items):
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                for record in records:
+                    CREDITOR_EVENT.validate_json(record.value)
+                seen += len(records)
+    finally:
+        await consumer.stop()
+    return len(items) / (time.perf_counter() - started)
+
+
+class ProcStats:
+    """CPU seconds and peak RSS of a process, from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kib(self, key: str = "VmRSS") -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        return 0
+
+
+async def committed_through(broker: EmbeddedBroker, group: str, ends: dict[TopicPartition, int]) -> bool:
+    """Has the group committed every partition up to its end offset?"""
+    # The admin API's OffsetFetch closes the connection on Tansu; a consumer of
+    # the group that never joins it can ask for the committed offsets instead.
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        for tp, end in ends.items():
+            if end == 0:
+                continue  # nothing was ever written there, so nothing to commit
+            committed = await consumer.committed(tp)
+            if committed is None or committed < end:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(broker: EmbeddedBroker, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+def run_pipeline(
+    broker: EmbeddedBroker, items: list[tuple[str, bytes]], store: str, workdir: Path
+) -> dict[str, Any]:
+    """Everything pre-published, then one worker: events/s from start to all committed, CPU, peak RSS."""
+    token = uuid.uuid4().hex[:8]
+    data_dir = workdir / f"pipe-{token}"
+    worker = Worker(
+        broker=broker,
+        prefix=f"b{token}.",
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'read.db'}",
+        app_id=f"b{token}",
+        extra_env={"VROEGSIGNAAL_STORE": store, "VROEGSIGNAAL_LOG_LEVEL": "warning"},
+    )
+    asyncio.run(create_topics(broker, worker.names))
+    asyncio.run(publish_all(broker, [(worker.names.inbound(s), raw) for s, raw in items]))
+    worker.start()
+    assert worker.process is not None
+    stats = ProcStats(worker.process.pid)
+    try:
+        worker.wait_ready(120)
+        started, cpu0 = time.perf_counter(), stats.cpu_s()
+        inbound = list(worker.names.all_inbound)
+        asyncio.run(_wait_committed(broker, worker.app_id, inbound, timeout_s=1800))
+        # The internal topic is complete once ingest is; then wait for the household stage and the sink.
+        later = [worker.names.events_by_household, *worker.names.all_outputs]
+        asyncio.run(_wait_committed(broker, worker.app_id, later, timeout_s=1800))
+        elapsed = time.perf_counter() - started
+        return {
+            "store": store,
+            "events": len(items),
+            "seconds": round(elapsed, 2),
+            "events_per_s": round(len(items) / elapsed, 1),
+            "cpu_s": round(stats.cpu_s() - cpu0, 2),
+            "peak_rss_mib": round(stats.rss_kib("VmHWM") / 1024, 1),
+        }
+    finally:
+        worker.stop()
+
+
+async def _wait_committed(broker: EmbeddedBroker, group: str, topics: list[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ends = await end_offsets(broker, topics)
+        # End offsets can be reported short on Tansu: confirm they did not move.
+        if await committed_through(broker, group, ends) and await end_offsets(broker, topics) == ends:
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"group {group} did not commit {topics} within {timeout_s}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--events-per-household", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("bench-results/bench.json"))
+    parser.add_argument("--latency-seconds", type=float, default=20)
+    args = parser.parse_args()
+    items = history(args.households, args.events_per_household)
+    results: dict[str, Any] = {"machine": {"cores": os.cpu_count()}, "input_events": len(items)}
+    workdir = Path(tempfile.mkdtemp(prefix="vs-bench-"))
+    with EmbeddedBroker(log_path=workdir / "broker.log") as broker:
+        print(f"input: {len(items)} events, {args.households} households", flush=True)
+        results["baseline_events_per_s"] = round(asyncio.run(baseline(broker, items)), 1)
+        print(f"baseline aiokafka + pydantic: {results['baseline_events_per_s']} events/s", flush=True)
+        for store in ("memory://", "rocksdb://"):
+            figures = run_pipeline(broker, items, store, workdir)
+            figures["ratio_to_baseline"] = round(
+                figures["events_per_s"] / results["baseline_events_per_s"], 3
+            )
+            figures["peak_rss_kib_per_household"] = round(figures["peak_rss_mib"] * 1024 / args.households, 2)
+            results[f"pipeline_{store.rstrip(':/')}"] = figures
+            print(f"pipeline ({store}): {figures}", flush=True)
+        from tests.bench.latency import measure_latency
+
+        results["latency_500_per_s"] = measure_latency(broker, workdir, seconds=args.latency_seconds)
+        print(f"latency at 500 events/s: {results['latency_500_per_s']}", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"written to {args.out}")
+
+
+def print_table(results: dict[str, Any]) -> None:
+    rows = [("measure", "value")]
+    rows.append(("baseline (aiokafka + pydantic), events/s", str(results["baseline_events_per_s"])))
+    for key in ("pipeline_memory", "pipeline_rocksdb"):
+        f = results[key]
+        rows += [
+            (f"{key}: events/s", str(f["events_per_s"])),
+            (f"{key}: ratio to baseline", str(f["ratio_to_baseline"])),
+            (f"{key}: CPU s / wall s", f"{f['cpu_s']} / {f['seconds']}"),
+            (f"{key}: peak RSS MiB", str(f["peak_rss_mib"])),
+            (
+                f"{key}: peak RSS per 100k households, MiB",
+                str(round(f["peak_rss_kib_per_household"] * 100_000 / 1024, 1)),
+            ),
+        ]
+    lat = results["latency_500_per_s"]
+    rows += [("latency p50 / p99 at 500 events/s, s", f"{lat['p50_s']} / {lat['p99_s']}")]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
