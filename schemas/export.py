@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
+from schemas.cases_v1 import CASE_EVENT, CreditorFeedback
 from schemas.contract_v1 import CREDITOR_EVENT
 from schemas.deadletter_v1 import DeadLetter
 from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued, Signal, SignalResolved
@@ -45,6 +46,8 @@ SCHEMA_FILES: dict[str, tuple[str, TypeAdapter[Any] | type[BaseModel], Mode]] = 
     "reminder-issued.v1.json": ("ReminderIssued v1", ReminderIssued, "serialization"),
     "costs-permitted.v1.json": ("CostsPermitted v1", CostsPermitted, "serialization"),
     "cost-violation.v1.json": ("CostViolation v1", CostViolation, "serialization"),
+    "case-event.v1.json": ("CaseEvent v1", CASE_EVENT, "serialization"),
+    "creditor-feedback.v1.json": ("CreditorFeedback v1", CreditorFeedback, "serialization"),
 }
 
 

@@ -3,19 +3,25 @@
 Pure: the caller passes the raw bytes, where they came from, the receive time
 (recorded on the dead letter only, never used for a decision) and the stream
 time used for the future-dated check.
+
+A dead letter carries the raw message, but with every number that could be a
+BSN (nine digits passing the elfproef) masked, and its size and hash taken after
+masking (a hash of the original would give the BSN away by trying all of them);
+the original stays on the inbound topic at the dead letter's topic/partition/offset.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
 from pydantic import ValidationError
 
-from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent
+from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent, bsn_is_valid
 from schemas.deadletter_v1 import MAX_CARRIED_BYTES, DeadLetter, FieldError, ReasonClass, raw_fields
 from schemas.errors import errors_from_validation
 from schemas.household import household_key
@@ -53,6 +59,18 @@ class IntakeLimits:
 
     max_message_bytes: int = 1_048_576
     future_tolerance: timedelta = timedelta(days=1)
+
+
+_BSN_LIKE = re.compile(rb"(?<![0-9])[0-9]{9}(?![0-9])")
+
+
+def mask_bsns(raw: bytes) -> bytes:
+    """Mask every nine-digit number that passes the elfproef; other numbers stay as they are.
+
+    >>> mask_bsns(b'{"bsn": "111222333", "amount_cents": 123456789}')
+    b'{"bsn": "*********", "amount_cents": 123456789}'
+    """
+    return _BSN_LIKE.sub(lambda m: b"*********" if bsn_is_valid(m.group().decode()) else m.group(), raw)
 
 
 def pseudonymise_bsn(bsn: str, key: bytes) -> str:
@@ -119,6 +137,8 @@ def _accepted(event: CreditorEvent, pseudonym_key: bytes) -> AcceptedEvent:
 def _dead(
     raw: bytes | None, origin: Origin, reason: ReasonClass, errors: tuple[FieldError, ...]
 ) -> DeadLetter:
+    # The raw BSN never leaves ingest, not even inside a rejected message.
+    raw = mask_bsns(raw) if raw is not None else None
     text, b64 = raw_fields(raw)
     key = origin.key.decode("utf-8", "replace") if origin.key is not None else None
     truncated = raw is not None and len(raw) > MAX_CARRIED_BYTES

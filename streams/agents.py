@@ -118,8 +118,15 @@ async def _forward_ticks(
     for event in events:
         tick = ClockTick.model_validate_json(event.value)
         latest = tick.at if latest is None or tick.at > latest else latest
-        internal = pipeline.topic(pipeline.names.events_by_household)
-        pending.append(await internal.send(key=b"__clock__", value=event.value, partition=partition))
+        pending.append(
+            await outputs.send_raw(
+                pipeline,
+                pipeline.names.events_by_household,
+                key=b"__clock__",
+                value=event.value,
+                partition=partition,
+            )
+        )
     if latest is not None:
         clock_times[str(partition)] = latest.isoformat().encode()
     return pending

@@ -7,6 +7,7 @@ pieces are put together, so tests build isolated apps with their own ids.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from connectors.routing_files import default_routing, load_routing
 from signals.routing import RoutingTable
 from streams.metrics import Metrics
 from streams.settings import Settings, SettingsError
+from streams.shutdown import arm_watchdog
 from streams.topics import TopicNames
 from streams.transport import lower_fetch_wait
 
@@ -28,6 +30,7 @@ class VroegsignaalApp(faust.App):
     """faust.App that creates every topic of the deployment before it subscribes."""
 
     pipeline: Pipeline
+    _watchdog: threading.Timer | None = None
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
@@ -38,6 +41,17 @@ class VroegsignaalApp(faust.App):
             partitions=p.settings.partitions,
             replication_factor=p.settings.replication_factor,
         )
+
+    async def on_stop(self) -> None:
+        # Faust's own stop waits without a bound for in-flight messages (streams/shutdown.py).
+        self._watchdog = arm_watchdog(self.pipeline.settings.shutdown_grace_s)
+        await super().on_stop()
+
+    async def on_shutdown(self) -> None:
+        await super().on_shutdown()
+        # Stopped in time: a process that lives on (tests, embedding) must not be ended later.
+        if self._watchdog is not None:
+            self._watchdog.cancel()
 
 
 @dataclass
@@ -89,10 +103,11 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         app=app,
     )
-    from streams import agents, web  # registration needs the app; imported late on purpose
+    from streams import agents, team, web  # registration needs the app; imported late on purpose
 
     agents.register(app, app.pipeline)
     web.register(app, app.pipeline)
+    team.register(app, app.pipeline)
     return app
 
 

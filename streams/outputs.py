@@ -35,12 +35,26 @@ def encode(model: Any) -> bytes:
     return model.model_dump_json().encode()
 
 
+async def send_raw(
+    pipeline: Pipeline, topic: str, *, key: bytes, value: bytes, partition: int | None = None
+) -> Awaitable[Any]:
+    """Hand a record straight to the Kafka producer; returns the future of its acknowledgement.
+
+    Faust's topic.send goes through a buffer that flushes every 100 messages;
+    the agents await the acknowledgements themselves before acking their batch.
+    """
+    return await pipeline.app.producer.send(topic, key, value, partition, None, None)
+
+
 async def send_output(pipeline: Pipeline, output: Output) -> Awaitable[Any]:
     """Enqueue one output on its topic, keyed by household; returns the delivery future."""
-    return await pipeline.topic(pipeline.names.output(output)).send(
-        key=output.household_key.encode(),
+    key = output.household_key
+    return await send_raw(
+        pipeline,
+        pipeline.names.output(output),
+        key=key.encode(),
         value=encode(output),
-        partition=pipeline.partition_of(output.household_key),
+        partition=pipeline.partition_of(key),
     )
 
 
@@ -48,13 +62,15 @@ async def send_intake(pipeline: Pipeline, result: AcceptedEvent | DeadLetter) ->
     """An accepted event to its household's partition; a rejected one to the dead-letter topic."""
     if isinstance(result, AcceptedEvent):
         key = result.household_key
-        return await pipeline.topic(pipeline.names.events_by_household).send(
+        return await send_raw(
+            pipeline,
+            pipeline.names.events_by_household,
             key=key.encode(),
             value=encode(result),
             partition=pipeline.partition_of(key),
         )
-    return await pipeline.topic(pipeline.names.dead_letter).send(
-        key=result.source.encode(), value=encode(result)
+    return await send_raw(
+        pipeline, pipeline.names.dead_letter, key=result.source.encode(), value=encode(result)
     )
 
 

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(default=30.0, gt=0, le=600)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     rules: Policy = Field(default_factory=Policy.default)
+    # Team workflow (streams/team_*.py): a case groups a household's signals of one period.
+    case_period_months: Literal[1, 2, 3, 4, 6, 12] = 1
+    # Personal data of cases closed longer ago is deleted by `vroegsignaal retention`.
+    retention_months: int = Field(default=12, ge=6, le=120)
 
     @field_validator("broker_url")
     @classmethod
@@ -93,6 +97,16 @@ class Settings(BaseSettings):
     def _heartbeat_below_session(self) -> Settings:
         if self.heartbeat_interval_s * 3 > self.session_timeout_s:
             raise ValueError("heartbeat_interval_s must be at most a third of session_timeout_s")
+        return self
+
+    @model_validator(mode="after")
+    def _retention_covers_lookback(self) -> Settings:
+        # The consecutive rule looks back this far; a team must still see those earlier cases.
+        if self.retention_months * 31 < self.rules.consecutive_lookback_days:
+            raise ValueError(
+                f"retention_months must cover the {self.rules.consecutive_lookback_days}-day look-back "
+                "of the consecutive rule (rules.consecutive_lookback_days)"
+            )
         return self
 
     @property

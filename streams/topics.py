@@ -59,10 +59,28 @@ class TopicNames:
     def all_outputs(self) -> tuple[str, ...]:
         return tuple(f"{self.prefix}{name}" for name in OUTPUT_TOPICS.values())
 
+    @property
+    def case_events(self) -> str:
+        """Team changes and audited reads of cases (schemas/cases_v1.py), keyed by household."""
+        return f"{self.prefix}case-events"
+
+    @property
+    def creditor_feedback(self) -> str:
+        """Bgs art. 17 feedback to creditors (in help / not picked up), keyed by creditor."""
+        return f"{self.prefix}creditor-feedback"
+
     def source_of(self, topic: str) -> str:
         """Source of an inbound topic name: 'vs.inbound.energy' -> 'energy'."""
         return topic.removeprefix(f"{self.prefix}inbound.")
 
     @property
     def everything(self) -> tuple[str, ...]:
-        return (*self.all_inbound, self.clock, self.events_by_household, *self.all_outputs, self.dead_letter)
+        return (
+            *self.all_inbound,
+            self.clock,
+            self.events_by_household,
+            *self.all_outputs,
+            self.dead_letter,
+            self.case_events,
+            self.creditor_feedback,
+        )

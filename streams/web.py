@@ -13,6 +13,7 @@ from connectors.readmodel import overview
 from schemas.household import HouseholdKeyError, postcode_and_number
 from streams import ingest_http
 from streams.app import Pipeline
+from streams.case_commands import audit_view
 
 
 def register(app: faust.App, pipeline: Pipeline) -> None:
@@ -47,6 +48,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         read_model = pipeline.state.get("read_model")
         if read_model is None:
             return self.json({"error": "read model not ready"}, status=503)
+        await audit_view(pipeline, "read-token", None, key)  # every read of an overview is audited
         found = await overview(read_model, key)
         if found is None:
             return self.json({"error": f"no household {key}"}, status=404)

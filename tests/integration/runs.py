@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import select
 
 from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import days, history
+from connectors.demo_feed import FeedEvent, days, history
 from connectors.readmodel import ReadModel
 from connectors.readmodel.tables import Base
 from streams.outputs import OUTPUT_MESSAGE
@@ -37,10 +37,12 @@ def run_demo_history(
     *,
     kill_after_days: tuple[int, ...] = (),
     keep_running: bool = False,
+    events: list[FeedEvent] | None = None,
 ) -> Run:
     """Start a worker, feed the history day by day with ticks, kill -9 + restart after the given days.
 
-    With keep_running the caller stops `run.worker` (to query its web server first)."""
+    With keep_running the caller stops `run.worker` (to query its web server first); `events`
+    replaces the demo history (a variant of it: the last deadline must stay the same)."""
     token = uuid.uuid4().hex[:8]
     worker = Worker(
         broker=broker, prefix=f"r{token}.", data_dir=data_dir, database_url=database_url, app_id=f"r{token}"
@@ -50,7 +52,7 @@ def run_demo_history(
     ok = False
     try:
         worker.wait_ready()
-        asyncio.run(_feed(broker, worker, kill_after_days))
+        asyncio.run(_feed(broker, worker, kill_after_days, history() if events is None else events))
         records = asyncio.run(collect(broker, worker.names.all_outputs, until=_has_last_gate, timeout_s=60))
         # Overviews and resolutions of the last tick may still be on their way to the sink.
         asyncio.run(wait_for_sink(database_url, expected=_expected_ids(records)))
@@ -61,9 +63,11 @@ def run_demo_history(
             worker.stop()
 
 
-async def _feed(broker: EmbeddedBroker, worker: Worker, kill_after_days: tuple[int, ...]) -> None:
+async def _feed(
+    broker: EmbeddedBroker, worker: Worker, kill_after_days: tuple[int, ...], events: list[FeedEvent]
+) -> None:
     async with OrderedFeeder(broker, worker.names) as feeder:
-        per_day = dict(days(history()))
+        per_day = dict(days(events))
         first = day = min(per_day)
         last = max(per_day) + timedelta(days=TAIL_DAYS)
         while day <= last:

@@ -1,0 +1,240 @@
+"""Read-side queries of the team workflow: inbox, case detail, access checks, audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, exists, select
+
+from connectors.readmodel.case_rows import INITIAL_STATUS
+from connectors.readmodel.case_tables import (
+    AuditEntry,
+    CaseOutcome,
+    CaseRow,
+    ContactAttempt,
+    SignalStatusRow,
+)
+from connectors.readmodel.queries import overview
+from connectors.readmodel.rows import signal_from_row
+from connectors.readmodel.tables import Household, SignalRow, table_of
+from connectors.readmodel.writer import ReadModel
+from schemas.outputs_v1 import HouseholdOverview, Priority, Reason, Signal
+
+__all__ = [
+    "AttemptView",
+    "CaseDetail",
+    "CaseSummary",
+    "OutcomeView",
+    "SignalView",
+    "audit_entries",
+    "case_detail",
+    "case_summary",
+    "event_stored",
+    "household_team",
+    "open_cases",
+]
+
+_PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal")
+
+
+@dataclass(frozen=True)
+class SignalView:
+    """One signal of a case with its DDAS status."""
+
+    signal: Signal
+    status: str
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case as the inbox lists it."""
+
+    case_id: str
+    household_key: str
+    team_id: str
+    gemeente_code: str | None
+    period_start: date
+    period_end: date
+    first_signal_at: datetime
+    last_signal_at: datetime
+    priority: Priority
+    reasons: tuple[Reason, ...]
+    signals: tuple[SignalView, ...]
+    outcome: OutcomeView | None
+
+    @property
+    def resolved(self) -> bool:
+        """Every signal of the case is resolved (all debts settled)."""
+        return bool(self.signals) and all(s.resolved_at is not None for s in self.signals)
+
+    @property
+    def total_cents(self) -> int:
+        """Total of the latest signal: principal plus costs of every unsettled debt."""
+        return self.signals[-1].signal.total_cents if self.signals else 0
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """A recorded contact attempt."""
+
+    attempt_id: str
+    soort: str
+    bereikt: bool
+    datum: date
+    dagdeel: str | None
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    """The final outcome of a case."""
+
+    resultaat: str
+    datum: date
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """Everything the case page shows."""
+
+    summary: CaseSummary
+    attempts: tuple[AttemptView, ...]
+    overview: HouseholdOverview | None
+
+
+async def household_team(rm: ReadModel, household_key: str) -> str | None:
+    """The team the household's latest overview is routed to, or None when unknown."""
+    table = table_of(Household)
+    async with rm.engine.connect() as conn:
+        stmt = select(table.c.team_id).where(table.c.household_key == household_key)
+        return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def open_cases(rm: ReadModel, team_id: str) -> list[CaseSummary]:
+    """The team's cases without a final outcome, most urgent first, then oldest first."""
+    cases, outcomes = table_of(CaseRow), table_of(CaseOutcome)
+    stmt = (
+        select(cases)
+        .where(cases.c.team_id == team_id, ~exists().where(outcomes.c.case_id == cases.c.case_id))
+        .order_by(cases.c.priority_rank, cases.c.first_signal_at, cases.c.case_id)
+    )
+    async with rm.engine.connect() as conn:
+        rows = (await conn.execute(stmt)).mappings().all()
+        signals = await _signals_of(conn, [r["case_id"] for r in rows])
+    return [_summary(r, signals.get(r["case_id"], ()), None) for r in rows]
+
+
+async def case_summary(rm: ReadModel, case_id: str) -> CaseSummary | None:
+    """One case with its signals and outcome, or None."""
+    cases = table_of(CaseRow)
+    async with rm.engine.connect() as conn:
+        row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().one_or_none()
+        if row is None:
+            return None
+        signals = await _signals_of(conn, [case_id])
+        outcome = await _outcome_of(conn, case_id)
+    return _summary(row, signals.get(case_id, ()), outcome)
+
+
+async def case_detail(rm: ReadModel, case_id: str) -> CaseDetail | None:
+    """The case page: summary, contact attempts (oldest first) and the household's overview."""
+    summary = await case_summary(rm, case_id)
+    if summary is None:
+        return None
+    attempts = table_of(ContactAttempt)
+    stmt = (
+        select(attempts)
+        .where(attempts.c.case_id == case_id)
+        .order_by(attempts.c.datum, attempts.c.recorded_at, attempts.c.attempt_id)
+    )
+    async with rm.engine.connect() as conn:
+        rows = (await conn.execute(stmt)).mappings().all()
+    views = tuple(AttemptView(**{k: r[k] for k in AttemptView.__dataclass_fields__}) for r in rows)
+    return CaseDetail(summary=summary, attempts=views, overview=await overview(rm, summary.household_key))
+
+
+async def event_stored(rm: ReadModel, table_name: str, column: str, event_id: str) -> bool:
+    """Whether the sink has written the row of this event (the web handler waits for it)."""
+    table: Table = table_of(_BY_NAME[table_name])
+    async with rm.engine.connect() as conn:
+        stmt = select(table.c[column]).where(table.c[column] == event_id).limit(1)
+        return (await conn.execute(stmt)).first() is not None
+
+
+_BY_NAME: dict[str, Any] = {
+    "contact_attempts": ContactAttempt,
+    "case_outcomes": CaseOutcome,
+    "signal_status": SignalStatusRow,
+    "audit_log": AuditEntry,
+}
+
+
+async def audit_entries(
+    rm: ReadModel,
+    *,
+    member: str | None = None,
+    household: str | None = None,
+    since: datetime | None = None,
+    limit: int = 10_000,
+) -> list[dict[str, Any]]:
+    """Audit rows, oldest first, filtered by member, household and time."""
+    table = table_of(AuditEntry)
+    stmt = select(table).order_by(table.c.occurred_at, table.c.event_id).limit(limit)
+    if member is not None:
+        stmt = stmt.where(table.c.actor == member)
+    if household is not None:
+        stmt = stmt.where(table.c.household_key == household)
+    if since is not None:
+        stmt = stmt.where(table.c.occurred_at >= since)
+    async with rm.engine.connect() as conn:
+        return [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
+
+
+async def _signals_of(conn: Any, case_ids: list[str]) -> dict[str, tuple[SignalView, ...]]:
+    """The signals of these cases, oldest first, with their status."""
+    if not case_ids:
+        return {}
+    links, signals = table_of(SignalStatusRow), table_of(SignalRow)
+    stmt = (
+        select(signals, links.c.case_id, links.c.status)
+        .join(links, links.c.signal_id == signals.c.signal_id)
+        .where(links.c.case_id.in_(case_ids))
+        .order_by(signals.c.raised_at, signals.c.signal_id)
+    )
+    found: dict[str, list[SignalView]] = {}
+    for row in (await conn.execute(stmt)).mappings().all():
+        view = SignalView(signal_from_row(row), row["status"] or INITIAL_STATUS, row["resolved_at"])
+        found.setdefault(row["case_id"], []).append(view)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+async def _outcome_of(conn: Any, case_id: str) -> OutcomeView | None:
+    table = table_of(CaseOutcome)
+    row = (await conn.execute(select(table).where(table.c.case_id == case_id))).mappings().one_or_none()
+    if row is None:
+        return None
+    return OutcomeView(row["resultaat"], row["datum"], row["actor"], row["recorded_at"])
+
+
+def _summary(row: Any, signals: tuple[SignalView, ...], outcome: OutcomeView | None) -> CaseSummary:
+    return CaseSummary(
+        case_id=row["case_id"],
+        household_key=row["household_key"],
+        team_id=row["team_id"],
+        gemeente_code=row["gemeente_code"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        first_signal_at=row["first_signal_at"],
+        last_signal_at=row["last_signal_at"],
+        priority=_PRIORITIES[min(int(row["priority_rank"]), 2)],
+        # The latest signal says best why the household needs a visit now.
+        reasons=signals[-1].signal.reasons if signals else (),
+        signals=signals,
+        outcome=outcome,
+    )

@@ -1,0 +1,125 @@
+"""Cases (vroegsignaalzaken): which case a signal belongs to, and what a final outcome tells creditors.
+
+Pure. A household's signals within one matching period (a calendar month by
+default, or a block of months counted from January) form one case, whose id is
+derived from the household key and the period's first day, so every replay and
+every worker names it the same. Dates are UTC dates, like every date rule here.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Final
+
+from schemas.cases_v1 import CreditorFeedback, Eindresultaat, FeedbackStatus, OutcomeRecorded
+from schemas.outputs_v1 import DebtRef, Priority, Signal
+from signals.ids import stable_id
+
+__all__ = [
+    "NOT_PICKED_UP",
+    "PRIORITY_RANK",
+    "case_id_of",
+    "contact_attempt_id",
+    "creditor_feedback",
+    "feedback_status",
+    "matching_period",
+    "outcome_id",
+    "signalled_debts",
+    "status_change_id",
+]
+
+# Urgent first: the inbox sorts by this rank.
+PRIORITY_RANK: Final[dict[Priority, int]] = {"urgent": 0, "high": 1, "normal": 2}
+
+# Outcomes after which the household is not in help: the signal was not picked up (Bgs art. 17).
+NOT_PICKED_UP: Final[frozenset[Eindresultaat]] = frozenset(
+    {
+        "Definitief geen contact kunnen krijgen",
+        "Geen reactie na eerder contact",
+        "Inwoner heeft zelf al betaald/betalingsregeling getroffen",
+        "Inwoner is overleden",
+        "Inwoner regelt het zelf/hoeft geen hulp vanuit vroegsignalering",
+        "Niet opgepakt: andere reden",
+        "Niet opgepakt: herhaalde melding",
+        "Niet opgepakt: onterecht signaal",
+        "Persoon is geen inwoner (meer) in de gemeente",
+    }
+)
+
+
+def matching_period(moment: datetime, months: int = 1) -> tuple[date, date]:
+    """First and last day of the matching period holding `moment` (blocks of `months` from January).
+
+    >>> from datetime import UTC
+    >>> matching_period(datetime(2026, 9, 17, 23, 59, tzinfo=UTC))
+    (datetime.date(2026, 9, 1), datetime.date(2026, 9, 30))
+    >>> matching_period(datetime(2026, 11, 2, tzinfo=UTC), months=3)
+    (datetime.date(2026, 10, 1), datetime.date(2026, 12, 31))
+    """
+    if not 1 <= months <= 12 or 12 % months:
+        raise ValueError(f"a matching period of {months} months does not divide the year")
+    day = _utc_date(moment)
+    first_month = (day.month - 1) // months * months + 1
+    last_month = first_month + months - 1
+    return date(day.year, first_month, 1), date(day.year, last_month, monthrange(day.year, last_month)[1])
+
+
+def _utc_date(moment: datetime) -> date:
+    """The UTC calendar date of an aware datetime."""
+    offset = moment.utcoffset()
+    return (moment - offset).date() if offset is not None else moment.date()
+
+
+def case_id_of(household_key: str, period_start: date) -> str:
+    """The deterministic id of a household's case in the period starting on `period_start`.
+
+    >>> case_id_of("1011AB-1", date(2026, 9, 1))
+    'case-5a8a67ff3fc7b9a96bfdf76d7544c942'
+    """
+    return stable_id("case", household_key, period_start)
+
+
+def contact_attempt_id(case_id: str, request_id: str) -> str:
+    """Id of a contact attempt: one per submitted form (request id), so a double submit is one attempt."""
+    return stable_id("contact", case_id, request_id)
+
+
+def outcome_id(case_id: str) -> str:
+    """Id of the case's final outcome: one per case, so a second outcome can never be stored."""
+    return stable_id("outcome", case_id)
+
+
+def status_change_id(signal_id: str, request_id: str) -> str:
+    """Id of one status change of a signal."""
+    return stable_id("signal-status", signal_id, request_id)
+
+
+def feedback_status(resultaat: Eindresultaat) -> FeedbackStatus:
+    """Whether an outcome means the household is in help or the signal was not picked up.
+
+    >>> feedback_status("Vervolghulp en/of verwijzing financieel"), feedback_status("Niet opgepakt: andere reden")
+    ('in_help', 'not_picked_up')
+    """
+    return "not_picked_up" if resultaat in NOT_PICKED_UP else "in_help"
+
+
+def signalled_debts(signals: Iterable[Signal]) -> tuple[DebtRef, ...]:
+    """The debts that made the signals (signal-worthy ones): the creditors that signalled, once each."""
+    refs = {snap.debt for sig in signals for snap in sig.debts if snap.signal_worthy}
+    return tuple(sorted(refs, key=lambda r: (r.source, r.creditor_id, r.debt_ref)))
+
+
+def creditor_feedback(outcome: OutcomeRecorded) -> list[CreditorFeedback]:
+    """One message per signalled debt: only in help or not picked up, never the outcome itself."""
+    status = feedback_status(outcome.resultaat)
+    return [
+        CreditorFeedback(
+            feedback_id=stable_id("feedback", outcome.case_id, ref.source, ref.creditor_id, ref.debt_ref),
+            debt=ref,
+            status=status,
+            decided_on=outcome.datum,
+        )
+        for ref in outcome.debts
+    ]

@@ -1,0 +1,206 @@
+"""Figures of one debt and of a household, as of a time (None = everything known).
+
+A debt's facts are logs sorted by event time, so a figure "as of T" reads the facts up
+to T. `DebtAt` reads the figures every rule needs once per debt and time, so judging
+a household reads each log once instead of once per rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from schemas.outputs_v1 import DebtStatus
+from signals.state import (
+    AmountFact,
+    DebtState,
+    HouseholdState,
+    MoneyFact,
+    ReminderFact,
+    StatusFact,
+    TermsFact,
+)
+
+__all__ = [
+    "DebtAt",
+    "costs_cents",
+    "current_terms",
+    "days_overdue",
+    "debt_at",
+    "is_settled",
+    "open_creditor_count",
+    "pause_intervals",
+    "principal_cents",
+    "reminder_pay_by",
+    "settled_since",
+    "shifted_pay_by",
+    "source_kind_count",
+    "status_at",
+    "total_costs_cents",
+    "total_principal_cents",
+]
+
+_F = TypeVar("_F", AmountFact, TermsFact, StatusFact, MoneyFact)
+
+
+def _upto(facts: tuple[_F, ...], at: datetime | None) -> tuple[_F, ...]:
+    # Facts are sorted by time: the common case (all known facts) needs no copy.
+    if at is None or not facts or facts[-1].at <= at:
+        return facts
+    return tuple(f for f in facts if f.at <= at)
+
+
+def principal_cents(debt: DebtState, at: datetime | None = None) -> int:
+    """Outstanding principal: the amount of the latest event by event time (ties by event id)."""
+    amounts = _upto(debt.amounts, at)
+    return amounts[-1].amount_cents if amounts else 0
+
+
+def costs_cents(debt: DebtState, at: datetime | None = None) -> int:
+    """Sum of the collection costs charged."""
+    return sum(c.cents for c in _upto(debt.charges, at))
+
+
+def current_terms(debt: DebtState, at: datetime | None = None) -> TermsFact | None:
+    """The latest due date / monthly amount facts."""
+    terms = _upto(debt.terms, at)
+    return terms[-1] if terms else None
+
+
+def _overdue(terms: TermsFact | None, at: datetime) -> int:
+    return max(0, (at.date() - terms.due_date).days) if terms else 0
+
+
+def days_overdue(debt: DebtState, at: datetime) -> int:
+    """Whole days since the oldest unpaid due date (0 when unknown or not yet due)."""
+    return _overdue(current_terms(debt, at), at)
+
+
+def status_at(debt: DebtState, at: datetime | None = None) -> DebtStatus:
+    """open, paused (until its date) or closed, from the latest status fact."""
+    statuses = _upto(debt.statuses, at)
+    if not statuses:
+        return "open"
+    last = statuses[-1]
+    if last.status == "paused" and at is not None and last.paused_until and at.date() >= last.paused_until:
+        return "open"
+    return last.status
+
+
+def is_settled(debt: DebtState, at: datetime | None = None) -> bool:
+    """Closed, or nothing left to pay."""
+    return status_at(debt, at) == "closed" or principal_cents(debt, at) == 0
+
+
+def settled_since(debt: DebtState, at: datetime | None = None) -> datetime | None:
+    """Since when the debt has been settled without interruption (None if it is not)."""
+    timeline = sorted([*_upto(debt.amounts, at), *_upto(debt.statuses, at)], key=lambda f: f.order())
+    principal, closed, since = 0, False, None
+    for fact in timeline:
+        if isinstance(fact, AmountFact):
+            principal = fact.amount_cents
+        elif isinstance(fact, StatusFact):
+            closed = fact.status == "closed"
+        settled = closed or principal == 0
+        since = (since or fact.at) if settled else None
+    return since
+
+
+def pause_intervals(debt: DebtState, at: datetime | None = None) -> list[tuple[date, date]]:
+    """Days collection was paused: [start, end), a pause ends at its date or the next status fact."""
+    statuses = _upto(debt.statuses, at)
+    intervals = []
+    for index, fact in enumerate(statuses):
+        if fact.status != "paused" or fact.paused_until is None:
+            continue
+        end = fact.paused_until
+        if index + 1 < len(statuses):
+            end = min(end, statuses[index + 1].at.date())
+        if end > fact.at.date():
+            intervals.append((fact.at.date(), end))
+    return intervals
+
+
+def shifted_pay_by(sent_on: date, term_days: int, pauses: list[tuple[date, date]]) -> date:
+    """Pay-by date of a term, moved later by every paused day that falls within the running term.
+
+    >>> shifted_pay_by(date(2024, 1, 1), 14, [])
+    datetime.date(2024, 1, 15)
+    >>> shifted_pay_by(date(2024, 1, 1), 14, [(date(2024, 1, 5), date(2024, 1, 15))])
+    datetime.date(2024, 1, 25)
+    >>> shifted_pay_by(date(2024, 1, 1), 14, [(date(2024, 1, 16), date(2024, 2, 1))])
+    datetime.date(2024, 1, 15)
+    """
+    pay_by, cursor = sent_on + timedelta(days=term_days), sent_on
+    for start, end in sorted(pauses):
+        start = max(start, cursor)
+        if start > pay_by:
+            break
+        if end > start:
+            # The paused days are added to the term; the pay-by day itself still counts as in-term.
+            pay_by += end - start
+            cursor = end
+    return pay_by
+
+
+def reminder_pay_by(debt: DebtState, reminder: ReminderFact) -> date:
+    """The reminder's pay-by date, with the debt's pauses taken into account."""
+    return shifted_pay_by(reminder.sent_on, reminder.term_days, pause_intervals(debt))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DebtAt:
+    """One debt's figures as of `at`: what the rules and the overview read, read once."""
+
+    debt: DebtState
+    at: datetime
+    principal_cents: int
+    terms: TermsFact | None
+    status: DebtStatus
+    settled: bool
+    days_overdue: int
+
+
+def debt_at(debt: DebtState, at: datetime) -> DebtAt:
+    """The debt's figures as of `at` (the same values as the single-figure functions give)."""
+    amounts, terms = _upto(debt.amounts, at), _upto(debt.terms, at)
+    principal = amounts[-1].amount_cents if amounts else 0
+    current = terms[-1] if terms else None
+    status = status_at(debt, at)
+    return DebtAt(
+        debt=debt,
+        at=at,
+        principal_cents=principal,
+        terms=current,
+        status=status,
+        settled=status == "closed" or principal == 0,
+        days_overdue=_overdue(current, at),
+    )
+
+
+# -- figures of the household ----------------------------------------------------------------------
+
+
+def _unsettled(state: HouseholdState, at: datetime | None) -> list[DebtState]:
+    return [d for d in state.debts if not is_settled(d, at)]
+
+
+def total_principal_cents(state: HouseholdState, at: datetime | None = None) -> int:
+    """Sum of the principal of all debts."""
+    return sum(principal_cents(d, at) for d in state.debts)
+
+
+def total_costs_cents(state: HouseholdState, at: datetime | None = None) -> int:
+    """Sum of the costs charged on all debts."""
+    return sum(costs_cents(d, at) for d in state.debts)
+
+
+def open_creditor_count(state: HouseholdState, at: datetime | None = None) -> int:
+    """Distinct creditors (source, creditor_id) with an unsettled debt."""
+    return len({(d.source, d.creditor_id) for d in _unsettled(state, at)})
+
+
+def source_kind_count(state: HouseholdState, at: datetime | None = None) -> int:
+    """Distinct sources (housing, energy, ...) with an unsettled debt."""
+    return len({d.source for d in _unsettled(state, at)})

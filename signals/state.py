@@ -1,0 +1,192 @@
+"""The household state's models: a debt's facts as small logs sorted by event time, and the household.
+
+Stored as JSON in the household table (`HouseholdState.model_dump_json`); frozen, so a
+state is never changed in place: every fold or rule builds a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from operator import attrgetter
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from schemas.contract_v1 import CloseReason, FineKind, ReminderKind, Source
+from schemas.outputs_v1 import CostViolation, DebtorContact, DebtRef, DebtStatus
+
+__all__ = [
+    "AmountFact",
+    "CreditorMark",
+    "DebtKey",
+    "DebtState",
+    "GateState",
+    "HouseholdState",
+    "MoneyFact",
+    "OpenSignal",
+    "ReminderFact",
+    "SeenEvent",
+    "StatusFact",
+    "SupplyFact",
+    "TermsFact",
+    "debt_key",
+]
+
+DebtKey = tuple[Source, str, str]
+GateState = Literal["pending", "permitted", "avoided"]
+_STATUS_RANK = {"open": 0, "paused": 1, "closed": 2}
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Fact(_State):
+    at: AwareDatetime
+    event_id: str
+
+    def order(self) -> tuple[datetime, int, str]:
+        """Total order of a debt's facts: event time, then id (ids are unique within a debt)."""
+        return (self.at, 0, self.event_id)
+
+
+class AmountFact(_Fact):
+    """The outstanding principal a creditor reported with an event."""
+
+    amount_cents: int
+
+
+class TermsFact(_Fact):
+    """Oldest unpaid due date and monthly amount from a debt.opened or debt.updated."""
+
+    due_date: date
+    monthly_amount_cents: int | None
+    fine_kind: FineKind | None
+    opening: bool
+
+
+class StatusFact(_Fact):
+    """Opened, paused until a date, or closed with a reason."""
+
+    status: DebtStatus
+    paused_until: date | None = None
+    close_reason: CloseReason | None = None
+
+    def order(self) -> tuple[datetime, int, str]:
+        """At the same instant a closure outranks a pause, which outranks an opening."""
+        return (self.at, _STATUS_RANK[self.status], self.event_id)
+
+
+class ReminderFact(_Fact):
+    """A reminder the creditor reported, or one the pipeline issued (event_id = reminder_id)."""
+
+    kind: ReminderKind
+    sent_on: date
+    term_days: int
+    issued_by: Literal["creditor", "pipeline"]
+    amount_cents: int
+
+
+class MoneyFact(_Fact):
+    """A charge of costs or a payment."""
+
+    cents: int
+
+
+class SupplyFact(_Fact):
+    """An energy supplier's end-of-supply notice."""
+
+    supply_end_date: date
+
+
+class DebtState(_State):
+    """One claim of one creditor, keyed by (source, creditor_id, debt_ref)."""
+
+    source: Source
+    creditor_id: str
+    debt_ref: str
+    creditor_name: str
+    contact: DebtorContact
+    bsn_pseudonym: str | None = None
+    last_event_at: AwareDatetime
+    last_event_id: str
+    amounts: tuple[AmountFact, ...] = ()
+    terms: tuple[TermsFact, ...] = ()
+    statuses: tuple[StatusFact, ...] = ()
+    reminders: tuple[ReminderFact, ...] = ()
+    charges: tuple[MoneyFact, ...] = ()
+    payments: tuple[MoneyFact, ...] = ()
+    supply_endings: tuple[SupplyFact, ...] = ()
+    gate: GateState = "pending"
+    gate_at: AwareDatetime | None = None
+    max_costs_cents: int | None = None
+    costs_avoided_cents: int = 0
+    judged_charges: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> DebtKey:
+        """(source, creditor_id, debt_ref)."""
+        return (self.source, self.creditor_id, self.debt_ref)
+
+    @property
+    def ref(self) -> DebtRef:
+        """The output contract's reference to this debt."""
+        return DebtRef(source=self.source, creditor_id=self.creditor_id, debt_ref=self.debt_ref)
+
+
+class SeenEvent(_State):
+    """A folded event's dedup key and event time (forgotten after the dedup horizon)."""
+
+    dedup_key: str
+    at: AwareDatetime
+
+
+class OpenSignal(_State):
+    """The household's latest unresolved signal."""
+
+    signal_id: str
+    raised_at: AwareDatetime
+    team_id: str
+
+
+class CreditorMark(_State):
+    """A creditor's signal-worthy amount at the household's last signal (for `repeat`)."""
+
+    source: Source
+    creditor_id: str
+    cents: int
+
+
+class HouseholdState(_State):
+    """Everything the pipeline knows of one household; stored as JSON in the Faust table."""
+
+    v: Literal[1] = 1
+    household_key: str
+    as_of: AwareDatetime
+    debts: tuple[DebtState, ...] = ()
+    seen: tuple[SeenEvent, ...] = ()
+    open_signal: OpenSignal | None = None
+    last_signal_at: AwareDatetime | None = None
+    signals_raised: int = 0
+    signalled: tuple[CreditorMark, ...] = ()
+    violations: tuple[CostViolation, ...] = ()
+    pending_violations: tuple[CostViolation, ...] = ()
+
+    def debt(self, key: DebtKey) -> DebtState | None:
+        """The debt with this key, if known."""
+        return next((d for d in self.debts if debt_key(d) == key), None)
+
+    def debts_with(self, debt: DebtState) -> tuple[DebtState, ...]:
+        """The debts with this one added or replaced, sorted by key."""
+        key = debt_key(debt)
+        return tuple(sorted([*(d for d in self.debts if debt_key(d) != key), debt], key=debt_key))
+
+    def with_debt(self, debt: DebtState) -> HouseholdState:
+        """A copy with this debt added or replaced, debts kept sorted by key."""
+        return self.model_copy(update={"debts": self.debts_with(debt)})
+
+
+# (source, creditor_id, debt_ref) of a debt: `DebtState.key` without a property call, for sorting.
+debt_key: Callable[[DebtState], DebtKey] = attrgetter("source", "creditor_id", "debt_ref")
+

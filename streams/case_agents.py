@@ -1,0 +1,92 @@
+"""Agents of the team workflow: the case sink (signals + case events -> SQL) and creditor feedback.
+
+Both acknowledge a batch only after its effect is durable (rows committed, or
+feedback acknowledged by the broker), so a crash re-processes it; rows and
+feedback ids are deterministic, so that changes nothing downstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+import faust
+
+from connectors.readmodel.case_rows import CaseItem
+from connectors.readmodel.case_writer import write_cases_with_retry
+from schemas.cases_v1 import CASE_EVENT, CreditorFeedback, OutcomeRecorded
+from schemas.outputs_v1 import Signal
+from signals.cases import creditor_feedback
+from streams.app import Pipeline
+from streams.batching import crash_on_error
+from streams.sink import _ready
+from streams.topics import OUTPUT_TOPICS
+
+__all__ = ["register_case_agents", "signals_topic"]
+
+RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+def signals_topic(pipeline: Pipeline) -> str:
+    """The name of the signals output topic."""
+    return f"{pipeline.names.prefix}{OUTPUT_TOPICS[Signal]}"
+
+
+def register_case_agents(app: faust.App, pipeline: Pipeline) -> None:
+    """Attach the case sink and the creditor-feedback agent."""
+    s, names = pipeline.settings, pipeline.names
+    both = app.topic(signals_topic(pipeline), names.case_events, partitions=s.partitions, **RAW)
+    events = app.topic(names.case_events, partitions=s.partitions, **RAW)
+    app.agent(both, name="case_sink")(crash_on_error("case_sink", _case_sink(pipeline)))
+    app.agent(events, name="creditor_feedback")(crash_on_error("creditor_feedback", _feedback(pipeline)))
+
+
+def decode(topic: str, value: bytes, signals: str) -> CaseItem:
+    """A signal from the signals topic, else a case event."""
+    if topic == signals:
+        return Signal.model_validate_json(value)
+    return CASE_EVENT.validate_json(value)
+
+
+def _case_sink(pipeline: Pipeline) -> Any:
+    s, m = pipeline.settings, pipeline.metrics
+    signals = signals_topic(pipeline)
+
+    def on_retry(attempt: int, exc: BaseException) -> None:
+        m.sink_retries.inc()
+        m.sink_errors.inc()
+
+    async def case_sink(stream: faust.StreamT[Any]) -> None:
+        async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):  # type: ignore[attr-defined]  # missing from StreamT stubs
+            read_model = await _ready(pipeline)
+            items = [decode(e.message.topic, e.value, signals) for e in batch]
+            # Not acknowledged (offsets not committed) until the database has the batch.
+            await write_cases_with_retry(
+                read_model, items, period_months=s.case_period_months, on_retry=on_retry
+            )
+
+    return case_sink
+
+
+def _feedback(pipeline: Pipeline) -> Any:
+    s = pipeline.settings
+
+    async def feedback(stream: faust.StreamT[Any]) -> None:
+        topic = pipeline.topic(pipeline.names.creditor_feedback)
+        async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):  # type: ignore[attr-defined]  # missing from StreamT stubs
+            pending: list[Awaitable[Any]] = []
+            for event in batch:
+                item = CASE_EVENT.validate_json(event.value)
+                if isinstance(item, OutcomeRecorded):
+                    pending += [await _send(topic, fb) for fb in creditor_feedback(item)]
+            await asyncio.gather(*pending)
+
+    return feedback
+
+
+async def _send(topic: Any, fb: CreditorFeedback) -> Awaitable[Any]:
+    """Keyed by creditor, so each creditor reads its own feedback in order from one partition."""
+    key = f"{fb.debt.source}:{fb.debt.creditor_id}".encode()
+    future: Awaitable[Any] = await topic.send(key=key, value=fb.model_dump_json().encode())
+    return future

@@ -1,0 +1,167 @@
+"""Replays on a real broker and worker: golden outputs, planted outcomes, determinism, archives.
+
+The golden outputs under tests/golden/replay/ are regenerated with `make golden` (see the
+Makefile) after a deliberate change of the rules or the generator; review the diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from pydantic import SecretStr
+
+from connectors.archive import archive_topics
+from connectors.broker import EmbeddedBroker
+from connectors.kafka_admin import ensure_topics
+from connectors.synthetic import GenerateOptions, GenerateReport, generate
+from connectors.synthetic_scenarios import check_scenarios
+from schemas.contract_v1 import SOURCES
+from signals.intake import IntakeLimits
+from streams.replay import ReplayOptions, ReplaySummary, publish, replay
+from streams.replay_input import InternalRecord, PlanOptions, plan, read_generated
+from streams.replay_output import FILES, compare, read_outputs
+from streams.settings import Settings, load_settings
+from streams.topics import TopicNames
+
+pytestmark = pytest.mark.integration
+
+GOLDEN_DIR = Path(__file__).parents[1] / "golden" / "replay"
+# Keep in step with the `golden` target of the Makefile.
+GOLDEN_INPUT = GenerateOptions(households=600, months=4, seed=7)
+PSEUDONYM_KEY = "golden-replay-key"
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(pseudonym_key=SecretStr(PSEUDONYM_KEY))
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerateReport]:
+    out = tmp_path_factory.mktemp("history")
+    return out, generate(GOLDEN_INPUT, out, progress=None)
+
+
+def _replay(
+    settings: Settings, broker: EmbeddedBroker, source: Path, out: Path, **kw: object
+) -> ReplaySummary:
+    options = ReplayOptions(source_dir=source, out=out, **kw)  # type: ignore[arg-type]
+    return asyncio.run(replay(settings, options, broker_url=broker.url))
+
+
+@pytest.fixture(scope="module")
+def twice(
+    settings: Settings,
+    broker: EmbeddedBroker,
+    history: tuple[Path, GenerateReport],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, Path, ReplaySummary]]:
+    source, _ = history
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    summary = _replay(settings, broker, source, first)
+    _replay(settings, broker, source, second)
+    yield first, second, summary
+
+
+def test_the_golden_history_replays_to_the_checked_in_outputs(
+    twice: tuple[Path, Path, ReplaySummary],
+) -> None:
+    first, _, summary = twice
+    assert summary.plan.dead_letters and summary.plan.duplicates, "the golden input should carry noise"
+    diff = compare(GOLDEN_DIR, first)
+    assert diff == [], (
+        "outputs differ from tests/golden/replay (run `make golden` if intended):\n" + "\n".join(diff)
+    )
+
+
+def test_every_planted_scenario_gets_its_expected_outcome(
+    twice: tuple[Path, Path, ReplaySummary], history: tuple[Path, GenerateReport]
+) -> None:
+    first, _, summary = twice
+    _, report = history
+    assert len(report.scenarios) == 12
+    assert check_scenarios(report.scenarios, read_outputs(first)) == []
+    assert summary.scenario_failures == []
+
+
+def test_replaying_the_same_input_twice_gives_byte_identical_files(
+    twice: tuple[Path, Path, ReplaySummary],
+) -> None:
+    first, second, _ = twice
+    for stem in FILES:
+        assert (first / f"{stem}.jsonl").read_bytes() == (second / f"{stem}.jsonl").read_bytes(), stem
+
+
+def test_replaying_an_archived_internal_topic_reproduces_its_outputs(
+    settings: Settings,
+    broker: EmbeddedBroker,
+    history: tuple[Path, GenerateReport],
+    twice: tuple[Path, Path, ReplaySummary],
+    tmp_path: Path,
+    unique: str,
+) -> None:
+    """A 'live run' here is the planned internal topic published under a prefix, then archived."""
+    source, _ = history
+    names = TopicNames(f"live{unique}.")
+    replay_plan = plan(read_generated(source), _plan_options(settings))
+    asyncio.run(_publish_internal(broker, names, replay_plan.internal, replay_plan.dead_letters))
+    asyncio.run(archive_topics(broker.bootstrap, names.everything, tmp_path / "archive", progress=None))
+    out = tmp_path / "out"
+    _replay(settings, broker, tmp_path / "archive", out, start_at="internal")
+    first, _, _ = twice
+    assert compare(first, out) == []
+
+
+def test_replaying_archived_inbound_topics_gives_the_same_effects(
+    settings: Settings,
+    broker: EmbeddedBroker,
+    history: tuple[Path, GenerateReport],
+    twice: tuple[Path, Path, ReplaySummary],
+    tmp_path: Path,
+    unique: str,
+) -> None:
+    """Inbound records go through the same ingest logic; only dead letters' origins differ (topic, not file)."""
+    source, _ = history
+    names = TopicNames(f"in{unique}.")
+    asyncio.run(_publish_inbound(broker, names, source))
+    asyncio.run(archive_topics(broker.bootstrap, names.all_inbound, tmp_path / "archive", progress=None))
+    out = tmp_path / "out"
+    summary = _replay(settings, broker, tmp_path / "archive", out)
+    first, _, golden_summary = twice
+    assert compare(first, out, stems=[s for s in FILES if s != "dead-letters"]) == []
+    assert len(summary.plan.dead_letters) == len(golden_summary.plan.dead_letters)
+
+
+def _plan_options(settings: Settings) -> PlanOptions:
+    return PlanOptions(
+        pseudonym_key=PSEUDONYM_KEY.encode(), limits=IntakeLimits(), partitions=settings.partitions
+    )
+
+
+async def _publish_internal(
+    broker: EmbeddedBroker, names: TopicNames, internal: list[InternalRecord], dead: list[bytes]
+) -> None:
+    await ensure_topics(broker.bootstrap, names.everything, partitions=4)
+    await publish(broker.bootstrap, names.events_by_household, internal)
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send(names.dead_letter, value=v) for v in dead])
+    finally:
+        await producer.stop()
+
+
+async def _publish_inbound(broker: EmbeddedBroker, names: TopicNames, source: Path) -> None:
+    await ensure_topics(broker.bootstrap, names.everything, partitions=4)
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for name in SOURCES:
+            lines = [line for line in (source / f"{name}.jsonl").read_bytes().splitlines() if line.strip()]
+            await asyncio.gather(*[await producer.send(names.inbound(name), value=line) for line in lines])
+    finally:
+        await producer.stop()
