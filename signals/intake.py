@@ -157,3 +157,8 @@ def _dead(
         value_base64=b64,
         received_at=origin.received_at,
     )
+
+
+def dead_letter(raw: bytes | None, origin: Origin, exc: ValidationError) -> DeadLetter:
+    """A message of our own topics (a clock tick, an internal event) that does not decode."""
+    return _dead(raw, origin, "invalid", errors_from_validation(exc))

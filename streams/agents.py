@@ -11,9 +11,10 @@ from typing import Any
 
 import faust
 from faust.types import EventT
+from pydantic import ValidationError
 
-from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent, ClockTick
-from signals.intake import IntakeLimits, Origin, accept
+from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent, ClockTick, HouseholdMessage
+from signals.intake import IntakeLimits, Origin, accept, dead_letter
 from streams import outputs
 from streams.app import Pipeline
 from streams.batching import by_partition, crash_on_error, set_current
@@ -116,7 +117,12 @@ async def _forward_ticks(
     pending = []
     latest = read_time(clock_times, str(partition))
     for event in events:
-        tick = ClockTick.model_validate_json(event.value)
+        try:
+            tick = ClockTick.model_validate_json(event.value)
+        except ValidationError as exc:
+            # A bad tick must not stop the pipeline (a poison message would crash-loop it).
+            pending.append(await _dead_letter_internal(pipeline, event, "clock", exc))
+            continue
         latest = tick.at if latest is None or tick.at > latest else latest
         pending.append(
             await outputs.send_raw(
@@ -145,7 +151,7 @@ def _household_agent(
             started = time.perf_counter()
             results = []
             for (_, partition), events in by_partition(batch).items():
-                messages = [HOUSEHOLD_MESSAGE.validate_json(e.value) for e in events]
+                messages = await _decode_internal(pipeline, events)
                 before = read_time(stream_times, str(partition))
                 result = processor.process(partition, messages, before)
                 results.append((partition, events[-1], result))
@@ -166,6 +172,33 @@ def _household_agent(
             m.processing_latency.labels("household").observe(time.perf_counter() - started)
 
     return crash_on_error("household", household)
+
+
+async def _decode_internal(pipeline: Pipeline, events: Sequence[EventT]) -> list[HouseholdMessage]:
+    """Messages of the internal topic; one that does not decode goes to the dead-letter topic."""
+    messages, pending = [], []
+    for event in events:
+        try:
+            messages.append(HOUSEHOLD_MESSAGE.validate_json(event.value))
+        except ValidationError as exc:
+            pending.append(await _dead_letter_internal(pipeline, event, "internal", exc))
+    await asyncio.gather(*pending)
+    return messages
+
+
+async def _dead_letter_internal(
+    pipeline: Pipeline, event: EventT, source: str, exc: ValidationError
+) -> Awaitable[Any]:
+    origin = Origin(
+        source=source,
+        topic=event.message.topic,
+        partition=event.message.partition,
+        offset=event.message.offset,
+        key=event.key,
+        received_at=datetime.now(UTC),  # recorded on the dead letter only
+    )
+    pipeline.metrics.events_dead_lettered.labels(source, "invalid").inc()
+    return await outputs.send_intake(pipeline, dead_letter(event.value, origin, exc))
 
 
 def _clock(pipeline: Pipeline) -> Callable[[], Awaitable[None]]:

@@ -17,7 +17,7 @@ from connectors.routing_files import default_routing
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
 from schemas.outputs_v1 import CostsPermitted, ReminderIssued, Signal
-from tests.integration.harness import Worker, collect, create_topics, publish
+from tests.integration.harness import Worker, assert_conservation, collect, create_topics, publish
 from tests.integration.runs import Run, run_demo_history
 
 pytestmark = pytest.mark.integration
@@ -151,7 +151,7 @@ def test_mixed_input_ends_with_exactly_the_valid_events_keyed_by_household(
         records = asyncio.run(collect(broker, topics, until=lambda r: len(r) >= expected, timeout_s=60))
         # A moment longer: nothing more may arrive (no duplicate slips through).
         records = asyncio.run(collect(broker, topics, until=lambda r: False, timeout_s=2))
-        _assert_conservation(worker, len(messages))
+        assert_conservation(worker, len(messages))
     finally:
         worker.stop()
     internal = [r for r in records if r.topic == worker.names.events_by_household]
@@ -169,34 +169,28 @@ def test_mixed_input_ends_with_exactly_the_valid_events_keyed_by_household(
     assert bsn_letter.value_utf8 is not None  # the raw message is kept whole
 
 
-def _assert_conservation(worker: Worker, published: int) -> None:
-    """consumed = accepted + duplicates + dead-lettered, per source (waits for the household stage)."""
-    import time as wall
-
-    deadline = wall.monotonic() + 30
-    while True:
-        counts = _metric_sums(worker.get("/metrics")[1])
-        per_source = {
-            source: (
-                counts.get(("vroegsignaal_events_consumed_total", source), 0),
-                counts.get(("vroegsignaal_events_accepted_total", source), 0)
-                + counts.get(("vroegsignaal_events_duplicate_total", source), 0)
-                + counts.get(("vroegsignaal_events_dead_lettered_total", source), 0),
-            )
-            for source in ("housing", "energy", "water", "health", "cjib")
-        }
-        balanced = all(c == rest for c, rest in per_source.values())
-        if balanced and sum(c for c, _ in per_source.values()) == published:
-            return
-        assert wall.monotonic() < deadline, per_source
-        wall.sleep(0.5)
-
-
-def _metric_sums(text: str) -> dict[tuple[str, str], float]:
-    sums: dict[tuple[str, str], float] = {}
-    for line in text.splitlines():
-        if line.startswith("vroegsignaal_events_") and "{" in line:
-            name, rest = line.split("{", 1)
-            source = rest.split('source="', 1)[1].split('"', 1)[0]
-            sums[(name, source)] = sums.get((name, source), 0) + float(line.rsplit(" ", 1)[1])
-    return sums
+def test_garbage_on_the_clock_and_internal_topics_is_dead_lettered_not_a_crash_loop(
+    broker: EmbeddedBroker, tmp_path: Path, unique: str
+) -> None:
+    worker = Worker(
+        broker=broker,
+        prefix=f"g{unique}.",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'read.db'}",
+        app_id=f"g{unique}",
+    )
+    asyncio.run(create_topics(broker, worker.names))
+    worker.start()
+    try:
+        worker.wait_ready()
+        garbage = [(worker.names.clock, b"k", b"not a tick"), (worker.names.events_by_household, b"k", b"\xff")]
+        asyncio.run(publish(broker, garbage))
+        records = asyncio.run(
+            collect(broker, [worker.names.dead_letter], until=lambda r: len(r) >= 2, timeout_s=30)
+        )
+        assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
+        assert worker.get("/healthz")[0] == 200
+    finally:
+        worker.stop()
+    letters = sorted((DeadLetter.model_validate_json(r.value) for r in records), key=lambda d: d.source)
+    assert [(d.source, d.reason_class) for d in letters] == [("clock", "invalid"), ("internal", "invalid")]
