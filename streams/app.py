@@ -41,6 +41,9 @@ class VroegsignaalApp(faust.App):
             partitions=p.settings.partitions,
             replication_factor=p.settings.replication_factor,
         )
+        # Table writes queue in Faust's producer buffer, which stalls the stream
+        # every 100 records (BROKER-NOTES); a batch writes up to one per household.
+        self.producer.buffer.max_messages = max(10_000, p.settings.batch_max_events * 2)
 
     async def on_stop(self) -> None:
         # Faust's own stop waits without a bound for in-flight messages (streams/shutdown.py).
