@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,22 @@ class OrderedFeeder:
             )
         await self._wait(PARTITIONS, timeout_s)
 
+    async def burst(self, messages: Sequence[tuple[str, bytes]], timeout_s: float = 60) -> None:
+        """Many (source, value) messages at once, as load arrives; waits until ingest wrote each one.
+
+        Their order through ingest is not fixed, so a burst must not depend on it."""
+        await self.send_all(messages)
+        await self.wait_for(len(messages), timeout_s)
+
+    async def send_all(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """Publish without waiting for ingest (the caller waits with `wait_for`)."""
+        futures = [await self.producer.send(self.names.inbound(s), value=v) for s, v in messages]
+        await asyncio.gather(*futures)
+
+    async def wait_for(self, more: int, timeout_s: float = 60) -> None:
+        """Until ingest wrote `more` records beyond those counted so far."""
+        await self._wait(more, timeout_s)
+
     async def resync(self, quiet_s: float = 2.0) -> None:
         """After a restart the worker re-reads uncommitted input: count until the topics are quiet."""
         quiet_since = time.monotonic()
@@ -221,3 +237,38 @@ class OrderedFeeder:
             await asyncio.sleep(0.3)
             batches = await self.consumer.getmany(timeout_ms=100)
             self.seen += sum(len(rs) for rs in batches.values())
+
+
+SOURCES = ("housing", "energy", "water", "health", "cjib")
+
+
+def assert_conservation(worker: Worker, published: int, timeout_s: float = 30) -> None:
+    """consumed = accepted + duplicates + dead-lettered, per source (waits for the household stage)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts = metric_sums(worker.get("/metrics")[1])
+        per_source = {
+            source: (
+                counts.get(("vroegsignaal_events_consumed_total", source), 0),
+                counts.get(("vroegsignaal_events_accepted_total", source), 0)
+                + counts.get(("vroegsignaal_events_duplicate_total", source), 0)
+                + counts.get(("vroegsignaal_events_dead_lettered_total", source), 0),
+            )
+            for source in SOURCES
+        }
+        balanced = all(c == rest for c, rest in per_source.values())
+        if balanced and sum(c for c, _ in per_source.values()) == published:
+            return
+        assert time.monotonic() < deadline, per_source
+        time.sleep(0.5)
+
+
+def metric_sums(text: str) -> dict[tuple[str, str], float]:
+    """vroegsignaal_events_* counters summed per (metric, source) from a /metrics page."""
+    sums: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        if line.startswith("vroegsignaal_events_") and "{" in line:
+            name, rest = line.split("{", 1)
+            source = rest.split('source="', 1)[1].split('"', 1)[0]
+            sums[(name, source)] = sums.get((name, source), 0) + float(line.rsplit(" ", 1)[1])
+    return sums
