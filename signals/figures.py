@@ -15,8 +15,8 @@ from schemas.outputs_v1 import DebtStatus
 from signals.state import (
     AmountFact,
     DebtState,
+    Fact,
     HouseholdState,
-    MoneyFact,
     ReminderFact,
     StatusFact,
     TermsFact,
@@ -41,7 +41,7 @@ __all__ = [
     "total_principal_cents",
 ]
 
-_F = TypeVar("_F", AmountFact, TermsFact, StatusFact, MoneyFact)
+_F = TypeVar("_F", bound=Fact)
 
 
 def _upto(facts: tuple[_F, ...], at: datetime | None) -> tuple[_F, ...]:

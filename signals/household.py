@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import Effect, Route
-from signals.overview import HouseholdState, apply, is_duplicate
+from signals.overview import HouseholdState, fold_new, is_duplicate
 from signals.policy import Policy
 from signals.reminders import (
     RANK_CHARGE,
@@ -58,7 +58,7 @@ def handle_event(
         state = HouseholdState(household_key=accepted.household_key, as_of=event.occurred_at)
     if is_duplicate(state, accepted, dedup_horizon_days=policy.dedup_horizon_days):
         return Outcome(state=state, effects=(), duplicate=True)
-    state, _ = apply(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
+    state = fold_new(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
     at, effects = state.as_of, list[Effect]()
     if event.type == "debt.opened":
         key = (event.source, event.creditor_id, event.debt_ref)
@@ -70,20 +70,21 @@ def handle_event(
 
 def _pending(state: HouseholdState, policy: Policy) -> list[Deadline]:
     """Every deadline not yet dealt with: gate decisions and charges until done, others ahead of the clock."""
-    deadlines = [d for debt in state.debts for d in cost_gate_deadlines(debt, policy)]
-    deadlines += [
-        Deadline(at, RANK_EVALUATE, (), "evaluate")
-        for debt in state.debts
-        for at in worthiness_deadlines(debt, policy)
-        if at > state.as_of
-    ]
-    return sorted(deadlines)
+    deadlines: list[Deadline] = []
+    for debt in state.debts:
+        deadlines += cost_gate_deadlines(debt, policy)
+        deadlines += [
+            Deadline(at, RANK_EVALUATE, (), "evaluate")
+            for at in worthiness_deadlines(debt, policy)
+            if at > state.as_of
+        ]
+    return deadlines
 
 
 def next_wakeup(state: HouseholdState, policy: Policy) -> datetime | None:
     """The stream time at which `advance` has something to do: earliest deadline plus the grace."""
     pending = _pending(state, policy)
-    return pending[0].at + timedelta(hours=policy.lateness_grace_hours) if pending else None
+    return min(d.at for d in pending) + timedelta(hours=policy.lateness_grace_hours) if pending else None
 
 
 def _fire(
@@ -101,9 +102,9 @@ def _fire(
         elif deadline.rank == RANK_CHARGE and deadline.debt_key:
             state, judged = judge_charge(state, deadline.debt_key, deadline.ref)
             effects += judged
-    state = state.model_copy(update={"as_of": max(clock, at)})
     # Household evaluation only moves forward in time; the clock already covered an earlier T.
     if at > clock:
+        state = state.model_copy(update={"as_of": at})
         state, evaluated = evaluate(state, policy=policy, at=at, route=route)
         effects += evaluated
     return state, effects, avoided
@@ -114,8 +115,11 @@ def advance(state: HouseholdState, *, stream_time: datetime, policy: Policy, rou
     grace = timedelta(hours=policy.lateness_grace_hours)
     effects: list[Effect] = []
     avoided = 0
-    while (pending := _pending(state, policy)) and pending[0].at + grace <= stream_time:
-        due = [d for d in pending if d.at == pending[0].at]
+    while pending := _pending(state, policy):
+        first = min(d.at for d in pending)
+        if first + grace > stream_time:
+            break
+        due = sorted(d for d in pending if d.at == first)
         state, fired, saved = _fire(state, due, policy=policy, route=route)
         effects += fired
         avoided += saved

@@ -15,19 +15,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from schemas.outputs_v1 import CostsPermitted, CostViolation, Effect, ReminderIssued, ViolationKind
-from signals.ids import stable_id
-from signals.overview import (
-    DebtKey,
-    DebtState,
-    HouseholdState,
-    ReminderFact,
+from signals.figures import (
     current_terms,
-    day_start,
     is_settled,
+    pause_intervals,
     principal_cents,
     reminder_pay_by,
+    shifted_pay_by,
 )
+from signals.ids import stable_id
+from signals.overview import day_start, insert_fact
 from signals.policy import Policy
+from signals.state import DebtKey, DebtState, HouseholdState, ReminderFact
 
 __all__ = [
     "Deadline",
@@ -92,6 +91,8 @@ def max_costs_cents(debt: DebtState, policy: Policy, at: datetime, principal: in
 
 
 def _valid_free_reminders(debt: DebtState, policy: Policy, at: datetime | None) -> list[ReminderFact]:
+    if not debt.reminders:
+        return []
     term = policy.rule(debt.source).reminder_term_days
     terms = current_terms(debt, at)
     return [
@@ -110,11 +111,14 @@ def gate_deadline(
     debt: DebtState, policy: Policy, at: datetime | None = None
 ) -> tuple[datetime, ReminderFact] | None:
     """When costs become permitted: the end of the earliest valid pay-by day, and its reminder."""
+    valid = _valid_free_reminders(debt, policy, at)
+    if not valid:
+        return None
+    pauses = pause_intervals(debt)
     candidates = [
-        (day_start(reminder_pay_by(debt, r) + timedelta(days=1)), r)
-        for r in _valid_free_reminders(debt, policy, at)
+        (day_start(shifted_pay_by(r.sent_on, r.term_days, pauses) + timedelta(days=1)), r) for r in valid
     ]
-    return min(candidates, key=lambda c: (c[0], c[1].order()), default=None)
+    return min(candidates, key=lambda c: (c[0], c[1].order()))
 
 
 def cost_gate_deadlines(debt: DebtState, policy: Policy) -> list[Deadline]:
@@ -153,9 +157,7 @@ def issue_free_reminder(
         issued_by="pipeline",
         amount_cents=principal_cents(debt, at),
     )
-    debt = debt.model_copy(
-        update={"reminders": tuple(sorted((*debt.reminders, fact), key=lambda r: r.order()))}
-    )
+    debt = debt.model_copy(update={"reminders": insert_fact(debt.reminders, fact)})
     issued = ReminderIssued(
         reminder_id=reminder_id,
         household_key=state.household_key,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 
 from schemas.contract_v1 import Source
 from schemas.outputs_v1 import (
@@ -26,23 +27,12 @@ from schemas.outputs_v1 import (
     SignalKind,
     SignalResolved,
 )
+from signals.figures import DebtAt, costs_cents, current_terms, debt_at, is_settled, settled_since
 from signals.ids import stable_id
-from signals.overview import (
-    CreditorMark,
-    DebtState,
-    HouseholdState,
-    OpenSignal,
-    costs_cents,
-    current_terms,
-    day_start,
-    days_overdue,
-    is_settled,
-    principal_cents,
-    settled_since,
-    status_at,
-)
+from signals.overview import day_start
 from signals.policy import Policy
 from signals.reminders import gate_deadline
+from signals.state import CreditorMark, DebtState, HouseholdState, OpenSignal
 
 __all__ = [
     "debt_reasons",
@@ -76,9 +66,14 @@ def format_eur_en(cents: int) -> str:
     return f"EUR {cents // 100:,}.{cents % 100:02d}"
 
 
-def _arrears_at_least(principal: int, monthly: int | None, months: float) -> bool:
+@lru_cache(maxsize=64)
+def _exact(months: float) -> Decimal:
     # Decimal(str(...)) so 1.0 x 95000 compares exactly; one cent below a month is not enough.
-    return monthly is not None and Decimal(principal) >= Decimal(str(months)) * monthly
+    return Decimal(str(months))
+
+
+def _arrears_at_least(principal: int, monthly: int | None, months: float) -> bool:
+    return monthly is not None and Decimal(principal) >= _exact(months) * monthly
 
 
 def _months(principal: int, monthly: int) -> str:
@@ -95,20 +90,19 @@ def _has_supply_ending(debt: DebtState, at: datetime) -> bool:
     return debt.source == "energy" and any(s.at <= at for s in debt.supply_endings)
 
 
-def is_signal_worthy(debt: DebtState, policy: Policy, at: datetime) -> bool:
-    """The source's conditions in DESIGN.md hold for this debt at `at` (a paused debt is not)."""
-    if is_settled(debt, at):
+def _worthy(f: DebtAt, policy: Policy) -> bool:
+    debt, at = f.debt, f.at
+    if f.settled:
         return False
     if _has_supply_ending(debt, at):
         return True
-    rule, terms = policy.rule(debt.source), current_terms(debt, at)
-    if terms is None or status_at(debt, at) == "paused":
+    rule, terms = policy.rule(debt.source), f.terms
+    if terms is None or f.status == "paused":
         return False
-    if days_overdue(debt, at) < rule.min_days_overdue:
+    if f.days_overdue < rule.min_days_overdue:
         return False
-    principal = principal_cents(debt, at)
     if rule.min_months_arrears is not None and not _arrears_at_least(
-        principal, terms.monthly_amount_cents, rule.min_months_arrears
+        f.principal_cents, terms.monthly_amount_cents, rule.min_months_arrears
     ):
         return False
     if rule.requires_reminder and not any(r.at <= at for r in debt.reminders):
@@ -119,34 +113,40 @@ def is_signal_worthy(debt: DebtState, policy: Policy, at: datetime) -> bool:
     return True
 
 
+def is_signal_worthy(debt: DebtState, policy: Policy, at: datetime) -> bool:
+    """The source's conditions in DESIGN.md hold for this debt at `at` (a paused debt is not)."""
+    return _worthy(debt_at(debt, at), policy)
+
+
+def _crisis(f: DebtAt, policy: Policy) -> bool:
+    if f.settled:
+        return False
+    if _has_supply_ending(f.debt, f.at):
+        return True
+    return (
+        f.debt.source == "housing"
+        and f.terms is not None
+        and _arrears_at_least(f.principal_cents, f.terms.monthly_amount_cents, policy.crisis_rent_months)
+    )
+
+
 def is_crisis_debt(debt: DebtState, policy: Policy, at: datetime) -> bool:
     """End of energy supply, or rent arrears of at least crisis_rent_months."""
-    if is_settled(debt, at):
-        return False
-    if _has_supply_ending(debt, at):
-        return True
-    terms = current_terms(debt, at)
-    return (
-        debt.source == "housing"
-        and terms is not None
-        and _arrears_at_least(
-            principal_cents(debt, at), terms.monthly_amount_cents, policy.crisis_rent_months
-        )
-    )
+    return _crisis(debt_at(debt, at), policy)
 
 
 def _n(count: int | str, one: str, many: str) -> str:
     return f"{count} {one if str(count) == '1' else many}"
 
 
-def _monthly_reason(debt: DebtState, at: datetime) -> Reason | None:
-    terms, principal, days = current_terms(debt, at), principal_cents(debt, at), days_overdue(debt, at)
+def _monthly_reason(f: DebtAt) -> Reason | None:
+    terms, principal, days = f.terms, f.principal_cents, f.days_overdue
     if terms is None or terms.monthly_amount_cents is None:
         return None
     months = _months(principal, terms.monthly_amount_cents)
     nl_m, en_m = _n(months.replace(".", ","), "maand", "maanden"), _n(months, "month", "months")
     nl_days, en_days = _n(days, "dag", "dagen"), _n(days, "day", "days")
-    if debt.source == "housing":
+    if f.debt.source == "housing":
         return Reason(
             code="housing_arrears",
             nl=f"Huurachterstand van {nl_m} ({format_eur_nl(principal)}), {nl_days}",
@@ -159,9 +159,9 @@ def _monthly_reason(debt: DebtState, at: datetime) -> Reason | None:
     )
 
 
-def _bill_reason(debt: DebtState, at: datetime) -> Reason:
-    principal, days = principal_cents(debt, at), days_overdue(debt, at)
-    reminders = sum(1 for r in debt.reminders if r.at <= at)
+def _bill_reason(f: DebtAt) -> Reason:
+    debt, principal, days = f.debt, f.principal_cents, f.days_overdue
+    reminders = sum(1 for r in debt.reminders if r.at <= f.at)
     nl_bill, en_bill = (
         ("Energierekening", "Energy bill") if debt.source == "energy" else ("Waterrekening", "Water bill")
     )
@@ -183,17 +183,17 @@ def _supply_reason(debt: DebtState, at: datetime) -> Reason:
     )
 
 
-def debt_reasons(debt: DebtState, policy: Policy, at: datetime) -> list[Reason]:
-    """Why this signal-worthy debt matters, in Dutch and English."""
+def _debt_reasons(f: DebtAt, policy: Policy) -> list[Reason]:
+    debt, at = f.debt, f.at
     reasons: list[Reason] = []
     if _has_supply_ending(debt, at):
         reasons.append(_supply_reason(debt, at))
     if debt.source in ("housing", "health"):
-        reasons += [r for r in [_monthly_reason(debt, at)] if r is not None]
-    elif debt.source in ("energy", "water") and current_terms(debt, at) is not None:
-        reasons.append(_bill_reason(debt, at))
+        reasons += [r for r in [_monthly_reason(f)] if r is not None]
+    elif debt.source in ("energy", "water") and f.terms is not None:
+        reasons.append(_bill_reason(f))
     elif debt.source == "cjib":
-        principal = principal_cents(debt, at)
+        principal = f.principal_cents
         reasons.append(
             Reason(
                 code="cjib_unpaid",
@@ -201,7 +201,7 @@ def debt_reasons(debt: DebtState, policy: Policy, at: datetime) -> list[Reason]:
                 en=f"CJIB fine unpaid after the free reminder ({format_eur_en(principal)})",
             )
         )
-    if debt.source == "housing" and is_crisis_debt(debt, policy, at):
+    if debt.source == "housing" and _crisis(f, policy):
         months = f"{policy.crisis_rent_months:g}"
         reasons.append(
             Reason(
@@ -211,6 +211,11 @@ def debt_reasons(debt: DebtState, policy: Policy, at: datetime) -> list[Reason]:
             )
         )
     return reasons
+
+
+def debt_reasons(debt: DebtState, policy: Policy, at: datetime) -> list[Reason]:
+    """Why this signal-worthy debt matters, in Dutch and English."""
+    return _debt_reasons(debt_at(debt, at), policy)
 
 
 def worthiness_deadlines(debt: DebtState, policy: Policy) -> list[datetime]:
@@ -227,22 +232,25 @@ def worthiness_deadlines(debt: DebtState, policy: Policy) -> list[datetime]:
     return times
 
 
-def _creditor_amounts(worthy: list[DebtState], at: datetime) -> dict[Creditor, int]:
+def _creditor_amounts(worthy: list[DebtAt]) -> dict[Creditor, int]:
     amounts: dict[Creditor, int] = {}
-    for debt in worthy:
-        creditor = (debt.source, debt.creditor_id)
-        amounts[creditor] = amounts.get(creditor, 0) + principal_cents(debt, at)
+    for f in worthy:
+        creditor = (f.debt.source, f.debt.creditor_id)
+        amounts[creditor] = amounts.get(creditor, 0) + f.principal_cents
     return amounts
 
 
+def _open_creditors(figures: list[DebtAt]) -> set[Creditor]:
+    return {(f.debt.source, f.debt.creditor_id) for f in figures if not f.settled}
+
+
 def _kinds(
-    state: HouseholdState, worthy: list[DebtState], policy: Policy, at: datetime
+    state: HouseholdState, figures: list[DebtAt], worthy: list[DebtAt], policy: Policy, at: datetime
 ) -> tuple[SignalKind, ...]:
-    open_creditors = {(d.source, d.creditor_id) for d in state.debts if not is_settled(d, at)}
     lookback = timedelta(days=policy.consecutive_lookback_days)
     flags: list[tuple[SignalKind, bool]] = [
-        ("crisis", any(is_crisis_debt(d, policy, at) for d in worthy)),
-        ("multiple", len(open_creditors) >= 2),
+        ("crisis", any(_crisis(f, policy) for f in worthy)),
+        ("multiple", len(_open_creditors(figures)) >= 2),
         ("consecutive", _earlier_episode(state, at, lookback)),
     ]
     return tuple(kind for kind, on in flags if on) or ("single",)
@@ -264,11 +272,11 @@ def _priority(kinds: tuple[SignalKind, ...]) -> Priority:
 
 
 def _household_reasons(
-    state: HouseholdState, kinds: tuple[SignalKind, ...], policy: Policy, at: datetime
+    state: HouseholdState, figures: list[DebtAt], kinds: tuple[SignalKind, ...], policy: Policy
 ) -> list[Reason]:
     reasons = []
     if "multiple" in kinds:
-        count = len({(d.source, d.creditor_id) for d in state.debts if not is_settled(d, at)})
+        count = len(_open_creditors(figures))
         reasons.append(
             Reason(
                 code="multiple_creditors",
@@ -290,36 +298,41 @@ def _household_reasons(
 
 def _reasons(
     state: HouseholdState,
-    worthy: list[DebtState],
+    figures: list[DebtAt],
+    worthy: list[DebtAt],
     kinds: tuple[SignalKind, ...],
     policy: Policy,
-    at: datetime,
 ) -> tuple[Reason, ...]:
-    per_debt = [r for d in worthy for r in debt_reasons(d, policy, at)]
-    return (*per_debt, *_household_reasons(state, kinds, policy, at))
+    per_debt = [r for f in worthy for r in _debt_reasons(f, policy)]
+    return (*per_debt, *_household_reasons(state, figures, kinds, policy))
 
 
-def _snapshots(state: HouseholdState, worthy: list[DebtState], at: datetime) -> tuple[DebtSnapshot, ...]:
+def _snapshots(figures: list[DebtAt], worthy: list[DebtAt]) -> tuple[DebtSnapshot, ...]:
     """Every unsettled debt, so the team sees the whole picture, not only the signal-worthy ones."""
     return tuple(
         DebtSnapshot(
-            debt=d.ref,
-            creditor_name=d.creditor_name,
-            principal_cents=principal_cents(d, at),
-            costs_cents=costs_cents(d, at),
-            days_overdue=days_overdue(d, at),
-            status=status_at(d, at),
-            signal_worthy=d in worthy,
+            debt=f.debt.ref,
+            creditor_name=f.debt.creditor_name,
+            principal_cents=f.principal_cents,
+            costs_cents=costs_cents(f.debt, f.at),
+            days_overdue=f.days_overdue,
+            status=f.status,
+            signal_worthy=f in worthy,
         )
-        for d in state.debts
-        if not is_settled(d, at)
+        for f in figures
+        if not f.settled
     )
 
 
 def _raise(
-    state: HouseholdState, worthy: list[DebtState], policy: Policy, at: datetime, route: Route
+    state: HouseholdState,
+    figures: list[DebtAt],
+    worthy: list[DebtAt],
+    policy: Policy,
+    at: datetime,
+    route: Route,
 ) -> tuple[HouseholdState, Signal]:
-    kinds, snapshots = _kinds(state, worthy, policy, at), _snapshots(state, worthy, at)
+    kinds, snapshots = _kinds(state, figures, worthy, policy, at), _snapshots(figures, worthy)
     number = state.signals_raised + 1
     signal = Signal(
         signal_id=stable_id("signal", state.household_key, number, at),
@@ -327,14 +340,14 @@ def _raise(
         route=route,
         priority=_priority(kinds),
         kinds=kinds,
-        reasons=_reasons(state, worthy, kinds, policy, at),
+        reasons=_reasons(state, figures, worthy, kinds, policy),
         debts=snapshots,
         total_cents=sum(s.principal_cents + s.costs_cents for s in snapshots),
         violations=state.pending_violations,
         raised_at=at,
     )
     marks = {(m.source, m.creditor_id): m for m in state.signalled}
-    for (source, creditor_id), cents in _creditor_amounts(worthy, at).items():
+    for (source, creditor_id), cents in _creditor_amounts(worthy).items():
         marks[(source, creditor_id)] = CreditorMark(source=source, creditor_id=creditor_id, cents=cents)
     return state.model_copy(
         update={
@@ -347,18 +360,20 @@ def _raise(
     ), signal
 
 
-def _has_news(state: HouseholdState, worthy: list[DebtState], at: datetime) -> bool:
+def _has_news(state: HouseholdState, worthy: list[DebtAt]) -> bool:
     """Not a `repeat`: some creditor is new since the last signal, or its amount went up."""
     marks = {(m.source, m.creditor_id): m.cents for m in state.signalled}
     return any(
         creditor not in marks or cents > marks[creditor]
-        for creditor, cents in _creditor_amounts(worthy, at).items()
+        for creditor, cents in _creditor_amounts(worthy).items()
     )
 
 
-def _forget_settled_creditors(state: HouseholdState, at: datetime) -> HouseholdState:
+def _forget_settled_creditors(state: HouseholdState, figures: list[DebtAt]) -> HouseholdState:
     """A creditor whose debts are all settled starts afresh: its next arrears are news, not a repeat."""
-    unsettled = {(d.source, d.creditor_id) for d in state.debts if not is_settled(d, at)}
+    if not state.signalled:
+        return state
+    unsettled = _open_creditors(figures)
     kept = tuple(m for m in state.signalled if (m.source, m.creditor_id) in unsettled)
     return state if kept == state.signalled else state.model_copy(update={"signalled": kept})
 
@@ -366,7 +381,8 @@ def _forget_settled_creditors(state: HouseholdState, at: datetime) -> HouseholdS
 def resolve_if_settled(state: HouseholdState, at: datetime) -> tuple[HouseholdState, tuple[Effect, ...]]:
     """Resolve the open signal once every debt is settled, at the time the last one was."""
     signal = state.open_signal
-    if signal is None or not state.debts:
+    # A debt that is not settled at `at` has no `settled_since`: no need to trace the others.
+    if signal is None or not state.debts or not all(is_settled(d, at) for d in state.debts):
         return state, ()
     since = [settled_since(d, at) for d in state.debts]
     if any(s is None for s in since):
@@ -386,9 +402,10 @@ def evaluate(
     state: HouseholdState, *, policy: Policy, at: datetime, route: Route
 ) -> tuple[HouseholdState, tuple[Effect, ...]]:
     """Raise a signal when a signal-worthy debt is news, or resolve the open one when all is settled."""
-    state = _forget_settled_creditors(state, at)
-    worthy = [d for d in state.debts if is_signal_worthy(d, policy, at)]
-    if worthy and _has_news(state, worthy, at):
-        state, signal = _raise(state, worthy, policy, at, route)
+    figures = [debt_at(d, at) for d in state.debts]
+    state = _forget_settled_creditors(state, figures)
+    worthy = [f for f in figures if _worthy(f, policy)]
+    if worthy and _has_news(state, worthy):
+        state, signal = _raise(state, figures, worthy, policy, at, route)
         return state, (signal,)
     return resolve_if_settled(state, at)

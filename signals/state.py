@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from operator import attrgetter
 from typing import Literal
 
@@ -21,6 +22,7 @@ __all__ = [
     "CreditorMark",
     "DebtKey",
     "DebtState",
+    "Fact",
     "GateState",
     "HouseholdState",
     "MoneyFact",
@@ -42,7 +44,9 @@ class _State(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class _Fact(_State):
+class Fact(_State):
+    """One entry of a debt's log: when it happened and which event said so."""
+
     at: AwareDatetime
     event_id: str
 
@@ -51,13 +55,13 @@ class _Fact(_State):
         return (self.at, 0, self.event_id)
 
 
-class AmountFact(_Fact):
+class AmountFact(Fact):
     """The outstanding principal a creditor reported with an event."""
 
     amount_cents: int
 
 
-class TermsFact(_Fact):
+class TermsFact(Fact):
     """Oldest unpaid due date and monthly amount from a debt.opened or debt.updated."""
 
     due_date: date
@@ -66,7 +70,7 @@ class TermsFact(_Fact):
     opening: bool
 
 
-class StatusFact(_Fact):
+class StatusFact(Fact):
     """Opened, paused until a date, or closed with a reason."""
 
     status: DebtStatus
@@ -78,7 +82,7 @@ class StatusFact(_Fact):
         return (self.at, _STATUS_RANK[self.status], self.event_id)
 
 
-class ReminderFact(_Fact):
+class ReminderFact(Fact):
     """A reminder the creditor reported, or one the pipeline issued (event_id = reminder_id)."""
 
     kind: ReminderKind
@@ -88,13 +92,13 @@ class ReminderFact(_Fact):
     amount_cents: int
 
 
-class MoneyFact(_Fact):
+class MoneyFact(Fact):
     """A charge of costs or a payment."""
 
     cents: int
 
 
-class SupplyFact(_Fact):
+class SupplyFact(Fact):
     """An energy supplier's end-of-supply notice."""
 
     supply_end_date: date
@@ -132,7 +136,13 @@ class DebtState(_State):
     @property
     def ref(self) -> DebtRef:
         """The output contract's reference to this debt."""
-        return DebtRef(source=self.source, creditor_id=self.creditor_id, debt_ref=self.debt_ref)
+        return _debt_ref(self.source, self.creditor_id, self.debt_ref)
+
+
+@lru_cache(maxsize=1 << 14)
+def _debt_ref(source: Source, creditor_id: str, debt_ref: str) -> DebtRef:
+    # A frozen value: one instance per debt serves every output that names it.
+    return DebtRef(source=source, creditor_id=creditor_id, debt_ref=debt_ref)
 
 
 class SeenEvent(_State):
@@ -189,4 +199,3 @@ class HouseholdState(_State):
 
 # (source, creditor_id, debt_ref) of a debt: `DebtState.key` without a property call, for sorting.
 debt_key: Callable[[DebtState], DebtKey] = attrgetter("source", "creditor_id", "debt_ref")
-

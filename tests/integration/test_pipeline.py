@@ -183,7 +183,10 @@ def test_garbage_on_the_clock_and_internal_topics_is_dead_lettered_not_a_crash_l
     worker.start()
     try:
         worker.wait_ready()
-        garbage = [(worker.names.clock, b"k", b"not a tick"), (worker.names.events_by_household, b"k", b"\xff")]
+        garbage = [
+            (worker.names.clock, b"k", b"not a tick"),
+            (worker.names.events_by_household, b"k", b"\xff"),
+        ]
         asyncio.run(publish(broker, garbage))
         records = asyncio.run(
             collect(broker, [worker.names.dead_letter], until=lambda r: len(r) >= 2, timeout_s=30)
