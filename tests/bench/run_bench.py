@@ -165,43 +165,51 @@ async def end_offsets(broker: EmbeddedBroker, topics: list[str]) -> dict[TopicPa
 
 
 def run_pipeline(
-    broker: EmbeddedBroker, items: list[tuple[str, bytes]], store: str, workdir: Path
+    broker: EmbeddedBroker, items: list[tuple[str, bytes]], store: str, workdir: Path, workers: int = 1
 ) -> dict[str, Any]:
-    """Everything pre-published, then one worker: events/s from start to all committed, CPU, peak RSS."""
+    """Everything pre-published, then N workers of one group: events/s from ready to all committed."""
     token = uuid.uuid4().hex[:8]
-    data_dir = workdir / f"pipe-{token}"
-    worker = Worker(
-        broker=broker,
-        prefix=f"b{token}.",
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'read.db'}",
-        app_id=f"b{token}",
-        extra_env={"VROEGSIGNAAL_STORE": store, "VROEGSIGNAAL_LOG_LEVEL": "warning"},
-    )
-    asyncio.run(create_topics(broker, worker.names))
-    asyncio.run(publish_all(broker, [(worker.names.inbound(s), raw) for s, raw in items]))
-    worker.start()
-    assert worker.process is not None
-    stats = ProcStats(worker.process.pid)
+    group = [
+        Worker(
+            broker=broker,
+            prefix=f"b{token}.",
+            data_dir=workdir / f"pipe-{token}-{n}",
+            database_url=f"sqlite:///{workdir / f'pipe-{token}.db'}",
+            app_id=f"b{token}",
+            extra_env={"VROEGSIGNAAL_STORE": store, "VROEGSIGNAAL_LOG_LEVEL": "warning"},
+        )
+        for n in range(workers)
+    ]
+    names = group[0].names
+    asyncio.run(create_topics(broker, names))
+    asyncio.run(publish_all(broker, [(names.inbound(s), raw) for s, raw in items]))
+    for worker in group:
+        worker.start()
+    stats = [ProcStats(w.process.pid) for w in group if w.process is not None]
     try:
-        worker.wait_ready(120)
-        started, cpu0 = time.perf_counter(), stats.cpu_s()
-        inbound = list(worker.names.all_inbound)
-        asyncio.run(_wait_committed(broker, worker.app_id, inbound, timeout_s=1800))
+        for worker in group:
+            worker.wait_ready(120)
+        started, cpu0 = time.perf_counter(), sum(p.cpu_s() for p in stats)
+        # Memory per household is what the state adds on top of the idle worker.
+        rss_ready_kib = sum(p.rss_kib() for p in stats)
+        asyncio.run(_wait_committed(broker, group[0].app_id, list(names.all_inbound), timeout_s=1800))
         # The internal topic is complete once ingest is; then wait for the household stage and the sink.
-        later = [worker.names.events_by_household, *worker.names.all_outputs]
-        asyncio.run(_wait_committed(broker, worker.app_id, later, timeout_s=1800))
+        later = [names.events_by_household, *names.all_outputs]
+        asyncio.run(_wait_committed(broker, group[0].app_id, later, timeout_s=1800))
         elapsed = time.perf_counter() - started
         return {
             "store": store,
+            "workers": workers,
             "events": len(items),
             "seconds": round(elapsed, 2),
             "events_per_s": round(len(items) / elapsed, 1),
-            "cpu_s": round(stats.cpu_s() - cpu0, 2),
-            "peak_rss_mib": round(stats.rss_kib("VmHWM") / 1024, 1),
+            "cpu_s": round(sum(p.cpu_s() for p in stats) - cpu0, 2),
+            "peak_rss_mib": round(sum(p.rss_kib("VmHWM") for p in stats) / 1024, 1),
+            "rss_ready_mib": round(rss_ready_kib / 1024, 1),
         }
     finally:
-        worker.stop()
+        for worker in group:
+            worker.stop()
 
 
 async def _wait_committed(broker: EmbeddedBroker, group: str, topics: list[str], timeout_s: float) -> None:
@@ -229,13 +237,14 @@ def main() -> None:
         print(f"input: {len(items)} events, {args.households} households", flush=True)
         results["baseline_events_per_s"] = round(asyncio.run(baseline(broker, items)), 1)
         print(f"baseline aiokafka + pydantic: {results['baseline_events_per_s']} events/s", flush=True)
-        for store in ("memory://", "rocksdb://"):
-            figures = run_pipeline(broker, items, store, workdir)
+        for store, workers in (("memory://", 1), ("memory://", 2), ("rocksdb://", 1)):
+            figures = run_pipeline(broker, items, store, workdir, workers)
             figures["ratio_to_baseline"] = round(
                 figures["events_per_s"] / results["baseline_events_per_s"], 3
             )
-            figures["peak_rss_kib_per_household"] = round(figures["peak_rss_mib"] * 1024 / args.households, 2)
-            results[f"pipeline_{store.rstrip(':/')}"] = figures
+            added_kib = (figures["peak_rss_mib"] - figures["rss_ready_mib"]) * 1024
+            figures["peak_rss_kib_per_household"] = round(added_kib / args.households, 2)
+            results[f"pipeline_{store.rstrip(':/')}_{workers}w"] = figures
             print(f"pipeline ({store}): {figures}", flush=True)
         from tests.bench.latency import measure_latency
 
@@ -250,15 +259,16 @@ def main() -> None:
 def print_table(results: dict[str, Any]) -> None:
     rows = [("measure", "value")]
     rows.append(("baseline (aiokafka + pydantic), events/s", str(results["baseline_events_per_s"])))
-    for key in ("pipeline_memory", "pipeline_rocksdb"):
+    for key in ("pipeline_memory_1w", "pipeline_memory_2w", "pipeline_rocksdb_1w"):
         f = results[key]
         rows += [
             (f"{key}: events/s", str(f["events_per_s"])),
             (f"{key}: ratio to baseline", str(f["ratio_to_baseline"])),
             (f"{key}: CPU s / wall s", f"{f['cpu_s']} / {f['seconds']}"),
             (f"{key}: peak RSS MiB", str(f["peak_rss_mib"])),
+            (f"{key}: RSS added per household, KiB", str(f["peak_rss_kib_per_household"])),
             (
-                f"{key}: peak RSS per 100k households, MiB",
+                f"{key}: RSS added per 100k households, MiB",
                 str(round(f["peak_rss_kib_per_household"] * 100_000 / 1024, 1)),
             ),
         ]
