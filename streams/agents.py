@@ -151,6 +151,8 @@ def _household_agent(
             started = time.perf_counter()
             results = []
             for (_, partition), events in by_partition(batch).items():
+                # Table reads of a RocksDB store go to the current event's partition.
+                set_current(events[-1])
                 messages = await _decode_internal(pipeline, events)
                 before = read_time(stream_times, str(partition))
                 result = processor.process(partition, messages, before)

@@ -39,6 +39,15 @@ class TextKeys(MutableMapping[str, bytes]):
     def __len__(self) -> int:
         return len(self._table)
 
+    def items(self) -> Iterator[tuple[str, bytes]]:  # type: ignore[override]
+        """Every (key, value) of the partitions this worker holds.
+
+        Not via __getitem__: a RocksDB store looks a key up in the database of
+        the current event's partition only, so keys of other partitions would
+        seem missing.
+        """
+        return ((k.decode(), v) for k, v in self._table.items())
+
     def get(self, key: str, default: Any = None) -> Any:
         return self._table.get(key.encode(), default)
 

@@ -38,6 +38,7 @@ def run_demo_history(
     kill_after_days: tuple[int, ...] = (),
     keep_running: bool = False,
     events: list[FeedEvent] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Run:
     """Start a worker, feed the history day by day with ticks, kill -9 + restart after the given days.
 
@@ -45,7 +46,12 @@ def run_demo_history(
     replaces the demo history (a variant of it: the last deadline must stay the same)."""
     token = uuid.uuid4().hex[:8]
     worker = Worker(
-        broker=broker, prefix=f"r{token}.", data_dir=data_dir, database_url=database_url, app_id=f"r{token}"
+        broker=broker,
+        prefix=f"r{token}.",
+        data_dir=data_dir,
+        database_url=database_url,
+        app_id=f"r{token}",
+        extra_env=extra_env or {},
     )
     asyncio.run(create_topics(broker, worker.names))
     worker.start()
