@@ -250,3 +250,13 @@ def test_an_event_older_than_the_dedup_horizon_is_dropped_as_a_duplicate() -> No
     result = worker.run(partition, [ancient])
     assert [(source, o.duplicate) for source, o in result.outcomes] == [("energy", True)]
     assert result.outputs == [] and worker.states == states
+
+
+def test_stored_states_are_compressed_and_round_trip() -> None:
+    from streams.household import decode_state, encode_state
+    from tests.unit.factories import event, fold
+
+    state = fold(event("debt.opened"))
+    raw = encode_state(state)
+    assert decode_state(raw) == state
+    assert len(raw) < len(state.model_dump_json())
