@@ -347,8 +347,11 @@ def _raise(
         raised_at=at,
     )
     marks = {(m.source, m.creditor_id): m for m in state.signalled}
+    crises = _creditor_crises(worthy, policy)
     for (source, creditor_id), cents in _creditor_amounts(worthy).items():
-        marks[(source, creditor_id)] = CreditorMark(source=source, creditor_id=creditor_id, cents=cents)
+        marks[(source, creditor_id)] = CreditorMark(
+            source=source, creditor_id=creditor_id, cents=cents, crisis=(source, creditor_id) in crises
+        )
     return state.model_copy(
         update={
             "open_signal": OpenSignal(signal_id=signal.signal_id, raised_at=at, team_id=route.team_id),
@@ -360,13 +363,20 @@ def _raise(
     ), signal
 
 
-def _has_news(state: HouseholdState, worthy: list[DebtAt]) -> bool:
-    """Not a `repeat`: some creditor is new since the last signal, or its amount went up."""
-    marks = {(m.source, m.creditor_id): m.cents for m in state.signalled}
+def _has_news(state: HouseholdState, worthy: list[DebtAt], policy: Policy) -> bool:
+    """Not a `repeat`: a creditor is new since the last signal, its amount went up, or it became a crisis."""
+    marks = {(m.source, m.creditor_id): m for m in state.signalled}
+    crises = _creditor_crises(worthy, policy)
     return any(
-        creditor not in marks or cents > marks[creditor]
+        creditor not in marks
+        or cents > marks[creditor].cents
+        or (creditor in crises and not marks[creditor].crisis)
         for creditor, cents in _creditor_amounts(worthy).items()
     )
+
+
+def _creditor_crises(worthy: list[DebtAt], policy: Policy) -> set[Creditor]:
+    return {(f.debt.source, f.debt.creditor_id) for f in worthy if _crisis(f, policy)}
 
 
 def _forget_settled_creditors(state: HouseholdState, figures: list[DebtAt]) -> HouseholdState:
@@ -405,7 +415,7 @@ def evaluate(
     figures = [debt_at(d, at) for d in state.debts]
     state = _forget_settled_creditors(state, figures)
     worthy = [f for f in figures if _worthy(f, policy)]
-    if worthy and _has_news(state, worthy):
+    if worthy and _has_news(state, worthy, policy):
         state, signal = _raise(state, figures, worthy, policy, at, route)
         return state, (signal,)
     return resolve_if_settled(state, at)

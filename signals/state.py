@@ -166,6 +166,7 @@ class CreditorMark(_State):
     source: Source
     creditor_id: str
     cents: int
+    crisis: bool = False  # a crisis arising later (end of supply) is news even at the same amount
 
 
 class HouseholdState(_State):

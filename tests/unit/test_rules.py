@@ -256,3 +256,14 @@ def test_describe_lists_every_source_rule_and_the_bik_scale() -> None:
         "household",
         "bik",
     }
+
+
+def test_end_of_supply_after_an_energy_signal_raises_a_crisis_even_at_the_same_amount() -> None:
+    _, effects = play(
+        event("debt.opened", source="energy", due_date=day(-35), amount_cents=40_000, occurred_at=at(-1)),
+        event("reminder.sent", source="energy", amount_cents=40_000, occurred_at=at(-1, hours=1)),
+        event("supply.ending", source="energy", amount_cents=40_000, supply_end_date=day(30)),
+    )
+    signals = of_type(effects, Signal)
+    assert [s.priority for s in signals] == ["normal", "urgent"]
+    assert "crisis" in signals[-1].kinds
