@@ -121,7 +121,8 @@ def _precheck(raw: bytes | None, origin: Origin, limits: IntakeLimits) -> DeadLe
     if not isinstance(parsed, dict):
         return _dead(raw, origin, "invalid", (FieldError(path="", message="must be a JSON object"),))
     kind = parsed.get("type")
-    if kind not in _EVENT_TYPES:
+    # A list or object here is unhashable: the membership test itself would raise and crash ingest.
+    if not isinstance(kind, str) or kind not in _EVENT_TYPES:
         msg = f"unknown type {kind!r}; expected one of {', '.join(sorted(_EVENT_TYPES))}"
         return _dead(raw, origin, "unknown_type", (FieldError(path="type", message=msg),))
     return None

@@ -1,8 +1,11 @@
-"""Agents of the team workflow: the case sink (signals + case events -> SQL) and creditor feedback.
+"""The agent of the team workflow: the case sink (case events -> SQL, then creditor feedback).
 
-Both acknowledge a batch only after its effect is durable (rows committed, or
-feedback acknowledged by the broker), so a crash re-processes it; rows and
-feedback ids are deterministic, so that changes nothing downstream.
+It acknowledges a batch only after its effects are durable (rows committed, then
+feedback acknowledged by the broker), so a crash re-processes it; rows and feedback
+ids are deterministic, so that changes nothing downstream. Signals reach the case
+tables through the read-model sink (streams/sink.py), which already reads them:
+every topic has exactly one agent, because Faust's stop and rebalance wait forever
+for a message of which it dropped the copy meant for a second agent (README, "Agents").
 """
 
 from __future__ import annotations
@@ -34,12 +37,10 @@ def signals_topic(pipeline: Pipeline) -> str:
 
 
 def register_case_agents(app: faust.App, pipeline: Pipeline) -> None:
-    """Attach the case sink and the creditor-feedback agent."""
+    """Attach the case sink, the one agent of the case-events topic."""
     s, names = pipeline.settings, pipeline.names
-    both = app.topic(signals_topic(pipeline), names.case_events, partitions=s.partitions, **RAW)
     events = app.topic(names.case_events, partitions=s.partitions, **RAW)
-    app.agent(both, name="case_sink")(crash_on_error("case_sink", _case_sink(pipeline)))
-    app.agent(events, name="creditor_feedback")(crash_on_error("creditor_feedback", _feedback(pipeline)))
+    app.agent(events, name="case_sink")(crash_on_error("case_sink", _case_sink(pipeline)))
 
 
 def decode(topic: str, value: bytes, signals: str) -> CaseItem:
@@ -58,6 +59,7 @@ def _case_sink(pipeline: Pipeline) -> Any:
         m.sink_errors.inc()
 
     async def case_sink(stream: faust.StreamT[Any]) -> None:
+        feedback_topic = pipeline.topic(pipeline.names.creditor_feedback)
         async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):  # type: ignore[attr-defined]  # missing from StreamT stubs
             read_model = await _ready(pipeline)
             items = [decode(e.message.topic, e.value, signals) for e in batch]
@@ -65,24 +67,16 @@ def _case_sink(pipeline: Pipeline) -> Any:
             await write_cases_with_retry(
                 read_model, items, period_months=s.case_period_months, on_retry=on_retry
             )
-
-    return case_sink
-
-
-def _feedback(pipeline: Pipeline) -> Any:
-    s = pipeline.settings
-
-    async def feedback(stream: faust.StreamT[Any]) -> None:
-        topic = pipeline.topic(pipeline.names.creditor_feedback)
-        async for batch in stream.take_events(s.batch_max_events, s.batch_within_s):  # type: ignore[attr-defined]  # missing from StreamT stubs
-            pending: list[Awaitable[Any]] = []
-            for event in batch:
-                item = CASE_EVENT.validate_json(event.value)
-                if isinstance(item, OutcomeRecorded):
-                    pending += [await _send(topic, fb) for fb in creditor_feedback(item)]
+            # Then the creditors' feedback on recorded outcomes, acknowledged by the broker.
+            pending: list[Awaitable[Any]] = [
+                await _send(feedback_topic, fb)
+                for item in items
+                if isinstance(item, OutcomeRecorded)
+                for fb in creditor_feedback(item)
+            ]
             await asyncio.gather(*pending)
 
-    return feedback
+    return case_sink
 
 
 async def _send(topic: Any, fb: CreditorFeedback) -> Awaitable[Any]:

@@ -1,17 +1,27 @@
-"""The read-model sink: output topics -> SQL, in batches, acknowledged only after the write."""
+"""The read-model sink: output topics -> SQL (and signals -> cases), acknowledged only after the write."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import time
 from typing import Any
 
 import faust
 
-from connectors.readmodel import ReadModel, write_with_retry
+from connectors.readmodel import ReadModel, is_transient, write_with_retry
+from connectors.readmodel.case_writer import write_cases_with_retry
+from connectors.readmodel.retry import backoff_s
+from schemas.outputs_v1 import Signal
 from streams.app import Pipeline
 from streams.batching import crash_on_error
 from streams.outputs import OUTPUT_MESSAGE
+
+log = logging.getLogger(__name__)
+
+# Enough for a racing replica to finish the migration (the backoff sums to ~8 s by then).
+MIGRATE_ATTEMPTS = 5
 
 
 def register_sink(app: faust.App, pipeline: Pipeline) -> None:
@@ -24,7 +34,7 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
     @app.task
     async def open_read_model() -> None:
         read_model = await ReadModel.open(s.effective_database_url)
-        await read_model.migrate()
+        await _migrate(read_model)
         pipeline.state["read_model"] = read_model
         _opened(pipeline).set()
         m.sink_up.set(1)
@@ -50,12 +60,41 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
             # Retries forever with backoff: the batch is not acknowledged (so its
             # offsets are not committed) until the database has it.
             await write_with_retry(read_model, outputs, on_retry=on_retry)
+            # The teams' cases too: this agent is the signals topic's only reader (see
+            # streams/case_agents.py for why a topic never has two).
+            if signals := [o for o in outputs if isinstance(o, Signal)]:
+                await write_cases_with_retry(
+                    read_model, signals, period_months=s.case_period_months, on_retry=on_retry
+                )
             m.sink_up.set(1)
             m.sink_batch_latency.observe(time.perf_counter() - started)
             for output in outputs:
                 m.sink_rows.labels(output.type).inc()
 
     app.agent(topic, name="sink")(crash_on_error("sink", sink))
+
+
+async def _migrate(read_model: ReadModel, rng: random.Random | None = None) -> None:
+    """Migrate at start-up, waiting out a database that is down and a migration racing ours.
+
+    A worker must start (and consume; the sink waits) while the database is unreachable:
+    transient errors are retried for as long as that lasts. Replicas started together on a
+    fresh PostgreSQL migrate at once, and the loser's CREATE fails (duplicate type or
+    relation); after a few attempts the schema is at head and the migration does nothing. Any
+    other error is a bug and still stops the worker, after MIGRATE_ATTEMPTS.
+    """
+    jitter = rng or random.Random()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await read_model.migrate()
+            return
+        except Exception as exc:
+            if attempt >= MIGRATE_ATTEMPTS and not is_transient(exc):
+                raise
+            log.warning("read model migration failed (attempt %d), retrying: %r", attempt, exc)
+            await asyncio.sleep(backoff_s(attempt, 0.5, 30.0, jitter))
 
 
 def _opened(pipeline: Pipeline) -> asyncio.Event:

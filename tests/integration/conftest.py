@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from connectors.broker import EmbeddedBroker
 from tests.integration.pg import PostgresServer, PostgresUnavailable
+from tests.integration.scenario import Outcome, reference_outcome
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +41,9 @@ def postgres_db_url(postgres_server: PostgresServer) -> Iterator[str]:
     yield url
     if postgres_server.is_running():
         postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def scenario_reference(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+    """The uninterrupted run of the fault scenario, made once and compared with by every fault test."""
+    return reference_outcome(broker, Path(tmp_path_factory.mktemp("reference")))
