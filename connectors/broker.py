@@ -79,6 +79,7 @@ class EmbeddedBroker:
             # Its own process group, so Ctrl-C in a terminal reaches us first and
             # we stop the broker in order instead of it dying mid-write.
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         self._wait_ready(timeout_s)
         return self
@@ -115,6 +116,19 @@ class EmbeddedBroker:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def die_with_parent() -> None:
+    """In the child: have the kernel stop the broker if its parent dies (kill -9, a timeout).
+
+    Otherwise an abruptly ended test run or demo would leave a broker behind.
+    """
+    import contextlib
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError):  # not Linux: the caller's stop() still applies
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 # Tansu reads these from the environment; a stray value must not redirect the broker.

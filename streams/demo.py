@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from connectors.broker import EmbeddedBroker, free_port
+from connectors.broker import EmbeddedBroker, die_with_parent, free_port
 from connectors.demo_feed import days, history
 from connectors.kafka_admin import ensure_topics
 from schemas.internal_v1 import ClockTick
@@ -102,6 +102,7 @@ def _start_worker(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # we stop it ourselves, in order, after the feed
+        preexec_fn=die_with_parent,
     )
 
 

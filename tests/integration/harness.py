@@ -17,7 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from connectors.broker import EmbeddedBroker, free_port
+from connectors.broker import EmbeddedBroker, die_with_parent, free_port
 from connectors.kafka_admin import ensure_topics
 from streams.topics import TopicNames
 
@@ -66,6 +66,7 @@ class Worker:
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # never outlives an aborted test run
         )
         return self
 
