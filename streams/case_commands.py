@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from connectors.readmodel.case_queries import CaseSummary, case_summary, event_stored, household_team
+from connectors.readmodel.case_queries import (
+    CaseDetail,
+    CaseSummary,
+    case_detail,
+    case_summary,
+    event_stored,
+    household_team,
+)
 from connectors.readmodel.writer import ReadModel
 from schemas.cases_v1 import (
     CONTACTSOORTEN,
@@ -237,6 +244,15 @@ async def audit_view(
         occurred_at=datetime.now(UTC),
     )
     await publish(pipeline, event)
+
+
+async def read_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseDetail:
+    """A case of the member's own team, its read recorded in the audit log first."""
+    case = await authorised_case(pipeline, who, case_id)
+    await audit_view(pipeline, who.member_id, who.team_id, case.household_key, case_id)
+    detail = await case_detail(read_model_of(pipeline), case_id)
+    assert detail is not None  # authorised_case found it; cases are only deleted by retention
+    return detail
 
 
 async def wait_stored(pipeline: Pipeline, event: TeamChange, *, timeout_s: float = 5.0) -> bool:

@@ -23,7 +23,7 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
-from connectors.readmodel.case_queries import CaseDetail, CaseSummary, case_detail, open_cases
+from connectors.readmodel.case_queries import CaseDetail, CaseSummary, open_cases
 from connectors.readmodel.queries import overview
 from streams import case_commands as cc
 from streams.app import Pipeline
@@ -114,11 +114,7 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
     class Case(View):
         async def get(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
-                case = await cc.authorised_case(pipeline, who, case_id)
-                await cc.audit_view(pipeline, who.member_id, who.team_id, case.household_key, case_id)
-                detail = await case_detail(cc.read_model_of(pipeline), case_id)
-                assert detail is not None  # authorised_case found it; cases are only deleted by retention
-                return self.json(case_json(detail))
+                return self.json(case_json(await cc.read_case(pipeline, who, case_id)))
 
             return await guarded(self, request, handle)
 

@@ -26,7 +26,7 @@ from typing import Any
 import faust
 from faust.web import Request, Response, View
 
-from connectors.readmodel.case_queries import case_detail, open_cases
+from connectors.readmodel.case_queries import open_cases
 from streams import case_commands as cc
 from streams import team_html as pages
 from streams.app import Pipeline
@@ -145,10 +145,7 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
     class Case(View):
         async def get(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
-                case = await cc.authorised_case(pipeline, who, case_id)
-                await cc.audit_view(pipeline, who.member_id, who.team_id, case.household_key, case_id)
-                detail = await case_detail(cc.read_model_of(pipeline), case_id)
-                assert detail is not None  # authorised_case found it
+                detail = await cc.read_case(pipeline, who, case_id)
                 name = auth.directory.team_names.get(who.team_id, who.team_id)
                 notice = request.query.get("melding")
                 return html(self, pages.case_page(who, name, detail, uuid.uuid4().hex, notice))
