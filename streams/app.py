@@ -17,6 +17,7 @@ from aiokafka.partitioner import murmur2
 from connectors.kafka_admin import bootstrap_of, ensure_topics
 from connectors.routing_files import default_routing, load_routing
 from signals.routing import RoutingTable
+from streams.flow import clear_only_on_real_resume
 from streams.metrics import Metrics
 from streams.settings import Settings, SettingsError
 from streams.shutdown import arm_watchdog
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         raise SettingsError("setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY)")
     lower_fetch_wait(settings.fetch_max_wait_ms)
     app = VroegsignaalApp(settings.app_id, **_faust_options(settings))
+    clear_only_on_real_resume(app.flow_control)  # else a restart can drop events (streams/flow.py)
     app.pipeline = Pipeline(
         settings=settings,
         names=TopicNames(settings.topic_prefix),
