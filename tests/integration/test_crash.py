@@ -20,6 +20,7 @@ from tests.integration.harness import OrderedFeeder, Worker
 from tests.integration.scenario import (
     FAST_SESSION,
     Outcome,
+    assert_same_effects,
     assert_same_rows,
     feed,
     new_worker,
@@ -82,5 +83,5 @@ def test_worker_killed_at_random_moments_ends_with_the_same_effects_and_rows(
     finally:
         worker.stop()
     where = f"kill -9 after steps {points} of {len(all_steps)} (seed {seed})"
-    assert set(effects) == set(scenario_reference.effects), where
+    assert_same_effects(effects, scenario_reference.effects, where)
     assert_same_rows(rows, scenario_reference.rows, where)

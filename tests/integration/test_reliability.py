@@ -35,6 +35,7 @@ from tests.integration.scenario import (
     FAST_SESSION,
     Outcome,
     Step,
+    assert_same_effects,
     assert_same_rows,
     expected_records,
     feed,
@@ -185,8 +186,9 @@ def test_killed_worker_is_taken_over_then_shares_again_and_nothing_is_lost_or_do
     finally:
         first.stop()
         second.stop()
-    assert set(effects) == set(scenario_reference.effects)
-    assert_same_rows(rows, scenario_reference.rows, "after kill, takeover and return")
+    what = "after kill, takeover and return"
+    assert_same_effects(effects, scenario_reference.effects, what)
+    assert_same_rows(rows, scenario_reference.rows, what)
 
 
 # --- 3. database outage ------------------------------------------------------------------
@@ -240,8 +242,9 @@ def test_database_outage_keeps_the_worker_up_and_unready_and_every_row_arrives_a
         rows = rows_when_equal(url, scenario_reference.rows, timeout_s=60)
     finally:
         worker.stop()
-    assert set(effects) == set(scenario_reference.effects)
-    assert_same_rows(rows, scenario_reference.rows, f"after a {OUTAGE_S:g} s database outage")
+    what = f"after a {OUTAGE_S:g} s database outage"
+    assert_same_effects(effects, scenario_reference.effects, what)
+    assert_same_rows(rows, scenario_reference.rows, what)
 
 
 # --- 4. graceful stop --------------------------------------------------------------------
@@ -260,7 +263,6 @@ class GracefulStop:
         assert self.worker.process is not None
         started = time.monotonic()
         self.worker.process.send_signal(signal.SIGTERM)
-        print("DEBUG not yet out of ingest at SIGTERM:", self.records_before + step.records - feeder.seen)
         code = await asyncio.to_thread(self._exit_code)
         took = time.monotonic() - started
         assert code == 0 and took <= GRACE_S, f"exit {code} after {took:.1f}s\n{self.worker.log_tail()}"
@@ -295,10 +297,11 @@ def test_sigterm_under_load_commits_flushes_exits_in_the_grace_and_the_restart_c
         rows = rows_when_equal(url, scenario_reference.rows)
     finally:
         worker.stop()
-    assert set(effects) == set(scenario_reference.effects)
+    what = "after SIGTERM under load and a restart"
+    assert_same_effects(effects, scenario_reference.effects, what)
     # Nothing processed twice: the household stage did not re-send an effect after the restart.
     assert [e for e, n in effects.items() if n > 1] == []
-    assert_same_rows(rows, scenario_reference.rows, "after SIGTERM and restart")
+    assert_same_rows(rows, scenario_reference.rows, what)
 
 
 @pytest.mark.postgres
