@@ -80,6 +80,13 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
             raise SystemExit(code)
 
     @app.command()
+    async def sink(self: AppCommand) -> None:
+        """Run the read-model sink alone (output topics -> SQL), for workers with sink_in_worker=false."""
+        from streams.sink import run_standalone
+
+        await run_standalone(settings)
+
+    @app.command()
     async def rules(self: AppCommand) -> None:
         """Print the effective rules per source, so a municipality can check what it runs."""
         commands.print_rules(settings)

@@ -245,8 +245,9 @@ async def _run_isolated(
         await wait_committed(bootstrap, app_id, internal, worker, options.timeout_s)
         processing_s = time.monotonic() - ready
         records = [r for topic in names.all_outputs async for r in read_topic(bootstrap, topic)]
-        # The sink is in the same group: done when it committed past every output record.
-        await wait_committed(bootstrap, app_id, _last_offsets(records), worker, timeout_s=300)
+        # Done when the sink's group committed past every output record.
+        sink_group = f"{app_id}-sink"  # Settings.sink_group of the replay worker
+        await wait_committed(bootstrap, sink_group, _last_offsets(records), worker, timeout_s=300)
         return collect(records, names.prefix, replay_plan.dead_letters), processing_s
     finally:
         worker.stop(settings.shutdown_grace_s)

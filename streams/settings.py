@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # Faust hard-codes 1500 ms, which adds a second of latency on the dev broker.
     fetch_max_wait_ms: int = Field(default=100, ge=10, le=5000)
     clock: Literal["wall", "off"] = "wall"  # off: a replay or demo brings its own ticks
+    # false: the worker leaves the output topics to a `vroegsignaal sink` process of its own
+    sink_in_worker: bool = True
     commit_interval_s: float = Field(default=2.8, gt=0, le=60)
     shutdown_grace_s: float = Field(default=30.0, gt=0, le=600)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -108,6 +110,11 @@ class Settings(BaseSettings):
                 "of the consecutive rule (rules.consecutive_lookback_days)"
             )
         return self
+
+    @property
+    def sink_group(self) -> str:
+        """The read-model sink's consumer group: its own, beside the app's (streams/sink.py)."""
+        return f"{self.app_id}-sink"
 
     @property
     def effective_database_url(self) -> str:

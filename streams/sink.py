@@ -1,22 +1,31 @@
-"""The read-model sink: output topics -> SQL (and signals -> cases), acknowledged only after the write."""
+"""The read-model sink: output topics -> SQL (and signals -> cases), committed only after the write."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import NoReturn
 
 import faust
+from aiokafka import TopicPartition
+from prometheus_client import Gauge, start_http_server
 
+from connectors.kafka_admin import bootstrap_of
+from connectors.kafka_batches import BatchConsumer, ConsumerOptions
 from connectors.readmodel import ReadModel, is_transient, write_with_retry
 from connectors.readmodel.case_writer import write_cases_with_retry
 from connectors.readmodel.retry import backoff_s
 from schemas.outputs_v1 import Signal
 from streams.app import Pipeline
-from streams.batching import crash_on_error
+from streams.lag import remove_series
+from streams.metrics import Metrics
 from streams.outputs import OUTPUT_MESSAGE
+from streams.settings import Settings
+from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +34,8 @@ MIGRATE_ATTEMPTS = 5
 
 
 def register_sink(app: faust.App, pipeline: Pipeline) -> None:
-    """Attach the sink agent; the database is opened and migrated when the worker starts."""
+    """Open the read model when the worker starts; run the sink in the worker unless told not to."""
     s, m = pipeline.settings, pipeline.metrics
-    topic = app.topic(
-        *pipeline.names.all_outputs, partitions=s.partitions, key_serializer="raw", value_serializer="raw"
-    )
 
     @app.task
     async def open_read_model() -> None:
@@ -45,33 +51,118 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
         if read_model is not None:
             m.sink_up.set(1 if await read_model.ping() else 0)
 
+    if not s.sink_in_worker:
+        return  # `vroegsignaal sink` runs it as a process of its own
+
+    @app.task
+    async def sink() -> None:
+        consumer = sink_consumer(s, pipeline.names)
+        await consumer.start()
+        try:
+            await run_sink(await _ready(pipeline), consumer, settings=s, metrics=m)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            _exit_unwritten()
+        finally:
+            await consumer.stop()
+
+
+def sink_consumer(settings: Settings, names: TopicNames) -> BatchConsumer:
+    """The sink's consumer of every output topic, in its own group (`sink_group`), not a Faust agent.
+
+    A Faust agent costs two tasks and a queue hop per record, more than the SQL of the
+    record (README "Performance"); a sink keeps no table, so it needs none of that.
+    """
+    return BatchConsumer(
+        bootstrap_of(settings.broker_url),
+        settings.sink_group,
+        names.all_outputs,
+        ConsumerOptions(
+            max_records=settings.batch_max_events,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            session_timeout_s=settings.session_timeout_s,
+            heartbeat_interval_s=settings.heartbeat_interval_s,
+        ),
+    )
+
+
+async def run_sink(
+    read_model: ReadModel, consumer: BatchConsumer, *, settings: Settings, metrics: Metrics
+) -> None:
+    """Forever: a batch of outputs -> SQL (and signals -> cases), then commit its offsets."""
+    m = metrics
+    lag = SinkLag(m.consumer_lag)
+
     def on_retry(attempt: int, exc: BaseException) -> None:
         m.sink_retries.inc()
         m.sink_errors.inc()
         m.sink_up.set(0)
 
-    async def sink(stream: faust.StreamT[Any]) -> None:
-        async for batch in stream.take_events(  # type: ignore[attr-defined]  # missing from StreamT stubs
-            s.batch_max_events, s.batch_within_s
-        ):
-            read_model = await _ready(pipeline)
+    while True:
+        batch = await consumer.next_batch(timeout_s=1.0)
+        if batch:
             started = time.perf_counter()
-            outputs = [OUTPUT_MESSAGE.validate_json(e.value) for e in batch]
-            # Retries forever with backoff: the batch is not acknowledged (so its
-            # offsets are not committed) until the database has it.
+            outputs = [OUTPUT_MESSAGE.validate_json(r.value) for r in batch]
+            # Retries forever with backoff: the batch is not committed until the database has it.
             await write_with_retry(read_model, outputs, on_retry=on_retry)
-            # The teams' cases too: this agent is the signals topic's only reader (see
-            # streams/case_agents.py for why a topic never has two).
+            # The teams' cases too: this sink is the signals topic's only reader.
             if signals := [o for o in outputs if isinstance(o, Signal)]:
                 await write_cases_with_retry(
-                    read_model, signals, period_months=s.case_period_months, on_retry=on_retry
+                    read_model, signals, period_months=settings.case_period_months, on_retry=on_retry
                 )
+            await consumer.commit(batch)
             m.sink_up.set(1)
             m.sink_batch_latency.observe(time.perf_counter() - started)
             for output in outputs:
                 m.sink_rows.labels(output.type).inc()
+        lag.record(await consumer.lag())
 
-    app.agent(topic, name="sink")(crash_on_error("sink", sink))
+
+async def run_standalone(settings: Settings) -> None:
+    """`vroegsignaal sink`: the sink as a process of its own, with /metrics on web_bind:web_port.
+
+    For a worker started with sink_in_worker=false: the SQL writes then use a core of
+    their own, and a database outage never touches the stream processing.
+    """
+    metrics = Metrics()
+    start_http_server(settings.web_port, settings.web_bind, registry=metrics.registry)
+    read_model = await ReadModel.open(settings.effective_database_url)
+    consumer = sink_consumer(settings, TopicNames(settings.topic_prefix))
+    try:
+        await _migrate(read_model)
+        metrics.sink_up.set(1)
+        await consumer.start()
+        await run_sink(read_model, consumer, settings=settings, metrics=metrics)
+    except asyncio.CancelledError:
+        raise
+    except BaseException:
+        _exit_unwritten()
+    finally:
+        await consumer.stop()
+        await read_model.close()
+
+
+def _exit_unwritten() -> NoReturn:
+    # As with the agents (streams/batching.py): never carry on past a batch not written.
+    log.critical("the read-model sink failed; exiting so the batch is written again", exc_info=True)
+    logging.shutdown()
+    os._exit(70)
+
+
+class SinkLag:
+    """The sink group's lag on the consumer-lag gauge; partitions it no longer owns are removed."""
+
+    def __init__(self, gauge: Gauge) -> None:
+        self._gauge = gauge
+        self._owned: set[tuple[str, str]] = set()
+
+    def record(self, lags: Mapping[TopicPartition, int]) -> None:
+        owned = {(tp.topic, str(tp.partition)) for tp in lags}
+        remove_series(self._gauge, self._owned - owned)
+        for tp, n in lags.items():
+            self._gauge.labels(tp.topic, str(tp.partition)).set(n)
+        self._owned = owned
 
 
 async def _migrate(read_model: ReadModel, rng: random.Random | None = None) -> None:

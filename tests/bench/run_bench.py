@@ -29,6 +29,13 @@ from tests.integration.harness import PARTITIONS, Worker, create_topics
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SOURCES = ("housing", "energy", "water", "health", "cjib")
+# (store, workers, sink in a process of its own)
+VARIANTS = (
+    ("memory://", 1, False),
+    ("memory://", 1, True),
+    ("memory://", 2, True),
+    ("rocksdb://", 1, False),
+)
 
 
 def history(households: int, events_per_household: int, seed: int = 7) -> list[tuple[str, bytes]]:
@@ -165,10 +172,22 @@ async def end_offsets(broker: EmbeddedBroker, topics: list[str]) -> dict[TopicPa
 
 
 def run_pipeline(
-    broker: EmbeddedBroker, items: list[tuple[str, bytes]], store: str, workdir: Path, workers: int = 1
+    broker: EmbeddedBroker,
+    items: list[tuple[str, bytes]],
+    store: str,
+    workdir: Path,
+    workers: int = 1,
+    sink_process: bool = False,
 ) -> dict[str, Any]:
-    """Everything pre-published, then N workers of one group: events/s from ready to all committed."""
+    """Everything pre-published, then N workers of one group: events/s from ready to all committed.
+
+    With `sink_process` the workers run without the read-model sink and one
+    `vroegsignaal sink` process writes SQL beside them.
+    """
     token = uuid.uuid4().hex[:8]
+    env = {"VROEGSIGNAAL_STORE": store, "VROEGSIGNAAL_LOG_LEVEL": "warning"}
+    if sink_process:
+        env["VROEGSIGNAAL_SINK_IN_WORKER"] = "false"
     group = [
         Worker(
             broker=broker,
@@ -176,10 +195,23 @@ def run_pipeline(
             data_dir=workdir / f"pipe-{token}-{n}",
             database_url=f"sqlite:///{workdir / f'pipe-{token}.db'}",
             app_id=f"b{token}",
-            extra_env={"VROEGSIGNAAL_STORE": store, "VROEGSIGNAAL_LOG_LEVEL": "warning"},
+            extra_env=env,
         )
         for n in range(workers)
     ]
+    if sink_process:
+        first = group[0]
+        group.append(
+            Worker(
+                broker=broker,
+                prefix=first.prefix,
+                data_dir=workdir / f"pipe-{token}-sink",
+                database_url=first.database_url,
+                app_id=first.app_id,
+                extra_env=env,
+                command=("sink",),
+            )
+        )
     names = group[0].names
     asyncio.run(create_topics(broker, names))
     asyncio.run(publish_all(broker, [(names.inbound(s), raw) for s, raw in items]))
@@ -194,12 +226,14 @@ def run_pipeline(
         rss_ready_kib = sum(p.rss_kib() for p in stats)
         asyncio.run(_wait_committed(broker, group[0].app_id, list(names.all_inbound), timeout_s=1800))
         # The internal topic is complete once ingest is; then wait for the household stage and the sink.
-        later = [names.events_by_household, *names.all_outputs]
-        asyncio.run(_wait_committed(broker, group[0].app_id, later, timeout_s=1800))
+        asyncio.run(_wait_committed(broker, group[0].app_id, [names.events_by_household], timeout_s=1800))
+        sink_group = f"{group[0].app_id}-sink"  # Settings.sink_group
+        asyncio.run(_wait_committed(broker, sink_group, list(names.all_outputs), timeout_s=1800))
         elapsed = time.perf_counter() - started
         return {
             "store": store,
             "workers": workers,
+            "sink": "process" if sink_process else "in worker",
             "events": len(items),
             "seconds": round(elapsed, 2),
             "events_per_s": round(len(items) / elapsed, 1),
@@ -211,6 +245,57 @@ def run_pipeline(
     finally:
         for worker in group:
             worker.stop()
+
+
+def household_memory(broker: EmbeddedBroker, households: int, store: str, workdir: Path) -> dict[str, Any]:
+    """RSS of one worker (sink in its own process) per tracked household, peak and after the run."""
+    items = history(households, 1, seed=11)
+    token = uuid.uuid4().hex[:8]
+    env = {
+        "VROEGSIGNAAL_STORE": store,
+        "VROEGSIGNAAL_LOG_LEVEL": "warning",
+        "VROEGSIGNAAL_SINK_IN_WORKER": "false",
+    }
+    worker = Worker(
+        broker=broker,
+        prefix=f"m{token}.",
+        data_dir=workdir / f"mem-{token}",
+        database_url=f"sqlite:///{workdir / f'mem-{token}.db'}",
+        app_id=f"m{token}",
+        extra_env=env,
+    )
+    names = worker.names
+    asyncio.run(create_topics(broker, names))
+    asyncio.run(publish_all(broker, [(names.inbound(s), raw) for s, raw in items]))
+    worker.start()
+    assert worker.process is not None
+    stats = ProcStats(worker.process.pid)
+    try:
+        worker.wait_ready(120)
+        ready_kib = stats.rss_kib()
+        asyncio.run(_wait_committed(broker, worker.app_id, [names.events_by_household], timeout_s=3600))
+        status, body = worker.get("/metrics")
+        tracked = _gauge(body, "vroegsignaal_households_tracked") if status == 200 else households
+        peak_kib, after_kib = stats.rss_kib("VmHWM"), stats.rss_kib()
+        return {
+            "store": store,
+            "households_tracked": tracked,
+            "rss_ready_mib": round(ready_kib / 1024, 1),
+            "peak_rss_mib": round(peak_kib / 1024, 1),
+            "rss_after_mib": round(after_kib / 1024, 1),
+            "peak_kib_per_household": round((peak_kib - ready_kib) / tracked, 2),
+            "after_kib_per_household": round((after_kib - ready_kib) / tracked, 2),
+            "peak_mib_per_100k_households": round((peak_kib - ready_kib) / tracked * 100_000 / 1024, 1),
+        }
+    finally:
+        worker.stop()
+
+
+def _gauge(body: Any, name: str) -> int:
+    for line in str(body).splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise ValueError(f"{name} not in /metrics")
 
 
 async def _wait_committed(broker: EmbeddedBroker, group: str, topics: list[str], timeout_s: float) -> None:
@@ -230,6 +315,7 @@ def main() -> None:
     parser.add_argument("--events-per-household", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("bench-results/bench.json"))
     parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--memory-households", type=int, default=100_000)
     args = parser.parse_args()
     items = history(args.households, args.events_per_household)
     results: dict[str, Any] = {"machine": {"cores": os.cpu_count()}, "input_events": len(items)}
@@ -238,18 +324,17 @@ def main() -> None:
         print(f"input: {len(items)} events, {args.households} households", flush=True)
         results["baseline_events_per_s"] = round(asyncio.run(baseline(broker, items)), 1)
         print(f"baseline aiokafka + pydantic: {results['baseline_events_per_s']} events/s", flush=True)
-        for store, workers in (("memory://", 1), ("memory://", 2), ("rocksdb://", 1)):
-            figures = run_pipeline(broker, items, store, workdir, workers)
+        for store, workers, sink_process in VARIANTS:
+            figures = run_pipeline(broker, items, store, workdir, workers, sink_process)
             figures["ratio_to_baseline"] = round(
                 figures["events_per_s"] / results["baseline_events_per_s"], 3
             )
-            added_kib = (figures["peak_rss_mib"] - figures["rss_ready_mib"]) * 1024
-            figures["peak_rss_kib_per_household"] = round(added_kib / args.households, 2)
-            # What stays once the batches are done: the states themselves.
-            kept_kib = (figures["rss_after_mib"] - figures["rss_ready_mib"]) * 1024
-            figures["rss_kib_per_household_after"] = round(kept_kib / args.households, 2)
-            results[f"pipeline_{store.rstrip(':/')}_{workers}w"] = figures
-            print(f"pipeline ({store}): {figures}", flush=True)
+            results[_variant_key(store, workers, sink_process)] = figures
+            print(f"pipeline: {figures}", flush=True)
+        for store in ("memory://", "rocksdb://"):
+            memory = household_memory(broker, args.memory_households, store, workdir)
+            results[f"memory_{store.rstrip(':/')}"] = memory
+            print(f"memory per household: {memory}", flush=True)
         from tests.bench.latency import measure_latency
 
         results["latency_500_per_s"] = measure_latency(broker, workdir, seconds=args.latency_seconds)
@@ -260,23 +345,32 @@ def main() -> None:
     print(f"written to {args.out}")
 
 
+def _variant_key(store: str, workers: int, sink_process: bool) -> str:
+    return f"pipeline_{store.rstrip(':/')}_{workers}w" + ("_sink_process" if sink_process else "")
+
+
 def print_table(results: dict[str, Any]) -> None:
     rows = [("measure", "value")]
     rows.append(("baseline (aiokafka + pydantic), events/s", str(results["baseline_events_per_s"])))
-    for key in ("pipeline_memory_1w", "pipeline_memory_2w", "pipeline_rocksdb_1w"):
+    for variant in VARIANTS:
+        key = _variant_key(*variant)
         f = results[key]
         rows += [
             (f"{key}: events/s", str(f["events_per_s"])),
             (f"{key}: ratio to baseline", str(f["ratio_to_baseline"])),
             (f"{key}: CPU s / wall s", f"{f['cpu_s']} / {f['seconds']}"),
-            (f"{key}: peak RSS MiB", str(f["peak_rss_mib"])),
+            (f"{key}: peak RSS MiB (all processes)", str(f["peak_rss_mib"])),
+        ]
+    for store in ("memory", "rocksdb"):
+        m = results[f"memory_{store}"]
+        rows += [
             (
-                f"{key}: RSS added per household, KiB (peak / after)",
-                f"{f['peak_rss_kib_per_household']} / {f['rss_kib_per_household_after']}",
+                f"{store} store: RSS added per household, KiB (peak / after), {m['households_tracked']} households",
+                f"{m['peak_kib_per_household']} / {m['after_kib_per_household']}",
             ),
             (
-                f"{key}: RSS added per 100k households, MiB",
-                str(round(f["peak_rss_kib_per_household"] * 100_000 / 1024, 1)),
+                f"{store} store: peak RSS added per 100k households, MiB",
+                str(m["peak_mib_per_100k_households"]),
             ),
         ]
     lat = results["latency_500_per_s"]

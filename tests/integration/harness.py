@@ -35,6 +35,8 @@ class Worker:
     app_id: str
     extra_env: dict[str, str] = field(default_factory=dict)
     web_port: int = field(default_factory=free_port)
+    # ("sink",) runs `vroegsignaal sink`, whose /metrics server answers every path (ready once it does)
+    command: tuple[str, ...] = ("worker", "-l", "info")
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -62,7 +64,7 @@ class Worker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / f"worker-{self.web_port}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
+            [sys.executable, "-m", "streams.cli", *self.command],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
