@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,7 +18,7 @@ from streams import outputs
 from streams.app import Pipeline
 from streams.batching import by_partition, crash_on_error, set_current
 from streams.dedup import RecentIds
-from streams.household import HouseholdProcessor
+from streams.household import HouseholdProcessor, collection_deferred
 from streams.lag import register_lag, remove_series
 from streams.sink import register_sink
 from streams.tables import TextKeys, raw_table, read_time
@@ -73,11 +72,11 @@ def _ingest_agent(app: faust.App, pipeline: Pipeline, clock_times: TextKeys) -> 
             s.batch_max_events, s.batch_within_s
         ):
             started = time.perf_counter()
-            pending: list[Awaitable[Any]] = []
+            outbox = outputs.Outbox(pipeline)
             for (topic, partition), events in by_partition(batch).items():
                 set_current(events[-1])
                 if topic == pipeline.names.clock:
-                    pending += await _forward_ticks(pipeline, clock_times, partition, events)
+                    _forward_ticks(pipeline, clock_times, partition, events, outbox)
                     continue
                 source = pipeline.names.source_of(topic)
                 # Future-dated means ahead of the clock: ticks of this partition number.
@@ -102,40 +101,36 @@ def _ingest_agent(app: faust.App, pipeline: Pipeline, clock_times: TextKeys) -> 
                     if isinstance(result, AcceptedEvent) and recent.seen(result.event.dedup_key):
                         m.events_duplicate.labels(source).inc()
                         continue
-                    pending.append(await outputs.send_intake(pipeline, result))
+                    outbox.add_intake(result)
                     outputs.record_intake(m, source, result)
-            await asyncio.gather(*pending)
+            await outbox.send()
             m.processing_latency.labels("ingest").observe(time.perf_counter() - started)
 
     return crash_on_error("ingest", ingest)
 
 
-async def _forward_ticks(
-    pipeline: Pipeline, clock_times: TextKeys, partition: int, events: Sequence[EventT]
-) -> list[Awaitable[Any]]:
+def _forward_ticks(
+    pipeline: Pipeline,
+    clock_times: TextKeys,
+    partition: int,
+    events: Sequence[EventT],
+    outbox: outputs.Outbox,
+) -> None:
     """A clock tick moves this partition's clock and goes on to the same household partition."""
-    pending = []
     latest = read_time(clock_times, str(partition))
     for event in events:
         try:
             tick = ClockTick.model_validate_json(event.value)
         except ValidationError as exc:
             # A bad tick must not stop the pipeline (a poison message would crash-loop it).
-            pending.append(await _dead_letter_internal(pipeline, event, "clock", exc))
+            _dead_letter_internal(pipeline, event, "clock", exc, outbox)
             continue
         latest = tick.at if latest is None or tick.at > latest else latest
-        pending.append(
-            await outputs.send_raw(
-                pipeline,
-                pipeline.names.events_by_household,
-                key=b"__clock__",
-                value=event.value,
-                partition=partition,
-            )
+        outbox.add(
+            pipeline.names.events_by_household, key=b"__clock__", value=event.value, partition=partition
         )
     if latest is not None:
         clock_times[str(partition)] = latest.isoformat().encode()
-    return pending
 
 
 def _household_agent(
@@ -148,49 +143,57 @@ def _household_agent(
         async for batch in stream.take_events(  # type: ignore[attr-defined]  # missing from StreamT stubs
             s.batch_max_events, s.batch_within_s
         ):
-            started = time.perf_counter()
-            results = []
-            for (_, partition), events in by_partition(batch).items():
-                # Table reads of a RocksDB store go to the current event's partition.
-                set_current(events[-1])
-                messages = await _decode_internal(pipeline, events)
-                before = read_time(stream_times, str(partition))
-                result = processor.process(partition, messages, before)
-                results.append((partition, events[-1], result))
-            # Effects first, acknowledged by the broker; states after. A crash in
-            # between re-sends the same effect ids, it never loses one.
-            pending = [await outputs.send_output(pipeline, o) for _, _, r in results for o in r.outputs]
-            await asyncio.gather(*pending)
-            for partition, last_event, result in results:
-                set_current(last_event)
-                for key, raw in result.states.items():
-                    states[key] = raw
-                if result.stream_time is not None:
-                    stream_times[str(partition)] = result.stream_time.isoformat().encode()
-                    m.stream_time.labels(str(partition)).set(result.stream_time.timestamp())
-                outputs.record_outcomes(m, result.outcomes)
-            m.pending_deadlines.set(processor.pending_wakeups())
-            m.households_tracked.set(len(states))
-            m.processing_latency.labels("household").observe(time.perf_counter() - started)
+            with collection_deferred():  # until the batch's objects are dropped (see there)
+                await _household_batch(batch)
+
+    async def _household_batch(batch: Sequence[EventT]) -> None:
+        started = time.perf_counter()
+        results = []
+        outbox = outputs.Outbox(pipeline)
+        for (_, partition), events in by_partition(batch).items():
+            # Table reads of a RocksDB store go to the current event's partition.
+            set_current(events[-1])
+            messages = _decode_internal(pipeline, events, outbox)
+            before = read_time(stream_times, str(partition))
+            result = processor.process(partition, messages, before)
+            results.append((partition, events[-1], result))
+        # Effects first, acknowledged by the broker; states after. A crash in
+        # between re-sends the same effect ids, it never loses one.
+        for _, _, result in results:
+            for output in result.outputs:
+                outbox.add_output(output)
+        await outbox.send()
+        for partition, last_event, result in results:
+            set_current(last_event)
+            for key, raw in result.states.items():
+                states[key] = raw
+            if result.stream_time is not None:
+                stream_times[str(partition)] = result.stream_time.isoformat().encode()
+                m.stream_time.labels(str(partition)).set(result.stream_time.timestamp())
+            outputs.record_outcomes(m, result.outcomes)
+        m.pending_deadlines.set(processor.pending_wakeups())
+        m.households_tracked.set(len(states))
+        m.processing_latency.labels("household").observe(time.perf_counter() - started)
 
     return crash_on_error("household", household)
 
 
-async def _decode_internal(pipeline: Pipeline, events: Sequence[EventT]) -> list[HouseholdMessage]:
+def _decode_internal(
+    pipeline: Pipeline, events: Sequence[EventT], outbox: outputs.Outbox
+) -> list[HouseholdMessage]:
     """Messages of the internal topic; one that does not decode goes to the dead-letter topic."""
-    messages, pending = [], []
+    messages = []
     for event in events:
         try:
             messages.append(HOUSEHOLD_MESSAGE.validate_json(event.value))
         except ValidationError as exc:
-            pending.append(await _dead_letter_internal(pipeline, event, "internal", exc))
-    await asyncio.gather(*pending)
+            _dead_letter_internal(pipeline, event, "internal", exc, outbox)
     return messages
 
 
-async def _dead_letter_internal(
-    pipeline: Pipeline, event: EventT, source: str, exc: ValidationError
-) -> Awaitable[Any]:
+def _dead_letter_internal(
+    pipeline: Pipeline, event: EventT, source: str, exc: ValidationError, outbox: outputs.Outbox
+) -> None:
     origin = Origin(
         source=source,
         topic=event.message.topic,
@@ -200,7 +203,7 @@ async def _dead_letter_internal(
         received_at=datetime.now(UTC),  # recorded on the dead letter only
     )
     pipeline.metrics.events_dead_lettered.labels(source, "invalid").inc()
-    return await outputs.send_intake(pipeline, dead_letter(event.value, origin, exc))
+    outbox.add_intake(dead_letter(event.value, origin, exc))
 
 
 def _clock(pipeline: Pipeline) -> Callable[[], Awaitable[None]]:

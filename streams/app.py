@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from aiokafka.partitioner import murmur2
 
 from connectors.kafka_admin import bootstrap_of, ensure_topics
 from connectors.routing_files import default_routing, load_routing
@@ -21,7 +20,7 @@ from streams.flow import clear_only_on_real_resume
 from streams.metrics import Metrics
 from streams.settings import Settings, SettingsError
 from streams.shutdown import arm_watchdog
-from streams.topics import TopicNames
+from streams.topics import TopicNames, partition_of_key
 from streams.transport import lower_fetch_wait
 
 log = logging.getLogger(__name__)
@@ -81,7 +80,7 @@ class Pipeline:
 
     def partition_of(self, household_key: str) -> int:
         """Partition of a household on the internal topic (Kafka's default murmur2 partitioner)."""
-        return (murmur2(household_key.encode()) & 0x7FFFFFFF) % self.settings.partitions
+        return partition_of_key(household_key.encode(), self.settings.partitions)
 
 
 def load_routing_table(settings: Settings) -> RoutingTable:

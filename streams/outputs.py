@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from signals.household import Outcome
 from streams.app import Pipeline
 from streams.household import Output
 from streams.metrics import Metrics
+from streams.topics import partition_of_key
 
 OutputMessage = Annotated[
     Signal | SignalResolved | ReminderIssued | CostsPermitted | CostViolation | HouseholdOverview,
@@ -35,43 +37,71 @@ def encode(model: Any) -> bytes:
     return model.model_dump_json().encode()
 
 
-async def send_raw(
-    pipeline: Pipeline, topic: str, *, key: bytes, value: bytes, partition: int | None = None
-) -> Awaitable[Any]:
-    """Hand a record straight to the Kafka producer; returns the future of its acknowledgement.
+class OutboxError(RuntimeError):
+    """A record could not be queued for sending (the agent exits and re-processes its batch)."""
 
-    Faust's topic.send goes through a buffer that flushes every 100 messages;
-    the agents await the acknowledgements themselves before acking their batch.
+
+class Outbox:
+    """One batch's records, sent per topic partition as one Kafka record batch each.
+
+    A record sent on its own costs the Kafka client a future, a partitioner call and an
+    accumulator lookup; Faust's `producer.send` adds its own sensors on top. Appending to
+    a record batch per partition and sending that costs a fraction (BROKER-NOTES.md).
+    Records keep their order within a partition, which is all Kafka promises anyway.
     """
-    return await pipeline.app.producer.send(topic, key, value, partition, None, None)
 
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self._records: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
 
-async def send_output(pipeline: Pipeline, output: Output) -> Awaitable[Any]:
-    """Enqueue one output on its topic, keyed by household; returns the delivery future."""
-    key = output.household_key
-    return await send_raw(
-        pipeline,
-        pipeline.names.output(output),
-        key=key.encode(),
-        value=encode(output),
-        partition=pipeline.partition_of(key),
-    )
+    def __len__(self) -> int:
+        return sum(len(records) for records in self._records.values())
 
+    def add(self, topic: str, *, key: bytes, value: bytes, partition: int | None = None) -> None:
+        """Queue a record; without a partition it goes where Kafka's default partitioner puts its key."""
+        if partition is None:
+            partition = partition_of_key(key, self._pipeline.settings.partitions)
+        self._records.setdefault((topic, partition), []).append((key, value))
 
-async def send_intake(pipeline: Pipeline, result: AcceptedEvent | DeadLetter) -> Awaitable[Any]:
-    """An accepted event to its household's partition; a rejected one to the dead-letter topic."""
-    if isinstance(result, AcceptedEvent):
-        key = result.household_key
-        return await send_raw(
-            pipeline,
-            pipeline.names.events_by_household,
+    def add_output(self, output: Output) -> None:
+        """An output to its topic, keyed by household, on the household's partition."""
+        key = output.household_key
+        self.add(
+            self._pipeline.names.output(output),
             key=key.encode(),
-            value=encode(result),
-            partition=pipeline.partition_of(key),
+            value=encode(output),
+            partition=self._pipeline.partition_of(key),
         )
-    return await send_raw(
-        pipeline, pipeline.names.dead_letter, key=result.source.encode(), value=encode(result)
-    )
+
+    def add_intake(self, result: AcceptedEvent | DeadLetter) -> None:
+        """An accepted event to its household's partition; a rejected one to the dead-letter topic."""
+        names = self._pipeline.names
+        if isinstance(result, AcceptedEvent):
+            key = result.household_key
+            partition = self._pipeline.partition_of(key)
+            self.add(names.events_by_household, key=key.encode(), value=encode(result), partition=partition)
+        else:
+            self.add(names.dead_letter, key=result.source.encode(), value=encode(result))
+
+    async def send(self) -> None:
+        """Send everything queued and wait until the broker has acknowledged all of it."""
+        # Faust's own Kafka producer (its `send` wrapper has no batch API): the same
+        # connection, started before and stopped after the agents.
+        faust_producer: Any = self._pipeline.app.producer
+        producer = faust_producer._ensure_producer()
+        delivered = []
+        for (topic, partition), records in self._records.items():
+            batch = producer.create_batch()
+            for key, value in records:
+                # A full batch refuses the record (an empty one takes any size): send, start anew.
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    delivered.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    if batch.append(key=key, value=value, timestamp=None) is None:
+                        raise OutboxError(f"a record of {len(value)} bytes does not fit a batch for {topic}")
+            delivered.append(await producer.send_batch(batch, topic, partition=partition))
+        self._records.clear()
+        await asyncio.gather(*delivered)
 
 
 def record_intake(m: Metrics, source: str, result: AcceptedEvent | DeadLetter) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiokafka.partitioner import murmur2
+
 from schemas.contract_v1 import SOURCES
 from schemas.outputs_v1 import (
     CostsPermitted,
@@ -84,3 +86,8 @@ class TopicNames:
             self.case_events,
             self.creditor_feedback,
         )
+
+
+def partition_of_key(key: bytes, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2 of the key), as the Java and aiokafka clients use."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
