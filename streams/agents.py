@@ -18,7 +18,7 @@ from streams import outputs
 from streams.app import Pipeline
 from streams.batching import by_partition, crash_on_error, set_current
 from streams.dedup import RecentIds
-from streams.household import HouseholdProcessor, collection_deferred
+from streams.household import HouseholdProcessor
 from streams.lag import register_lag, remove_series
 from streams.sink import register_sink
 from streams.tables import TextKeys, raw_table, read_time
@@ -143,8 +143,7 @@ def _household_agent(
         async for batch in stream.take_events(  # type: ignore[attr-defined]  # missing from StreamT stubs
             s.batch_max_events, s.batch_within_s
         ):
-            with collection_deferred():  # until the batch's objects are dropped (see there)
-                await _household_batch(batch)
+            await _household_batch(batch)
 
     async def _household_batch(batch: Sequence[EventT]) -> None:
         started = time.perf_counter()

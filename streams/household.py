@@ -9,7 +9,6 @@ the effects go out again with the same ids (sinks upsert), never lost.
 from __future__ import annotations
 
 import gc
-import zlib
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,22 +21,22 @@ from signals.overview import HouseholdState
 from signals.policy import Policy
 from signals.view import build_overview
 from streams.deadlines import WakeupIndex
+from streams.state_codec import decode_state, encode_state
 
 Output = Effect | HouseholdOverview
-_WINDOW_BITS, _MEM_LEVEL = 12, 4  # see encode_state
 
 
 @contextmanager
-def collection_deferred() -> Iterator[None]:
+def _collection_deferred() -> Iterator[None]:
     """Run one batch without the cyclic garbage collector, then restore it.
 
     A batch allocates many acyclic objects (states, effects) that live until it ends;
     each collection during the batch promotes them, and every few promotions force a
     full collection over the whole heap, which took about half of a batch's time.
     Refcounting still frees everything a batch drops; cycles wait for the next collection.
-    The agent holds it until the batch's outputs are sent and dropped: re-enabled while
-    they still lived, the first allocation ran one collection over all of them (~60 ms
-    a batch).
+    Only around this synchronous fold: held across the agent's awaits as well, it kept the
+    cyclic garbage of every other task (web requests, Kafka futures) alive meanwhile, and
+    a worker's RSS per household more than doubled (README "Performance").
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -56,24 +55,6 @@ class BatchResult:
     states: dict[str, bytes] = field(default_factory=dict)
     stream_time: datetime | None = None
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)  # (source or 'tick', outcome)
-
-
-def encode_state(state: HouseholdState) -> bytes:
-    """State as stored in the table: JSON, zlib-compressed (about a third of the bytes).
-
-    Memory per tracked household is the store's biggest cost. Level 1 with a 4 KiB
-    window and small hash tables: a state is a few KB, so this compresses as well as
-    the defaults, and six times faster (most of `zlib.compress` was setting up its
-    256 KiB of tables). Deterministic, so a replay writes byte-identical changelogs;
-    `zlib.decompress` reads any window size, so states written before still decode.
-    """
-    packer = zlib.compressobj(1, zlib.DEFLATED, _WINDOW_BITS, _MEM_LEVEL)
-    return packer.compress(state.model_dump_json().encode()) + packer.flush()
-
-
-def decode_state(raw: bytes) -> HouseholdState:
-    """Inverse of encode_state."""
-    return HouseholdState.model_validate_json(zlib.decompress(raw))
 
 
 class HouseholdProcessor:
@@ -109,7 +90,7 @@ class HouseholdProcessor:
         self, partition: int, messages: Sequence[HouseholdMessage], stream_time: datetime | None
     ) -> BatchResult:
         """Fold messages in order; fire deadlines as soon as stream time passes them."""
-        with collection_deferred():
+        with _collection_deferred():
             return self._process(partition, messages, stream_time)
 
     def _process(
