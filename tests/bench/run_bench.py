@@ -278,10 +278,9 @@ def household_memory(broker: EmbeddedBroker, households: int, store: str, workdi
     try:
         worker.wait_ready(120)
         ready_kib = stats.rss_kib()
-        # (households tracked, RSS) while the backlog is processed: the slope is what one more
-        # household costs, without the fixed costs (buffers, caches) that a division includes.
-        samples = asyncio.run(_sample_rss(broker, worker, stats, names.events_by_household))
-        tracked = samples[-1][0]
+        # Scraped as Prometheus does (infra/prometheus/prometheus.yml): every request to the
+        # worker leaves garbage of its own, so polling faster would measure the polling.
+        tracked = asyncio.run(_tracked_when_done(broker, worker, names.events_by_household))
         peak_kib, after_kib = stats.rss_kib("VmHWM"), stats.rss_kib()
         return {
             "store": store,
@@ -291,35 +290,25 @@ def household_memory(broker: EmbeddedBroker, households: int, store: str, workdi
             "rss_after_mib": round(after_kib / 1024, 1),
             "peak_kib_per_household": round((peak_kib - ready_kib) / tracked, 2),
             "after_kib_per_household": round((after_kib - ready_kib) / tracked, 2),
-            "marginal_kib_per_household": round(_slope([s for s in samples if s[0] >= tracked / 5]), 2),
             "peak_mib_per_100k_households": round((peak_kib - ready_kib) / tracked * 100_000 / 1024, 1),
         }
     finally:
         worker.stop()
 
 
-async def _sample_rss(
-    broker: EmbeddedBroker, worker: Worker, stats: ProcStats, topic: str
-) -> list[tuple[int, int]]:
-    samples: list[tuple[int, int]] = []
+SCRAPE_INTERVAL_S = 15.0
+
+
+async def _tracked_when_done(broker: EmbeddedBroker, worker: Worker, topic: str) -> int:
+    """Households tracked once the worker committed the whole topic, scraping /metrics meanwhile."""
     waiting = asyncio.create_task(_wait_committed(broker, worker.app_id, [topic], timeout_s=3600))
     while not waiting.done():
-        status, body = await asyncio.to_thread(worker.get, "/metrics")
-        if status == 200:
-            samples.append((_gauge(body, "vroegsignaal_households_tracked"), stats.rss_kib()))
-        await asyncio.wait([waiting], timeout=0.5)
+        await asyncio.to_thread(worker.get, "/metrics")
+        await asyncio.wait([waiting], timeout=SCRAPE_INTERVAL_S)
     await waiting
     status, body = worker.get("/metrics")
-    samples.append((_gauge(body, "vroegsignaal_households_tracked"), stats.rss_kib()))
-    return samples
-
-
-def _slope(points: list[tuple[int, int]]) -> float:
-    """Least-squares KiB per household over (households, RSS KiB) points."""
-    n = len(points)
-    mean_x, mean_y = sum(p[0] for p in points) / n, sum(p[1] for p in points) / n
-    var = sum((p[0] - mean_x) ** 2 for p in points)
-    return sum((p[0] - mean_x) * (p[1] - mean_y) for p in points) / var if var else float("nan")
+    assert status == 200, body
+    return _gauge(body, "vroegsignaal_households_tracked")
 
 
 def _gauge(body: Any, name: str) -> int:
