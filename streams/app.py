@@ -22,6 +22,7 @@ from streams.settings import Settings, SettingsError
 from streams.shutdown import arm_watchdog
 from streams.topics import TopicNames, partition_of_key
 from streams.transport import lower_fetch_wait
+from streams.true_ends import read_changelogs_to_their_true_end
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
     lower_fetch_wait(settings.fetch_max_wait_ms)
     app = VroegsignaalApp(settings.app_id, **_faust_options(settings))
     clear_only_on_real_resume(app.flow_control)  # else a restart can drop events (streams/flow.py)
+    # Else recovery can stop short of a changelog's last states (streams/true_ends.py).
+    read_changelogs_to_their_true_end(app.consumer, bootstrap_of(settings.broker_url))
     app.pipeline = Pipeline(
         settings=settings,
         names=TopicNames(settings.topic_prefix),
