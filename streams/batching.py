@@ -7,7 +7,7 @@ import logging
 import os
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 from faust.streams import _current_event
@@ -39,10 +39,14 @@ def crash_on_error(
             raise
         except BaseException:
             # An unknown error must not be logged and skipped: Faust would ack the
-            # batch on the way out. Exit hard so nothing is committed; the
-            # supervisor restarts us and the batch is processed again.
-            log.critical("agent %s failed; exiting so the batch is re-processed", name, exc_info=True)
-            logging.shutdown()
-            os._exit(70)
+            # batch on the way out.
+            exit_hard(f"agent {name}")
 
     return agent
+
+
+def exit_hard(what: str) -> NoReturn:
+    """Exit at once (code 70) so nothing more is committed; the restart processes the batch again."""
+    log.critical("%s failed; exiting so the batch is re-processed", what, exc_info=True)
+    logging.shutdown()
+    os._exit(70)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import time
 from collections.abc import Mapping
-from typing import NoReturn
 
 import faust
 from aiokafka import TopicPartition
@@ -21,6 +19,7 @@ from connectors.readmodel.case_writer import write_cases_with_retry
 from connectors.readmodel.retry import backoff_s
 from schemas.outputs_v1 import Signal
 from streams.app import Pipeline
+from streams.batching import exit_hard
 from streams.lag import remove_series
 from streams.metrics import Metrics
 from streams.outputs import OUTPUT_MESSAGE
@@ -56,16 +55,7 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
 
     @app.task
     async def sink() -> None:
-        consumer = sink_consumer(s, pipeline.names)
-        await consumer.start()
-        try:
-            await run_sink(await _ready(pipeline), consumer, settings=s, metrics=m)
-        except asyncio.CancelledError:
-            raise
-        except BaseException:
-            _exit_unwritten()
-        finally:
-            await consumer.stop()
+        await _consume(await _ready(pipeline), sink_consumer(s, pipeline.names), settings=s, metrics=m)
 
 
 def sink_consumer(settings: Settings, names: TopicNames) -> BatchConsumer:
@@ -132,22 +122,24 @@ async def run_standalone(settings: Settings) -> None:
     try:
         await _migrate(read_model)
         metrics.sink_up.set(1)
-        await consumer.start()
+        await _consume(read_model, consumer, settings=settings, metrics=metrics)
+    finally:
+        await read_model.close()
+
+
+async def _consume(
+    read_model: ReadModel, consumer: BatchConsumer, *, settings: Settings, metrics: Metrics
+) -> None:
+    """Run the sink until cancelled; an unknown error exits hard, never past a batch not written."""
+    await consumer.start()
+    try:
         await run_sink(read_model, consumer, settings=settings, metrics=metrics)
     except asyncio.CancelledError:
         raise
     except BaseException:
-        _exit_unwritten()
+        exit_hard("the read-model sink")
     finally:
         await consumer.stop()
-        await read_model.close()
-
-
-def _exit_unwritten() -> NoReturn:
-    # As with the agents (streams/batching.py): never carry on past a batch not written.
-    log.critical("the read-model sink failed; exiting so the batch is written again", exc_info=True)
-    logging.shutdown()
-    os._exit(70)
 
 
 class SinkLag:

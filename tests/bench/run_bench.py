@@ -188,17 +188,7 @@ def run_pipeline(
     env = {"VROEGSIGNAAL_STORE": store, "VROEGSIGNAAL_LOG_LEVEL": "warning"}
     if sink_process:
         env["VROEGSIGNAAL_SINK_IN_WORKER"] = "false"
-    group = [
-        Worker(
-            broker=broker,
-            prefix=f"b{token}.",
-            data_dir=workdir / f"pipe-{token}-{n}",
-            database_url=f"sqlite:///{workdir / f'pipe-{token}.db'}",
-            app_id=f"b{token}",
-            extra_env=env,
-        )
-        for n in range(workers)
-    ]
+    group = [_worker(broker, workdir, f"b{token}", env, data_dir=f"pipe-{token}-{n}") for n in range(workers)]
     if sink_process:
         first = group[0]
         group.append(
@@ -252,6 +242,20 @@ def run_pipeline(
             worker.stop()
 
 
+def _worker(
+    broker: EmbeddedBroker, workdir: Path, app_id: str, env: dict[str, str], *, data_dir: str
+) -> Worker:
+    """A bench worker: its app id is also its topic prefix and names its SQLite file."""
+    return Worker(
+        broker=broker,
+        prefix=f"{app_id}.",
+        data_dir=workdir / data_dir,
+        database_url=f"sqlite:///{workdir / f'{app_id}.db'}",
+        app_id=app_id,
+        extra_env=env,
+    )
+
+
 def household_memory(broker: EmbeddedBroker, households: int, store: str, workdir: Path) -> dict[str, Any]:
     """RSS of one worker (sink in its own process) per tracked household, peak and after the run."""
     items = history(households, 1, seed=11)
@@ -261,14 +265,7 @@ def household_memory(broker: EmbeddedBroker, households: int, store: str, workdi
         "VROEGSIGNAAL_LOG_LEVEL": "warning",
         "VROEGSIGNAAL_SINK_IN_WORKER": "false",
     }
-    worker = Worker(
-        broker=broker,
-        prefix=f"m{token}.",
-        data_dir=workdir / f"mem-{token}",
-        database_url=f"sqlite:///{workdir / f'mem-{token}.db'}",
-        app_id=f"m{token}",
-        extra_env=env,
-    )
+    worker = _worker(broker, workdir, f"m{token}", env, data_dir=f"mem-{token}")
     names = worker.names
     asyncio.run(create_topics(broker, names))
     asyncio.run(publish_all(broker, [(names.inbound(s), raw) for s, raw in items]))
