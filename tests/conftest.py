@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from aiokafka.partitioner import murmur2
 
+from connectors.kafka.partitions import partition_of_household
 from connectors.routing_files import default_routing
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
 from signals.intake import IntakeLimits, Origin, accept
 from signals.policy import Policy
-from streams.household import HouseholdProcessor
+from streams.worker.household import HouseholdProcessor
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def measure() -> dict[str, float]:
         states=states,
         policy=Policy.default(),
         route=default_routing().route,
-        partition_of=lambda k: (murmur2(k.encode()) & 0x7FFFFFFF) % 4,
+        partition_of=lambda k: partition_of_household(k, 4),
     )
     started, stream_time, outputs = time.perf_counter(), None, 0
     for i in range(0, len(messages), 2000):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 from tests.integration.pg import PostgresServer, PostgresUnavailable
 from tests.integration.scenario import Outcome, reference_outcome
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from connectors.broker import EmbeddedBroker, die_with_parent, free_port
-from connectors.kafka_admin import ensure_topics
-from streams.topics import TopicNames
+from connectors.kafka.admin import ensure_topics
+from connectors.kafka.broker import EmbeddedBroker, die_with_parent, free_port
+from streams.worker.topics import TopicNames
 
 PARTITIONS = 4
 

@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import FeedEvent, days, history
+from connectors.kafka.broker import EmbeddedBroker
 from connectors.readmodel import ReadModel
 from connectors.readmodel.tables import Base
-from streams.outputs import OUTPUT_MESSAGE
+from streams.worker.outputs import OUTPUT_MESSAGE
+from synthetic.demo_feed import FeedEvent, days, history
 from tests.integration.harness import OrderedFeeder, Worker, collect, create_topics
 
 TAIL_DAYS = 20

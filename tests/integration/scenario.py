@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import days, history
+from connectors.kafka.broker import EmbeddedBroker
+from synthetic.demo_feed import days, history
 from tests.integration.harness import PARTITIONS, SOURCES, OrderedFeeder, Worker, collect, create_topics
 from tests.integration.runs import TAIL_DAYS, read_all
 

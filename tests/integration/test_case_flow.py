@@ -12,11 +12,11 @@ from typing import Any
 import orjson
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 from connectors.readmodel import ReadModel
 from connectors.readmodel.case_writer import write_case_batch
 from schemas.cases_v1 import CreditorFeedback
-from streams.case_agents import decode
+from streams.team.case_agents import decode
 from tests.integration.harness import collect
 from tests.integration.runs import Run, run_demo_history, table_rows
 from tests.integration.team_client import DEMO_TOKENS, call

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 from tests.integration.harness import OrderedFeeder, Worker
 from tests.integration.scenario import (
     FAST_SESSION,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from streams.settings import Settings, load_settings
+from streams.worker.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
 

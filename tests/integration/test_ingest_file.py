@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
-from streams.topics import TopicNames
+from connectors.kafka.broker import EmbeddedBroker
+from streams.worker.topics import TopicNames
 from tests.integration.harness import PARTITIONS, Worker, collect
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]

@@ -10,13 +10,13 @@ from typing import Any
 import orjson
 import pytest
 
-from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import history
+from connectors.kafka.broker import EmbeddedBroker
 from connectors.readmodel import ReadModel, count_rows, overview
 from connectors.routing_files import default_routing
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
 from schemas.outputs_v1 import CostsPermitted, ReminderIssued, Signal
+from synthetic.demo_feed import history
 from tests.integration.harness import Worker, assert_conservation, collect, create_topics, publish
 from tests.integration.runs import Run, run_demo_history
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import FeedEvent, history
+from connectors.kafka.broker import EmbeddedBroker
 from schemas.contract_v1 import bsn_is_valid
+from synthetic.demo_feed import FeedEvent, history
 from tests.integration.harness import collect
 from tests.integration.runs import Run, run_demo_history
 from tests.integration.team_client import DEMO_TOKENS, call

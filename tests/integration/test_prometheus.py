@@ -23,11 +23,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from connectors.broker import EmbeddedBroker, free_port
-from connectors.demo_feed import days, history
+from connectors.kafka.broker import EmbeddedBroker, free_port
 from schemas.internal_v1 import ClockTick
-from streams.demo import TAIL_DAYS
-from streams.topics import TopicNames
+from streams.cli.demo import TAIL_DAYS
+from streams.worker.topics import TopicNames
+from synthetic.demo_feed import days, history
 from tests.integration.harness import PARTITIONS, Worker, collect, create_topics
 
 pytestmark = pytest.mark.integration
@@ -175,7 +175,7 @@ class Day:
 
 
 def _days(names: TopicNames) -> list[Day]:
-    """The demo history as streams/demo.py feeds it, plus invalid messages and one duplicate on day one."""
+    """The demo history as streams/cli/demo.py feeds it, plus invalid messages and one duplicate on day one."""
     events = history()
     per_day = dict(days(events))
     first, last = min(per_day), max(per_day) + timedelta(days=TAIL_DAYS)

@@ -21,13 +21,13 @@ from typing import Any
 import orjson
 import pytest
 
-from connectors.broker import EmbeddedBroker
-from connectors.demo_feed import history
+from connectors.kafka.broker import EmbeddedBroker
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
-from streams.app import create_app
-from streams.settings import load_settings
-from streams.shutdown import SHUTDOWN_OVERRUN_EXIT
+from streams.bootstrap import create_app
+from streams.worker.settings import load_settings
+from streams.worker.shutdown import SHUTDOWN_OVERRUN_EXIT
+from synthetic.demo_feed import history
 from tests.integration.harness import OrderedFeeder, Worker, assert_conservation, collect, publish
 from tests.integration.pg import PostgresServer, PostgresUnavailable
 from tests.integration.runs import read_all

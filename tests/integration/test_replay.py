@@ -14,18 +14,18 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
-from connectors.archive import archive_topics
-from connectors.broker import EmbeddedBroker
-from connectors.kafka_admin import ensure_topics
-from connectors.synthetic import GenerateOptions, GenerateReport, generate
-from connectors.synthetic_scenarios import check_scenarios
+from connectors.kafka.admin import ensure_topics
+from connectors.kafka.archive import archive_topics
+from connectors.kafka.broker import EmbeddedBroker
 from schemas.contract_v1 import SOURCES
 from signals.intake import IntakeLimits
-from streams.replay import ReplayOptions, ReplaySummary, publish, replay
-from streams.replay_input import InternalRecord, PlanOptions, plan, read_generated
-from streams.replay_output import FILES, compare, read_outputs
-from streams.settings import Settings, load_settings
-from streams.topics import TopicNames
+from streams.replay.input import InternalRecord, PlanOptions, plan, read_generated
+from streams.replay.output import FILES, compare, read_outputs
+from streams.replay.run import ReplayOptions, ReplaySummary, publish, replay
+from streams.worker.settings import Settings, load_settings
+from streams.worker.topics import TopicNames
+from synthetic.generate import GenerateOptions, GenerateReport, generate
+from synthetic.scenarios import check_scenarios
 
 pytestmark = pytest.mark.integration
 

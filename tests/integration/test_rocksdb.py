@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 from tests.integration.runs import read_all, run_demo_history
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import orjson
 
-from connectors.broker import EmbeddedBroker, free_port
-from connectors.demo_feed import history
+from connectors.kafka.broker import EmbeddedBroker, free_port
+from synthetic.demo_feed import history
 from tests.integration.harness import Worker, collect, create_topics
 from tests.integration.runs import _feed, _has_last_gate, read_all, wait_for_sink
 from tests.integration.test_reliability import metric, wait_until

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 from tests.integration.runs import Run, run_demo_history
 from tests.integration.team_client import DEMO_TOKENS, call, login_cookie
 

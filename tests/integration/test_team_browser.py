@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from connectors.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker
 from connectors.readmodel import ReadModel
 from tests.ddas import ddas_errors
 from tests.integration.browser import chromium, full_page_screenshot, png_size

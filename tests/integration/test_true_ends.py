@@ -8,8 +8,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from connectors.broker import EmbeddedBroker
-from streams.true_ends import true_ends
+from connectors.kafka.broker import EmbeddedBroker
+from connectors.kafka.true_ends import true_ends
 
 
 async def _one_batch_of_five(bootstrap: str, topic: str) -> dict[TopicPartition, int]:

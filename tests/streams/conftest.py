@@ -1,6 +1,6 @@
 """A broker-free stand-in for the household agent, and a generated multi-household history.
 
-`Worker` does what streams/agents.py does around `HouseholdProcessor.process`: one call
+`Worker` does what streams/worker/agents.py does around `HouseholdProcessor.process`: one call
 per partition batch, the batch's outputs "sent" (collected) before its states and stream
 time are written to plain dicts standing in for the Faust tables.
 """
@@ -13,14 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
+from connectors.kafka.partitions import partition_of_household
 from connectors.routing_files import default_routing
 from schemas.contract_v1 import Source
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
 from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued, Signal, SignalResolved
 from signals.policy import Policy
-from streams.household import BatchResult, HouseholdProcessor, Output
+from streams.worker.household import BatchResult, HouseholdProcessor, Output
 from tests.unit.factories import PREMIUM_CENTS, RENT_CENTS, T0, event
 
 PARTITIONS = 4
@@ -33,7 +32,7 @@ Routed = tuple[int, HouseholdMessage]
 
 def partition_of(household_key: str) -> int:
     """Kafka's default partitioner, as `Pipeline.partition_of` with 4 partitions."""
-    return (murmur2(household_key.encode()) & 0x7FFFFFFF) % PARTITIONS
+    return partition_of_household(household_key, PARTITIONS)
 
 
 def effect_id(output: Output) -> str:

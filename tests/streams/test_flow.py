@@ -6,7 +6,7 @@ import asyncio
 
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
-from streams.flow import clear_only_on_real_resume
+from streams.faust_fixes.flow_control import clear_only_on_real_resume
 
 
 async def _queue_with_one_message() -> tuple[FlowControlEvent, FlowControlQueue[str]]:

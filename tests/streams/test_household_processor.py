@@ -12,7 +12,7 @@ import pytest
 from schemas.internal_v1 import AcceptedEvent, HouseholdMessage
 from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued
 from signals.overview import day_start
-from streams.household import Output
+from streams.worker.household import Output
 from tests.streams.conftest import (
     Routed,
     Worker,
@@ -253,7 +253,7 @@ def test_an_event_older_than_the_dedup_horizon_is_dropped_as_a_duplicate() -> No
 
 
 def test_stored_states_are_compressed_and_round_trip() -> None:
-    from streams.household import decode_state, encode_state
+    from streams.worker.household import decode_state, encode_state
     from tests.unit.factories import event, fold
 
     state = fold(event("debt.opened"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from streams.metrics import Metrics
+from streams.worker.metrics import Metrics
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 DASHBOARD_DIR = INFRA / "grafana" / "dashboards"
@@ -123,14 +123,16 @@ def test_every_metric_in_the_dashboards_is_exported() -> None:
     exported = exported_names()
     for where, expr in _expressions():
         unknown = set(METRIC_NAME.findall(expr)) - exported
-        assert not unknown, f"{where}: {sorted(unknown)} not exported by streams/metrics.py"
+        assert not unknown, f"{where}: {sorted(unknown)} not exported by streams/worker/metrics.py"
 
 
 def test_every_metric_in_the_alert_rules_is_exported() -> None:
     # The whole file, comments and annotations included: a stale name anywhere misleads.
     referenced = set(METRIC_NAME.findall(ALERTS.read_text(encoding="utf-8")))
     assert referenced, "no vroegsignaal_ metric found in alerts.yml"
-    assert not referenced - exported_names(), "alerts.yml names metrics streams/metrics.py does not export"
+    assert not referenced - exported_names(), (
+        "alerts.yml names metrics streams/worker/metrics.py does not export"
+    )
 
 
 def test_every_exported_metric_is_on_a_dashboard() -> None:

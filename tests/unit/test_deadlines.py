@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from streams.deadlines import WakeupIndex
+from streams.worker.deadlines import WakeupIndex
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

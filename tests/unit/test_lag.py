@@ -8,15 +8,15 @@ from typing import Any
 
 from faust.types import TP
 
-from streams.lag import consumer_lag, record_once, remove_series
-from streams.metrics import Metrics
+from streams.worker.lag import consumer_lag, record_once, remove_series
+from streams.worker.metrics import Metrics
 
 INBOUND, CLOCK = TP("vs.inbound.energy", 0), TP("vs.clock", 1)
 CHANGELOG = TP("vroegsignaal-state_by_household-changelog", 0)
 
 
 class FakeConsumer:
-    """Just what streams.lag uses: assignment, highwaters, position and Faust's committed offsets."""
+    """Just what streams.worker.lag uses: assignment, highwaters, position and Faust's committed offsets."""
 
     def __init__(self, ends: Mapping[TP, int], committed: Mapping[TP, int], positions: Mapping[TP, int]):
         self.ends = dict(ends)

@@ -9,12 +9,13 @@ from typing import Any, cast
 
 import orjson
 
-from connectors.archive import ArchivedRecord, read_archive, record_time
+from connectors.kafka.archive import ArchivedRecord, read_archive, record_time
+from connectors.kafka.partitions import partition_of_household
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent, ClockTick
 from signals.intake import IntakeLimits
-from streams.app import Pipeline
-from streams.replay_input import PlanOptions, RawRecord, partition_of, plan
-from streams.replay_output import Outputs, collect, compare, write_outputs
+from streams.replay.input import PlanOptions, RawRecord, plan
+from streams.replay.output import Outputs, collect, compare, write_outputs
+from streams.worker.pipeline import Pipeline
 from tests.unit.contract_examples import event
 
 OPTIONS = PlanOptions(pseudonym_key=b"k", limits=IntakeLimits(), partitions=4, tail_days=2)
@@ -31,7 +32,7 @@ def _record(raw: bytes, offset: int, source: str = "water") -> RawRecord:
 def test_partition_is_the_workers() -> None:
     pipeline = cast(Any, SimpleNamespace(settings=SimpleNamespace(partitions=4)))
     for key in ("1011AB-1", "9999ZZ-12A-2", "2345BC-7"):
-        assert partition_of(key, 4) == Pipeline.partition_of(pipeline, key)
+        assert partition_of_household(key, 4) == Pipeline.partition_of(pipeline, key)
 
 
 def test_events_go_in_event_time_order_with_a_tick_in_every_partition_at_each_day_end() -> None:

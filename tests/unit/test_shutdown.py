@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from streams.shutdown import SHUTDOWN_OVERRUN_EXIT, arm_watchdog
+from streams.worker.shutdown import SHUTDOWN_OVERRUN_EXIT, arm_watchdog
 
 
 def test_a_stop_that_overruns_the_grace_exits_with_the_overrun_code() -> None:

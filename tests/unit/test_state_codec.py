@@ -7,7 +7,7 @@ import zlib
 import pytest
 
 from signals.overview import HouseholdState
-from streams.state_codec import DICTIONARY_V1, StateCodecError, decode_state, encode_state, inflate
+from streams.worker.state_codec import DICTIONARY_V1, StateCodecError, decode_state, encode_state, inflate
 from tests.unit.factories import at, event, fold
 
 

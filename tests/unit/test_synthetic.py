@@ -10,17 +10,18 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
+from connectors.kafka.partitions import partition_of_household
 from connectors.routing_files import default_routing, sample_addresses
-from connectors.synthetic import GenerateOptions, GenerateReport, generate
-from connectors.synthetic_history import make_bsn
-from connectors.synthetic_scenarios import SCENARIOS, Scenario, check_scenarios
 from schemas.contract_v1 import CREDITOR_EVENT, SOURCES, CreditorEvent, bsn_is_valid
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE
 from signals.intake import IntakeLimits
 from signals.policy import Policy
-from streams.household import HouseholdProcessor
-from streams.replay_input import PlanOptions, partition_of, plan, read_generated
-from streams.topics import OUTPUT_TOPICS
+from streams.replay.input import PlanOptions, plan, read_generated
+from streams.worker.household import HouseholdProcessor
+from streams.worker.topics import OUTPUT_TOPICS
+from synthetic.generate import GenerateOptions, GenerateReport, generate
+from synthetic.history import make_bsn
+from synthetic.scenarios import SCENARIOS, Scenario, check_scenarios
 
 SMALL = GenerateOptions(households=300, months=6, seed=11)
 LATENESS_GRACE = timedelta(hours=48)
@@ -145,7 +146,10 @@ def test_planted_scenarios_give_their_expected_outcome_through_the_household_pro
     )
     routing, states = default_routing(), dict[str, bytes]()
     processor = HouseholdProcessor(
-        states=states, policy=Policy.default(), route=routing.route, partition_of=lambda k: partition_of(k, 4)
+        states=states,
+        policy=Policy.default(),
+        route=routing.route,
+        partition_of=lambda k: partition_of_household(k, 4),
     )
     outputs: dict[str, list[dict[str, object]]] = defaultdict(list)
     for partition in range(4):

@@ -9,8 +9,8 @@ import pytest
 
 from connectors.routing_files import RoutingFileError, default_routing
 from connectors.team_access import default_team_directory, load_team_directory, sha256_hex
-from streams.settings import SettingsError, load_settings
-from streams.team_auth import SESSION_COOKIE, SESSION_TTL_S, TeamAuth, same_origin, session_key_from
+from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, TeamAuth, same_origin, session_key_from
+from streams.worker.settings import SettingsError, load_settings
 
 Writer = Callable[[str], Path]
 TEAMS = """

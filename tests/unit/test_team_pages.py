@@ -9,10 +9,10 @@ import pytest
 
 from connectors.readmodel.case_queries import AttemptView, CaseDetail, CaseSummary, OutcomeView, SignalView
 from connectors.readmodel.report_queries import ReportCase
-from streams import case_commands as cc
-from streams import team_html as pages
-from streams.cbs_report import ReportError, uitwisselmodel
-from streams.team_auth import Principal
+from streams.team import cases as cc
+from streams.team import html as pages
+from streams.team.auth import Principal
+from streams.team.cbs_report import ReportError, uitwisselmodel
 from tests.ddas import ddas_errors
 from tests.unit import case_examples as ex
 

@@ -1,0 +1,118 @@
+"""The composition root: builds the Faust app, its pipeline, agents, sink and views from the settings.
+
+Nothing connects at import; `create_app(settings)` is the one place where the pieces are
+put together, so tests build isolated apps with their own ids. It sits above every room
+(worker, team) and nothing imports it but the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import faust
+
+from connectors.kafka.admin import bootstrap_of, ensure_topics
+from connectors.routing_files import default_routing, load_routing
+from signals.routing import RoutingTable
+from streams import team
+from streams.faust_fixes import apply_fixes
+from streams.faust_fixes.producer import raise_buffer_bound
+from streams.worker import agents, web
+from streams.worker.metrics import Metrics
+from streams.worker.pipeline import Pipeline
+from streams.worker.settings import Settings, SettingsError
+from streams.worker.shutdown import arm_watchdog
+from streams.worker.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+
+class VroegsignaalApp(faust.App):
+    """faust.App that creates every topic of the deployment before it subscribes."""
+
+    pipeline: Pipeline
+    _watchdog: threading.Timer | None = None
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        p = self.pipeline
+        await ensure_topics(
+            bootstrap_of(p.settings.broker_url),
+            p.names.everything,
+            partitions=p.settings.partitions,
+            replication_factor=p.settings.replication_factor,
+        )
+        # Table writes queue in Faust's producer buffer, which stalls the stream
+        # every 100 records (BROKER-NOTES); a batch writes up to one per household.
+        raise_buffer_bound(self, max(10_000, p.settings.batch_max_events * 2))
+
+    async def on_stop(self) -> None:
+        # Faust's own stop waits without a bound for in-flight messages (streams/worker/shutdown.py).
+        self._watchdog = arm_watchdog(self.pipeline.settings.shutdown_grace_s)
+        await super().on_stop()
+
+    async def on_shutdown(self) -> None:
+        await super().on_shutdown()
+        # Stopped in time: a process that lives on (tests, embedding) must not be ended later.
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+
+
+def load_routing_table(settings: Settings) -> RoutingTable:
+    """The configured CBS map and teams, or the shipped sample."""
+    if settings.routing_map is None and settings.teams_file is None:
+        return default_routing()
+    if settings.routing_map is None or settings.teams_file is None:
+        raise SettingsError("settings 'routing_map' and 'teams_file' must be given together")
+    return load_routing(settings.routing_map, settings.teams_file)
+
+
+def create_app(settings: Settings, *, metrics: Metrics | None = None) -> VroegsignaalApp:
+    """Build the worker app; fails with SettingsError when a required setting is missing."""
+    if settings.pseudonym_key is None:
+        raise SettingsError("setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY)")
+    app = VroegsignaalApp(settings.app_id, **_faust_options(settings))
+    apply_fixes(
+        app, bootstrap=bootstrap_of(settings.broker_url), fetch_max_wait_ms=settings.fetch_max_wait_ms
+    )
+    app.pipeline = Pipeline(
+        settings=settings,
+        names=TopicNames(settings.topic_prefix),
+        routing=load_routing_table(settings),
+        metrics=metrics or Metrics(),
+        pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+        app=app,
+    )
+    agents.register(app, app.pipeline)
+    web.register(app, app.pipeline)
+    team.register(app, app.pipeline)
+    return app
+
+
+def _faust_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "broker": settings.broker_url,
+        "store": settings.store,
+        "autodiscover": False,
+        "datadir": str(settings.data_dir / "faust"),
+        "web_enabled": True,
+        "web_bind": settings.web_bind,
+        "web_host": settings.web_bind,
+        "web_port": settings.web_port,
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": settings.replication_factor,
+        "broker_session_timeout": settings.session_timeout_s,
+        "broker_heartbeat_interval": settings.heartbeat_interval_s,
+        "broker_commit_interval": settings.commit_interval_s,
+        "consumer_auto_offset_reset": "earliest",
+        # A standby replays the other worker's changelog and costs a core on a
+        # 2-core machine; recovery from the changelog is what we rely on.
+        "table_standby_replicas": 0,
+        "producer_linger": 0.005,
+        "stream_buffer_maxsize": 32768,
+        "broker_max_poll_records": 5000,
+        "worker_redirect_stdouts": False,
+        "logging_config": None,
+    }

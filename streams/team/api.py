@@ -1,0 +1,182 @@
+"""The team JSON API: the same cases and changes as the pages, for other tools, with a bearer token.
+
+| method | path | answer |
+|---|---|---|
+| GET | /api/teams/{team}/cases | open cases of the team, most urgent first |
+| GET | /api/cases/{case_id} | the case with signals, contact attempts, outcome and overview (audited) |
+| GET | /api/households/{key} | the household's overview (audited) |
+| POST | /api/cases/{case_id}/contact-attempts | `{soort, bereikt, datum, dagdeel?, request_id?}` |
+| POST | /api/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has one |
+| POST | /api/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
+
+401 without a valid member token, 403 for another team's case or household, 404
+for an unknown one. A POST answers 201 once the read model shows the change, or
+202 when the broker has it but the sink has not written it yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import faust
+import orjson
+from faust.web import Request, Response, View
+
+from connectors.readmodel.case_queries import CaseDetail, CaseSummary, open_cases
+from connectors.readmodel.queries import overview
+from streams.team import cases as cc
+from streams.team.auth import Principal, TeamAuth
+from streams.worker.pipeline import Pipeline
+
+__all__ = ["case_json", "register_api", "summary_json"]
+
+Handler = Callable[[Principal], Awaitable[Response]]
+
+
+def summary_json(case: CaseSummary) -> dict[str, Any]:
+    """A case as JSON (the inbox entry)."""
+    return {
+        "case_id": case.case_id,
+        "household_key": case.household_key,
+        "team_id": case.team_id,
+        "priority": case.priority,
+        "period_start": case.period_start.isoformat(),
+        "period_end": case.period_end.isoformat(),
+        "first_signal_at": case.first_signal_at.isoformat(),
+        "total_cents": case.total_cents,
+        "resolved": case.resolved,
+        "reasons": [r.model_dump() for r in case.reasons],
+        "signals": [
+            {"signal_id": v.signal.signal_id, "status": v.status, "raised_at": v.signal.raised_at.isoformat()}
+            for v in case.signals
+        ],
+        "outcome": None
+        if case.outcome is None
+        else {"resultaat": case.outcome.resultaat, "datum": case.outcome.datum.isoformat()},
+    }
+
+
+def case_json(detail: CaseDetail) -> dict[str, Any]:
+    """The whole case as JSON."""
+    attempts = [
+        {
+            "attempt_id": a.attempt_id,
+            "soort": a.soort,
+            "bereikt": a.bereikt,
+            "datum": a.datum.isoformat(),
+            "dagdeel": a.dagdeel,
+            "actor": a.actor,
+        }
+        for a in detail.attempts
+    ]
+    ov = orjson.loads(detail.overview.model_dump_json()) if detail.overview else None
+    return summary_json(detail.summary) | {"contact_attempts": attempts, "overview": ov}
+
+
+def _guard(auth: TeamAuth) -> Any:
+    """The wrapper of every endpoint: 401 without a member's bearer token, CaseError as JSON."""
+
+    async def guarded(view: View, request: Request, handler: Handler) -> Response:
+        who = auth.authenticate(request.headers, {})  # the API takes bearer tokens only, no cookies
+        if who is None:
+            return view.json({"error": "a valid team member bearer token is required"}, status=401)
+        try:
+            return await handler(who)
+        except cc.CaseError as exc:
+            return view.json({"error": exc.message, "field": exc.field}, status=exc.status)
+
+    return guarded
+
+
+def register_api(app: faust.App, pipeline: Pipeline, auth: TeamAuth) -> None:
+    """Attach the JSON API views."""
+    guarded = _guard(auth)
+    _register_reads(app, pipeline, guarded)
+    _register_changes(app, pipeline, guarded)
+
+
+def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
+    """The GET endpoints; reading a case or household is audited."""
+
+    @app.page("/api/teams/{team}/cases")
+    class TeamCases(View):
+        async def get(self, request: Request, team: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                if team != who.team_id:
+                    raise cc.CaseError(403, "Dit is niet uw team.")
+                cases = await open_cases(cc.read_model_of(pipeline), team)
+                return self.json({"team_id": team, "cases": [summary_json(c) for c in cases]})
+
+            return await guarded(self, request, handle)
+
+    @app.page("/api/cases/{case_id}")
+    class Case(View):
+        async def get(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                return self.json(case_json(await cc.read_case(pipeline, who, case_id)))
+
+            return await guarded(self, request, handle)
+
+    @app.page("/api/households/{key}")
+    class Household(View):
+        async def get(self, request: Request, key: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                await cc.authorised_household(pipeline, who, key)
+                await cc.audit_view(pipeline, who.member_id, who.team_id, key)
+                found = await overview(cc.read_model_of(pipeline), key)
+                if found is None:
+                    raise cc.CaseError(404, "Dit huishouden is niet bekend.")
+                return self.bytes(found.model_dump_json().encode(), content_type="application/json")
+
+            return await guarded(self, request, handle)
+
+
+async def body_of(request: Request) -> dict[str, Any]:
+    """The JSON object a POST carries."""
+    try:
+        parsed = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise cc.CaseError(400, "De body moet een JSON-object zijn.") from None
+    if not isinstance(parsed, dict):
+        raise cc.CaseError(400, "De body moet een JSON-object zijn.")
+    return parsed
+
+
+def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
+    """The POST endpoints: validate, publish, wait for the broker and briefly for the sink."""
+
+    async def answer(view: View, event: cc.TeamChange) -> Response:
+        stored = await cc.wait_stored(pipeline, event)
+        body = {"event_id": event.event_id, "type": event.type, "stored": stored}
+        return view.json(body, status=201 if stored else 202)
+
+    @app.page("/api/cases/{case_id}/contact-attempts")
+    class Attempts(View):
+        async def post(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id)
+                event = await cc.record_contact_attempt(pipeline, who, case, await body_of(request))
+                return await answer(self, event)
+
+            return await guarded(self, request, handle)
+
+    @app.page("/api/cases/{case_id}/outcome")
+    class Outcome(View):
+        async def post(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id)
+                event = await cc.record_outcome(pipeline, who, case, await body_of(request))
+                return await answer(self, event)
+
+            return await guarded(self, request, handle)
+
+    @app.page("/api/cases/{case_id}/signals/{signal_id}/status")
+    class Status(View):
+        async def post(self, request: Request, case_id: str, signal_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id)
+                event = await cc.change_status(pipeline, who, case, signal_id, await body_of(request))
+                return await answer(self, event)
+
+            return await guarded(self, request, handle)

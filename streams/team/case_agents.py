@@ -1,0 +1,85 @@
+"""The agent of the team workflow: the case sink (case events -> SQL, then creditor feedback).
+
+It acknowledges a batch only after its effects are durable (rows committed, then
+feedback acknowledged by the broker), so a crash re-processes it; rows and feedback
+ids are deterministic, so that changes nothing downstream. Signals reach the case
+tables through the read-model sink (streams/worker/sink.py), which already reads them:
+every topic has exactly one agent, because Faust's stop and rebalance wait forever
+for a message of which it dropped the copy meant for a second agent (README, "Agents").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+import faust
+
+from connectors.readmodel.case_rows import CaseItem
+from connectors.readmodel.case_writer import write_cases_with_retry
+from schemas.cases_v1 import CASE_EVENT, CreditorFeedback, OutcomeRecorded
+from schemas.outputs_v1 import Signal
+from signals.cases import creditor_feedback
+from streams.worker.batching import batches, crash_on_error
+from streams.worker.pipeline import Pipeline
+from streams.worker.topics import OUTPUT_TOPICS
+
+__all__ = ["register_case_agents", "signals_topic"]
+
+RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+def signals_topic(pipeline: Pipeline) -> str:
+    """The name of the signals output topic."""
+    return f"{pipeline.names.prefix}{OUTPUT_TOPICS[Signal]}"
+
+
+def register_case_agents(app: faust.App, pipeline: Pipeline) -> None:
+    """Attach the case sink, the one agent of the case-events topic."""
+    s, names = pipeline.settings, pipeline.names
+    events = app.topic(names.case_events, partitions=s.partitions, **RAW)
+    app.agent(events, name="case_sink")(crash_on_error("case_sink", _case_sink(pipeline)))
+
+
+def decode(topic: str, value: bytes, signals: str) -> CaseItem:
+    """A signal from the signals topic, else a case event."""
+    if topic == signals:
+        return Signal.model_validate_json(value)
+    return CASE_EVENT.validate_json(value)
+
+
+def _case_sink(pipeline: Pipeline) -> Any:
+    s, m = pipeline.settings, pipeline.metrics
+    signals = signals_topic(pipeline)
+
+    def on_retry(attempt: int, exc: BaseException) -> None:
+        m.sink_retries.inc()
+        m.sink_errors.inc()
+
+    async def case_sink(stream: faust.StreamT[Any]) -> None:
+        feedback_topic = pipeline.topic(pipeline.names.creditor_feedback)
+        async for batch in batches(stream, s.batch_max_events, s.batch_within_s):
+            read_model = await pipeline.read_model.ready()
+            items = [decode(e.message.topic, e.value, signals) for e in batch]
+            # Not acknowledged (offsets not committed) until the database has the batch.
+            await write_cases_with_retry(
+                read_model, items, period_months=s.case_period_months, on_retry=on_retry
+            )
+            # Then the creditors' feedback on recorded outcomes, acknowledged by the broker.
+            pending: list[Awaitable[Any]] = [
+                await _send(feedback_topic, fb)
+                for item in items
+                if isinstance(item, OutcomeRecorded)
+                for fb in creditor_feedback(item)
+            ]
+            await asyncio.gather(*pending)
+
+    return case_sink
+
+
+async def _send(topic: Any, fb: CreditorFeedback) -> Awaitable[Any]:
+    """Keyed by creditor, so each creditor reads its own feedback in order from one partition."""
+    key = f"{fb.debt.source}:{fb.debt.creditor_id}".encode()
+    future: Awaitable[Any] = await topic.send(key=key, value=fb.model_dump_json().encode())
+    return future

@@ -1,0 +1,242 @@
+"""What a team may do to a case: check access, validate, publish the event, wait for the broker.
+
+Shared by the HTML pages and the JSON API. Nothing here writes the read model:
+the event on `case-events` is the source of truth and the case sink writes it;
+`wait_stored` only lets a handler show the result once the sink has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from connectors.readmodel.case_queries import (
+    CaseDetail,
+    CaseSummary,
+    case_detail,
+    case_summary,
+    event_stored,
+    household_team,
+)
+from connectors.readmodel.writer import ReadModel
+from schemas.cases_v1 import (
+    CONTACTSOORTEN,
+    DAGDELEN,
+    EINDRESULTATEN,
+    SIGNAALSTATUSSEN,
+    ContactAttemptRecorded,
+    OutcomeRecorded,
+    SignalStatusChanged,
+)
+from signals.cases import contact_attempt_id, outcome_id, signalled_debts, status_change_id
+from signals.ids import stable_id
+from streams.team.auth import Principal
+from streams.worker.audit import audit_view, publish_case_event
+from streams.worker.pipeline import Pipeline
+
+__all__ = [
+    "CaseError",
+    "audit_view",
+    "authorised_case",
+    "authorised_household",
+    "change_status",
+    "publish_case_event",
+    "read_model_of",
+    "record_contact_attempt",
+    "record_outcome",
+    "wait_stored",
+]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_YES = {"ja", "true", "1", "yes", True}
+_NO = {"nee", "false", "0", "no", False}
+TeamChange = ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged
+
+
+class CaseError(Exception):
+    """A request a team cannot make; `status` is the HTTP status, the message is Dutch for the pages."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def read_model_of(pipeline: Pipeline) -> ReadModel:
+    """The open read model, or 503 while the worker is still starting."""
+    read_model = pipeline.read_model.model
+    if read_model is None:
+        raise CaseError(503, "De gegevens zijn nog niet beschikbaar; probeer het zo opnieuw.")
+    return read_model
+
+
+async def authorised_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseSummary:
+    """The case, if it exists (404) and is routed to the member's team (403)."""
+    found = await case_summary(read_model_of(pipeline), case_id)
+    if found is None:
+        raise CaseError(404, "Deze zaak bestaat niet.")
+    if found.team_id != who.team_id:
+        raise CaseError(403, "Deze zaak hoort niet bij uw team.")
+    return found
+
+
+async def authorised_household(pipeline: Pipeline, who: Principal, household_key: str) -> None:
+    """The household is known (404) and its latest overview is routed to the member's team (403)."""
+    team = await household_team(read_model_of(pipeline), household_key)
+    if team is None:
+        raise CaseError(404, "Dit huishouden is niet bekend.")
+    if team != who.team_id:
+        raise CaseError(403, "Dit huishouden hoort niet bij uw team.")
+
+
+def _request_id(form: Mapping[str, Any], *content: object) -> str:
+    """The form's idempotency key, or one derived from the content (an identical retry is one event)."""
+    given = form.get("request_id")
+    if given in (None, ""):
+        return stable_id("req", *content)[4:]
+    if not isinstance(given, str) or not _REQUEST_ID.match(given):
+        raise CaseError(400, "Ongeldig request_id.", "request_id")
+    return given
+
+
+def _choice(form: Mapping[str, Any], name: str, allowed: tuple[str, ...], *, optional: bool = False) -> Any:
+    value = form.get(name)
+    if optional and value in (None, ""):
+        return None
+    if value not in allowed:
+        raise CaseError(400, f"Kies een geldige waarde voor '{name}'.", name)
+    return value
+
+
+def _date(form: Mapping[str, Any], name: str, *, default: date | None = None) -> date:
+    raw = form.get(name)
+    if raw in (None, "") and default is not None:
+        return default
+    try:
+        value = date.fromisoformat(str(raw))
+    except ValueError:
+        raise CaseError(400, f"'{name}' moet een datum zijn (JJJJ-MM-DD).", name) from None
+    today = datetime.now(UTC).date()
+    if value > today + timedelta(days=1) or value < today - timedelta(days=366):
+        raise CaseError(400, f"'{name}' moet in het afgelopen jaar liggen, niet in de toekomst.", name)
+    return value
+
+
+def _bool(form: Mapping[str, Any], name: str) -> bool:
+    value = form.get(name)
+    value = value.lower() if isinstance(value, str) else value
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise CaseError(400, f"Geef aan of de inwoner bereikt is ('{name}': ja of nee).", name)
+
+
+def _base(who: Principal, case: CaseSummary) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id,
+        "household_key": case.household_key,
+        "team_id": case.team_id,
+        "actor": who.member_id,
+        "occurred_at": datetime.now(UTC),
+    }
+
+
+def contact_attempt(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> ContactAttemptRecorded:
+    """Validate a contact-attempt form into its event."""
+    soort = _choice(form, "soort", CONTACTSOORTEN)
+    bereikt = _bool(form, "bereikt")
+    datum = _date(form, "datum")
+    dagdeel = _choice(form, "dagdeel", DAGDELEN, optional=True)
+    request_id = _request_id(form, case.case_id, who.member_id, soort, bereikt, datum, dagdeel)
+    return ContactAttemptRecorded(
+        event_id=contact_attempt_id(case.case_id, request_id),
+        soort=soort,
+        bereikt=bereikt,
+        datum=datum,
+        dagdeel=dagdeel,
+        **_base(who, case),
+    )
+
+
+def outcome(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> OutcomeRecorded:
+    """Validate an outcome form into its event (409 when the case already has its one outcome)."""
+    if case.outcome is not None:
+        raise CaseError(409, "Deze zaak heeft al een eindresultaat.")
+    resultaat = _choice(form, "resultaat", EINDRESULTATEN)
+    datum = _date(form, "datum", default=datetime.now(UTC).date())
+    debts = signalled_debts(view.signal for view in case.signals)
+    return OutcomeRecorded(
+        event_id=outcome_id(case.case_id), resultaat=resultaat, datum=datum, debts=debts, **_base(who, case)
+    )
+
+
+def status_change(
+    who: Principal, case: CaseSummary, signal_id: str, form: Mapping[str, Any]
+) -> SignalStatusChanged:
+    """Validate a status form for one signal of the case."""
+    if signal_id not in {view.signal.signal_id for view in case.signals}:
+        raise CaseError(404, "Dit signaal hoort niet bij deze zaak.")
+    status = _choice(form, "status", SIGNAALSTATUSSEN)
+    request_id = _request_id(form, signal_id, who.member_id, status, uuid.uuid4().hex)
+    return SignalStatusChanged(
+        event_id=status_change_id(signal_id, request_id),
+        signal_id=signal_id,
+        status=status,
+        **_base(who, case),
+    )
+
+
+async def record_contact_attempt(
+    pipeline: Pipeline, who: Principal, case: CaseSummary, form: Mapping[str, Any]
+) -> ContactAttemptRecorded:
+    """Validate and publish a contact attempt."""
+    event = contact_attempt(who, case, form)
+    await publish_case_event(pipeline, event)
+    return event
+
+
+async def record_outcome(
+    pipeline: Pipeline, who: Principal, case: CaseSummary, form: Mapping[str, Any]
+) -> OutcomeRecorded:
+    """Validate and publish the final outcome."""
+    event = outcome(who, case, form)
+    await publish_case_event(pipeline, event)
+    return event
+
+
+async def change_status(
+    pipeline: Pipeline, who: Principal, case: CaseSummary, signal_id: str, form: Mapping[str, Any]
+) -> SignalStatusChanged:
+    """Validate and publish a signal status change."""
+    event = status_change(who, case, signal_id, form)
+    await publish_case_event(pipeline, event)
+    return event
+
+
+async def read_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseDetail:
+    """A case of the member's own team, its read recorded in the audit log first."""
+    case = await authorised_case(pipeline, who, case_id)
+    await audit_view(pipeline, who.member_id, who.team_id, case.household_key, case_id)
+    detail = await case_detail(read_model_of(pipeline), case_id)
+    assert detail is not None  # authorised_case found it; cases are only deleted by retention
+    return detail
+
+
+async def wait_stored(pipeline: Pipeline, event: TeamChange, *, timeout_s: float = 5.0) -> bool:
+    """Poll (without blocking the loop) until the case sink has written the event's row."""
+    deadline = time.monotonic() + timeout_s
+    read_model = read_model_of(pipeline)
+    while True:
+        # Every case event gets its audit row in the same transaction as its other rows.
+        if await event_stored(read_model, "audit_log", "event_id", event.event_id):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)

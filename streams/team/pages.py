@@ -1,0 +1,194 @@
+"""The team pages on the worker's web server: login, the inbox (werklijst), a case, and its forms.
+
+| method | path | what |
+|---|---|---|
+| GET/POST | /team/login | login form; posting a valid token sets the session cookie |
+| POST | /team/logout | ends the session |
+| GET | /team | to the member's own inbox |
+| GET | /team/{team}/zaken | open cases by priority with their reasons |
+| GET | /zaken/{case_id} | the case and the household's overview (audited) |
+| POST | /zaken/{case_id}/contactpogingen | record a contact attempt |
+| POST | /zaken/{case_id}/resultaat | record the final outcome |
+| POST | /zaken/{case_id}/signalen/{signal_id}/status | set a signal's status |
+
+Pages take the session cookie or a bearer token. Without either a page sends
+you to the login form (303); another team's inbox, case or household answers 403.
+A form post publishes its event, waits for the broker and (briefly) for the
+sink, then redirects to the case page, which shows the change (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from connectors.readmodel.case_queries import open_cases
+from streams.team import cases as cc
+from streams.team import html as pages
+from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth, same_origin
+from streams.worker.pipeline import Pipeline
+
+__all__ = ["register_pages"]
+
+Handler = Callable[[Principal], Awaitable[Response]]
+_HTML_HEADERS = {
+    # No framing by other sites, no caching of personal data, no case ids in referrers to other sites.
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def _redirect(view: View, location: str) -> Response:
+    return view.text("", status=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def _secure(request: Request) -> bool:
+    """Mark the cookie Secure when the request came over HTTPS (directly or via a proxy)."""
+    raw: Any = request
+    return bool(getattr(raw, "secure", False)) or request.headers.get("X-Forwarded-Proto") == "https"
+
+
+def _html(view: View, body: str, status: int = 200) -> Response:
+    return view.html(body, status=status, headers=dict(_HTML_HEADERS))
+
+
+def _guard(auth: TeamAuth) -> Any:
+    """The wrapper of every page: a member or the login form, same-origin posts, errors as pages."""
+
+    async def guarded(view: View, request: Request, handler: Handler, *, post: bool = False) -> Response:
+        who = auth.authenticate(request.headers, request.cookies)
+        if who is None:
+            return _redirect(view, "/team/login")
+        if post and who.via == "session" and not same_origin(request.headers):
+            return _html(view, pages.error_page(403, "Dit formulier komt niet van deze site."), 403)
+        try:
+            return await handler(who)
+        except cc.CaseError as exc:
+            return _html(view, pages.error_page(exc.status, exc.message, who), exc.status)
+
+    return guarded
+
+
+def register_pages(app: faust.App, pipeline: Pipeline, auth: TeamAuth) -> None:
+    """Attach the HTML views."""
+    guarded = _guard(auth)
+    _register_session(app, auth, guarded)
+    _register_reads(app, pipeline, auth, guarded)
+    _register_forms(app, pipeline, guarded)
+
+
+def _register_session(app: faust.App, auth: TeamAuth, guarded: Any) -> None:
+    """Login, logout and the way to one's own inbox."""
+    html = _html
+
+    @app.page("/team/login")
+    class Login(View):
+        async def get(self, request: Request) -> Response:
+            return html(self, pages.login_page())
+
+        async def post(self, request: Request) -> Response:
+            form = await request.post()
+            member = auth.login(str(form.get("token", "")))
+            if member is None:
+                return html(self, pages.login_page("Deze toegangscode is niet bekend."), 401)
+            response: Any = _redirect(self, f"/team/{member.team_id}/zaken")
+            response.set_cookie(
+                SESSION_COOKIE,
+                auth.issue(member),
+                max_age=SESSION_TTL_S,
+                path="/",
+                httponly=True,
+                samesite="Strict",
+                secure=_secure(request),
+            )
+            return response
+
+    @app.page("/team/logout")
+    class Logout(View):
+        async def post(self, request: Request) -> Response:
+            response: Any = _redirect(self, "/team/login")
+            response.del_cookie(SESSION_COOKIE, path="/")
+            return response
+
+    @app.page("/team")
+    class Home(View):
+        async def get(self, request: Request) -> Response:
+            async def handle(who: Principal) -> Response:
+                return _redirect(self, f"/team/{who.team_id}/zaken")
+
+            return await guarded(self, request, handle)
+
+
+def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any) -> None:
+    """The inbox and the case page."""
+    html = _html
+
+    @app.page("/team/{team}/zaken")
+    class Inbox(View):
+        async def get(self, request: Request, team: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                if team != who.team_id:
+                    raise cc.CaseError(403, "Dit is de werklijst van een ander team.")
+                cases = await open_cases(cc.read_model_of(pipeline), team)
+                name = auth.directory.team_names.get(team, team)
+                return html(self, pages.inbox_page(who, name, cases))
+
+            return await guarded(self, request, handle)
+
+    @app.page("/zaken/{case_id}")
+    class Case(View):
+        async def get(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                detail = await cc.read_case(pipeline, who, case_id)
+                name = auth.directory.team_names.get(who.team_id, who.team_id)
+                notice = request.query.get("melding")
+                return html(self, pages.case_page(who, name, detail, uuid.uuid4().hex, notice))
+
+            return await guarded(self, request, handle)
+
+
+def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
+    """The three form posts; each redirects back to the case page."""
+
+    async def done(view: View, event: cc.TeamChange, notice: str) -> Response:
+        stored = await cc.wait_stored(pipeline, event)
+        return _redirect(view, f"/zaken/{event.case_id}?melding={notice if stored else 'verwerking'}")
+
+    async def form_of(request: Request) -> Mapping[str, Any]:
+        return dict(await request.post())
+
+    @app.page("/zaken/{case_id}/contactpogingen")
+    class Attempt(View):
+        async def post(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id)
+                event = await cc.record_contact_attempt(pipeline, who, case, await form_of(request))
+                return await done(self, event, "contactpoging")
+
+            return await guarded(self, request, handle, post=True)
+
+    @app.page("/zaken/{case_id}/resultaat")
+    class Outcome(View):
+        async def post(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id)
+                event = await cc.record_outcome(pipeline, who, case, await form_of(request))
+                return await done(self, event, "resultaat")
+
+            return await guarded(self, request, handle, post=True)
+
+    @app.page("/zaken/{case_id}/signalen/{signal_id}/status")
+    class Status(View):
+        async def post(self, request: Request, case_id: str, signal_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id)
+                event = await cc.change_status(pipeline, who, case, signal_id, await form_of(request))
+                return await done(self, event, "status")
+
+            return await guarded(self, request, handle, post=True)

@@ -1,0 +1,165 @@
+"""`POST /ingest/{source}`: creditors deliver one event or a JSON array of events over HTTP.
+
+All or nothing per request: when any item is invalid nothing is published and
+the answer lists every problem by item index, so the creditor fixes and resends
+the whole request. Valid items go to the source's inbound topic as JSON bytes
+and the ingest agent does the rest, exactly as for Kafka deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import faust
+import orjson
+from faust.web import Request, Response, View
+
+from connectors.files import FileRow, parse_row
+from schemas.contract_v1 import SOURCES
+from schemas.deadletter_v1 import FieldError
+from streams.worker.pipeline import Pipeline
+from streams.worker.settings import CreditorToken
+
+__all__ = ["MAX_BODY_BYTES", "MAX_EVENTS", "BadRequest", "authenticate", "register", "split_body"]
+
+MAX_EVENTS = 1000
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_READ_CHUNK_BYTES = 64 * 1024
+
+
+class BadRequest(Exception):
+    """The request cannot be accepted; `status` and `body` are the answer."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+
+
+def register(app: faust.App, pipeline: Pipeline) -> None:
+    """Attach the ingest endpoint to the worker's web server."""
+
+    @app.page("/ingest/{source}")
+    class Ingest(View):
+        async def post(self, request: Request, source: str) -> Response:
+            try:
+                accepted = await _ingest(pipeline, request, source)
+            except BadRequest as exc:
+                return self.json(exc.body, status=exc.status)
+            return self.json({"accepted": accepted}, status=202)
+
+
+async def _ingest(pipeline: Pipeline, request: Request, source: str) -> int:
+    """Check, validate and publish one request; the number of events published."""
+    creditor = authenticate(pipeline.settings.creditor_tokens, request.headers.get("Authorization", ""))
+    if creditor is None:
+        raise BadRequest(401, {"error": "a valid creditor bearer token is required"})
+    if source not in SOURCES:
+        raise BadRequest(404, {"error": f"unknown source {source[:32]!r}; one of {', '.join(SOURCES)}"})
+    if creditor.source != source:
+        raise BadRequest(403, {"error": f"this token may deliver to /ingest/{creditor.source} only"})
+    body = await _read_body(request, limit=MAX_BODY_BYTES)
+    rows = validate(split_body(body, max_message_bytes=pipeline.settings.max_message_bytes), source)
+    await _publish(pipeline, source, rows)
+    return len(rows)
+
+
+def authenticate(tokens: Mapping[str, CreditorToken], authorization: str) -> CreditorToken | None:
+    """The credential a bearer token belongs to, or None; compares hashes in constant time."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    digest = hashlib.sha256(token.strip().encode()).hexdigest().encode()
+    found = None
+    # No early exit: the time taken does not tell which entry, if any, matched.
+    for credential in tokens.values():
+        if hmac.compare_digest(digest, credential.token_sha256.encode()):
+            found = credential
+    return found
+
+
+async def _read_body(request: Request, *, limit: int) -> bytes:
+    """The body, read in chunks so an oversized request is refused without holding it all."""
+    declared = request.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(f"the body is more than {limit} bytes")
+    content: Any = request.content  # type: ignore[attr-defined]  # aiohttp's stream; faust's Request type lacks it
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await content.read(_READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(f"the body is more than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def split_body(body: bytes, *, max_message_bytes: int) -> list[bytes]:
+    """One event or a JSON array of events, as the raw JSON bytes of each item.
+
+    >>> split_body(b'[{"a": 1}, {"b": 2}]', max_message_bytes=1024)
+    [b'{"a":1}', b'{"b":2}']
+    """
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _invalid([_item_error(None, "not_json", _whole(f"the body is not JSON: {exc}"))]) from None
+    if isinstance(document, dict):
+        items = [body.strip()]  # a single event is published exactly as it was sent
+    elif isinstance(document, list) and document:
+        items = [orjson.dumps(item) for item in document]
+    else:
+        raise _invalid(
+            [_item_error(None, "invalid", _whole("the body must be an event or a non-empty array"))]
+        )
+    if len(items) > MAX_EVENTS:
+        raise _too_large(f"{len(items)} events in one request, more than the {MAX_EVENTS} allowed")
+    oversized = [i for i, item in enumerate(items) if len(item) > max_message_bytes]
+    if oversized:
+        raise _too_large(f"event(s) {oversized[:10]} are more than {max_message_bytes} bytes each")
+    return items
+
+
+def validate(items: list[bytes], source: str) -> list[FileRow]:
+    """Every item checked against the contract and the path's source; BadRequest lists all problems."""
+    rows = [parse_row(item, source) for item in items]
+    problems = [
+        _item_error(index, row.reason_class or "invalid", row.errors)
+        for index, row in enumerate(rows)
+        if not row.ok
+    ]
+    if problems:
+        raise _invalid(problems)
+    return rows
+
+
+async def _publish(pipeline: Pipeline, source: str, rows: list[FileRow]) -> None:
+    """Send every event and wait for the broker's acknowledgement of each."""
+    topic = pipeline.topic(pipeline.names.inbound(source))
+    pending = []
+    for row in rows:
+        assert row.event is not None  # validate() let only valid rows through
+        # Keyed by debt so one debt's events keep their order on one partition.
+        pending.append(await topic.send(key=row.event.debt_ref.encode(), value=row.raw))
+    await asyncio.gather(*pending)
+
+
+def _whole(message: str) -> tuple[FieldError, ...]:
+    return (FieldError(path="", message=message),)
+
+
+def _item_error(index: int | None, reason_class: str, errors: Iterable[FieldError]) -> dict[str, Any]:
+    """One entry of a 400 answer: which item (None: the body), its reason class and every problem."""
+    return {"index": index, "reason_class": reason_class, "errors": [e.model_dump() for e in errors]}
+
+
+def _invalid(items: list[dict[str, Any]]) -> BadRequest:
+    return BadRequest(400, {"accepted": 0, "error": "nothing was published; fix and resend", "items": items})
+
+
+def _too_large(message: str) -> BadRequest:
+    return BadRequest(413, {"accepted": 0, "error": message})

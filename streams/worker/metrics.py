@@ -1,0 +1,139 @@
+"""Every Prometheus metric of the service, in one registry, base units, `vroegsignaal_` prefix.
+
+signals/ never records a metric; agents and sinks do, from the outcomes it returns.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """The metric objects, on their own registry so tests and processes do not collide."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.events_consumed = Counter(
+            "vroegsignaal_events_consumed_total",
+            "Inbound messages consumed, per source.",
+            ["source"],
+            registry=r,
+        )
+        self.events_accepted = Counter(
+            "vroegsignaal_events_accepted_total",
+            "Inbound events accepted, per source.",
+            ["source"],
+            registry=r,
+        )
+        self.events_duplicate = Counter(
+            "vroegsignaal_events_duplicate_total",
+            "Events dropped as duplicates (same source, creditor, event_id).",
+            ["source"],
+            registry=r,
+        )
+        self.events_dead_lettered = Counter(
+            "vroegsignaal_events_dead_lettered_total",
+            "Inbound messages sent to the dead-letter topic, per source and reason class.",
+            ["source", "reason"],
+            registry=r,
+        )
+        self.processing_latency = Histogram(
+            "vroegsignaal_processing_latency_seconds",
+            "From a batch being consumed to its outputs being acknowledged by the broker.",
+            ["stage"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+            registry=r,
+        )
+        self.event_time_lag = Histogram(
+            "vroegsignaal_event_time_lag_seconds",
+            "Wall-clock now minus the event's occurred_at, at ingest (live traffic only).",
+            ["source"],
+            buckets=(1, 10, 60, 600, 3600, 6 * 3600, 86400, 2 * 86400, 7 * 86400, 30 * 86400),
+            registry=r,
+        )
+        self.stream_time = Gauge(
+            "vroegsignaal_stream_time_seconds",
+            "Stream time (highest event time seen) per partition, Unix seconds.",
+            ["partition"],
+            registry=r,
+        )
+        self.pending_deadlines = Gauge(
+            "vroegsignaal_pending_deadlines", "Households with a pending deadline on this worker.", registry=r
+        )
+        self.households_tracked = Gauge(
+            "vroegsignaal_households_tracked", "Households held in this worker's state.", registry=r
+        )
+        self.signals_raised = Counter(
+            "vroegsignaal_signals_raised_total",
+            "Signals raised, per team, priority and kind.",
+            ["team", "priority", "kind"],
+            registry=r,
+        )
+        self.signals_unrouted = Counter(
+            "vroegsignaal_signals_unrouted_total",
+            "Signals that went to the fallback team because the address is outside the map.",
+            registry=r,
+        )
+        self.signals_resolved = Counter(
+            "vroegsignaal_signals_resolved_total", "Signals resolved, per team.", ["team"], registry=r
+        )
+        self.reminders_issued = Counter(
+            "vroegsignaal_reminders_issued_total",
+            "Free reminders issued, per source.",
+            ["source"],
+            registry=r,
+        )
+        self.costs_permitted = Counter(
+            "vroegsignaal_costs_permitted_total",
+            "Costs-permitted decisions, per source.",
+            ["source"],
+            registry=r,
+        )
+        self.cost_violations = Counter(
+            "vroegsignaal_cost_violations_total",
+            "Costs charged before pay-by or above the legal scale, per source and kind.",
+            ["source", "kind"],
+            registry=r,
+        )
+        self.costs_avoided = Counter(
+            "vroegsignaal_costs_avoided_euros_total",
+            "Collection costs that did not apply because debts were paid within the free reminder term.",
+            registry=r,
+        )
+        self.sink_batch_latency = Histogram(
+            "vroegsignaal_sink_batch_duration_seconds",
+            "Time to write one batch to the read model, retries included.",
+            registry=r,
+        )
+        self.sink_rows = Counter(
+            "vroegsignaal_sink_rows_written_total",
+            "Rows upserted into the read model, per kind.",
+            ["kind"],
+            registry=r,
+        )
+        self.sink_retries = Counter(
+            "vroegsignaal_sink_retries_total", "Read-model writes retried after a database error.", registry=r
+        )
+        self.sink_errors = Counter(
+            "vroegsignaal_sink_errors_total", "Read-model write attempts that failed.", registry=r
+        )
+        self.sink_up = Gauge(
+            "vroegsignaal_sink_up", "1 when the last read-model write or ping succeeded.", registry=r
+        )
+        # The same fact for /readyz, which must not read a gauge's private value.
+        self.sink_reachable = False
+        self.consumer_lag = Gauge(
+            "vroegsignaal_consumer_lag_messages",
+            "End offset minus committed offset, per topic and partition.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.rebalances = Counter(
+            "vroegsignaal_rebalances_total", "Consumer-group rebalances seen by this worker.", registry=r
+        )
+
+    def record_sink_up(self, up: bool) -> None:
+        """Whether the last read-model write or ping succeeded (the gauge and readiness)."""
+        self.sink_reachable = up
+        self.sink_up.set(1 if up else 0)

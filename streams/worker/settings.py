@@ -1,0 +1,162 @@
+"""The one configuration object: environment (VROEGSIGNAAL_*), an optional TOML file, defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from schemas.contract_v1 import Source
+from signals.policy import Policy
+
+Store = Literal["memory://", "rocksdb://"]
+
+
+class SettingsError(ValueError):
+    """A setting is wrong; the message is one line naming the setting."""
+
+
+class CreditorToken(BaseModel):
+    """One creditor's HTTP ingest credential: the source it may deliver and its token's SHA-256."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: Source
+    # Stored hashed so the configuration never holds a usable token.
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are SecretStr and have no defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VROEGSIGNAAL_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    broker_url: str = "kafka://127.0.0.1:9092"
+    database_url: str | None = None  # default: SQLite file in data_dir
+    data_dir: Path = Path("data")
+    web_bind: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=1, le=65535)
+    app_id: str = Field(default="vroegsignaal", pattern=r"^[a-zA-Z0-9._-]{1,100}$")
+    topic_prefix: str = Field(default="vs.", pattern=r"^[a-zA-Z0-9._-]{0,100}$")
+    partitions: int = Field(default=4, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1, le=7)
+    store: Store = "memory://"
+    # Keyed hash of BSNs; required outside the demo (the demo keeps one in data_dir).
+    pseudonym_key: SecretStr | None = None
+    # Bearer token for the read API (GET /households/...); teams come later.
+    read_token: SecretStr | None = None
+    # POST /ingest/{source}: creditor label -> its source and token hash.
+    creditor_tokens: dict[str, CreditorToken] = {}
+    routing_map: Path | None = None  # CBS PC6;Huisnummer;Buurt;Wijk;Gemeente CSV; default: sample
+    teams_file: Path | None = None  # teams TOML; default: sample
+    tick_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    max_message_bytes: int = Field(default=1_048_576, ge=1024, le=16_777_216)
+    future_tolerance_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    batch_max_events: int = Field(default=2000, ge=1, le=100_000)
+    batch_within_s: float = Field(default=0.05, gt=0, le=10)
+    # Consumer group tuning: a join takes half the session timeout on the dev broker.
+    session_timeout_s: float = Field(default=10.0, ge=1, le=300)
+    heartbeat_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # Faust hard-codes 1500 ms, which adds a second of latency on the dev broker.
+    fetch_max_wait_ms: int = Field(default=100, ge=10, le=5000)
+    clock: Literal["wall", "off"] = "wall"  # off: a replay or demo brings its own ticks
+    # false: the worker leaves the output topics to a `vroegsignaal sink` process of its own
+    sink_in_worker: bool = True
+    commit_interval_s: float = Field(default=2.8, gt=0, le=60)
+    shutdown_grace_s: float = Field(default=30.0, gt=0, le=600)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    rules: Policy = Field(default_factory=Policy.default)
+    # Team workflow (streams/team_*.py): a case groups a household's signals of one period.
+    case_period_months: Literal[1, 2, 3, 4, 6, 12] = 1
+    # Personal data of cases closed longer ago is deleted by `vroegsignaal retention`.
+    retention_months: int = Field(default=12, ge=6, le=120)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str) -> str:
+        if not all(part.startswith("kafka://") for part in value.split(";")):
+            raise ValueError("must start with kafka://, e.g. kafka://host:9092")
+        return value
+
+    @model_validator(mode="after")
+    def _heartbeat_below_session(self) -> Settings:
+        if self.heartbeat_interval_s * 3 > self.session_timeout_s:
+            raise ValueError("heartbeat_interval_s must be at most a third of session_timeout_s")
+        return self
+
+    @model_validator(mode="after")
+    def _retention_covers_lookback(self) -> Settings:
+        # The consecutive rule looks back this far; a team must still see those earlier cases.
+        if self.retention_months * 31 < self.rules.consecutive_lookback_days:
+            raise ValueError(
+                f"retention_months must cover the {self.rules.consecutive_lookback_days}-day look-back "
+                "of the consecutive rule (rules.consecutive_lookback_days)"
+            )
+        return self
+
+    @property
+    def sink_group(self) -> str:
+        """The read-model sink's consumer group: its own, beside the app's (streams/worker/sink.py)."""
+        return f"{self.app_id}-sink"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The read model URL: configured, or a SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'vroegsignaal.db').resolve()}"
+
+    def topic(self, name: str) -> str:
+        """Full topic name with the configured prefix."""
+        return f"{self.topic_prefix}{name}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # toml_file is only set on the subclass load_settings() makes for --config.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings (overrides > environment > TOML file > defaults) or raise SettingsError."""
+    settings_cls = Settings
+    if config is not None:
+        if not config.is_file():
+            raise SettingsError(f"config file {config} does not exist")
+
+        class FromFile(Settings):
+            model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config})
+
+        settings_cls = FromFile
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "settings"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"setting {name!r}: {first['msg']} (got {first.get('input')!r}){more}"
