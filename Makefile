@@ -26,7 +26,8 @@ test-unit: $(VENV)/.installed
 test-slow: $(VENV)/.installed  ## long variants, on demand
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## the architecture's import contracts (.importlinter), ruff and mypy
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from connectors.errors import ConnectorError
 from schemas.contract_v1 import CREDITOR_EVENT, SOURCES, CreditorEvent
 from schemas.deadletter_v1 import FieldError, ReasonClass
 from schemas.errors import errors_from_validation
@@ -88,7 +89,7 @@ CSV_REQUIRED_COLUMNS = (
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-class FileFormatError(ValueError):
+class FileFormatError(ConnectorError, ValueError):
     """The file as a whole cannot be read: no row of it is trustworthy."""
 
 

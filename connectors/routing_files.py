@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from connectors.errors import ConnectorError
 from signals.routing import AddressRow, RoutingError, RoutingTable, Team
 
 __all__ = [
@@ -45,7 +46,7 @@ _TOP_KEYS = frozenset({"fallback_team", "map_version", "teams"})
 _TEAM_KEYS = frozenset({"id", "name", "buurten", "wijken", "members"})
 
 
-class RoutingFileError(RoutingError):
+class RoutingFileError(ConnectorError, RoutingError):
     """A routing map or teams file cannot be read; the message names the file and line."""
 
 

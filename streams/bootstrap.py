@@ -7,7 +7,6 @@ put together, so tests build isolated apps with their own ids. It sits above eve
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
@@ -20,13 +19,12 @@ from streams import team
 from streams.faust_fixes import apply_fixes
 from streams.faust_fixes.producer import raise_buffer_bound
 from streams.worker import agents, web
+from streams.worker.logs import logging_config
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import Settings, SettingsError
 from streams.worker.shutdown import arm_watchdog
 from streams.worker.topics import TopicNames
-
-log = logging.getLogger(__name__)
 
 
 class VroegsignaalApp(faust.App):
@@ -114,5 +112,5 @@ def _faust_options(settings: Settings) -> dict[str, Any]:
         "stream_buffer_maxsize": 32768,
         "broker_max_poll_records": 5000,
         "worker_redirect_stdouts": False,
-        "logging_config": None,
+        "logging_config": logging_config(settings.log_format),
     }

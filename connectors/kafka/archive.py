@@ -24,6 +24,8 @@ from typing import Any, TextIO
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from connectors.errors import ConnectorError
+
 __all__ = [
     "ArchiveError",
     "ArchivedRecord",
@@ -52,7 +54,7 @@ POLL_MS = 500
 MAX_EMPTY_POLLS = 20
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(ConnectorError, RuntimeError):
     """A topic could not be read to its end, or an archive file is unusable."""
 
 

@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from connectors.errors import ConnectorError
 
-class BrokerError(RuntimeError):
+
+class BrokerError(ConnectorError, RuntimeError):
     """The embedded broker could not be started or stopped."""
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from connectors.errors import ConnectorError
 from connectors.readmodel.rows import BatchRows, Item, Row, plan_batch
 from connectors.readmodel.tables import (
     CostGateDecision,
@@ -46,7 +47,7 @@ _ASYNC_DRIVERS = {
 InsertFn = Callable[[Table], Any]
 
 
-class ReadModelError(RuntimeError):
+class ReadModelError(ConnectorError, RuntimeError):
     """The read model cannot be used as configured."""
 
 

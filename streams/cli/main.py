@@ -9,6 +9,7 @@ from typing import Any
 from faust.cli import AppCommand, argument, option
 
 from streams.bootstrap import VroegsignaalApp, create_app
+from streams.worker.logs import LogLevel, faust_loglevel
 from streams.worker.settings import Settings, SettingsError, load_settings
 
 # Commands that need no pseudonym key: everything except the worker itself.
@@ -25,8 +26,24 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as exc:
         print(f"vroegsignaal: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    sys.argv = ["vroegsignaal", *args]
+    sys.argv = ["vroegsignaal", *with_log_level(args, settings.log_level)]
     app.main()
+
+
+def with_log_level(args: list[str], level: LogLevel) -> list[str]:
+    """The long-running commands' arguments, with the `log_level` setting as --loglevel unless given.
+
+    >>> with_log_level(["worker"], "debug")
+    ['worker', '--loglevel=DEBUG']
+    >>> with_log_level(["worker", "-l", "warn"], "debug")
+    ['worker', '-l', 'warn']
+    >>> with_log_level(["rules"], "info")
+    ['rules']
+    """
+    given = any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in args)
+    if given or _command(args) not in ("worker", "sink"):
+        return args
+    return [*args, f"--loglevel={faust_loglevel(level)}"]
 
 
 def build(settings: Settings, args: list[str]) -> VroegsignaalApp:

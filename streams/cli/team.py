@@ -96,7 +96,8 @@ async def make_report(settings: Settings, kind: str, options: dict[str, Any]) ->
             f"unknown report {kind!r}; use: report cbs --gemeente GM#### --from DATE --to DATE --out FILE"
         )
     start, end = _day(options["date_from"], "--from"), _day(options["date_to"], "--to")
-    assert start is not None and end is not None  # both options are required
+    assert start is not None
+    assert end is not None
     try:
         document = await write_cbs_report(
             settings.effective_database_url,

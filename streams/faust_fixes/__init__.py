@@ -1,7 +1,7 @@
 """Every patch of Faust or Kafka-client internals, in one room (README.md lists them).
 
 Each module names the library version it targets, why it exists and the test that shows
-the failure it guards against. `tests/unit/test_faust_fixes.py` fails when the installed
+the failure it guards against. `tests/streams/test_faust_fixes.py` fails when the installed
 Faust is not a version these were checked against, so an upgrade is a deliberate review.
 """
 

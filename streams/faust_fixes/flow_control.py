@@ -16,7 +16,7 @@ to 150 events per restart never processed (tests/integration/test_reliability.py
 Clearing belongs to a real resume only: while flow is active the queued messages are
 current, and they must reach the agents.
 
-Shown by: tests/unit/test_faust_fixes.py (a resume while active keeps the queue) and
+Shown by: tests/streams/test_flow.py (a resume while active keeps the queue) and
 tests/integration/test_reliability.py (restarts with a backlog lose no event).
 """
 

@@ -25,7 +25,7 @@ __all__ = ["kafka_producer", "raise_buffer_bound"]
 def kafka_producer(app: faust.App) -> Any:
     """The started aiokafka producer behind `app.producer`."""
     faust_producer: Any = app.producer
-    return faust_producer._ensure_producer()  # no public accessor in Faust
+    return faust_producer._ensure_producer()  # noqa: SLF001  # no public accessor in Faust  # no public accessor in Faust
 
 
 def raise_buffer_bound(app: faust.App, max_messages: int) -> None:

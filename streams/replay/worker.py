@@ -23,6 +23,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka.broker import free_port
+from streams.errors import StreamsError
 from streams.worker.settings import Settings
 
 __all__ = ["ReplayError", "ReplayWorker", "wait_committed"]
@@ -30,7 +31,7 @@ __all__ = ["ReplayError", "ReplayWorker", "wait_committed"]
 POLL_S = 0.2
 
 
-class ReplayError(RuntimeError):
+class ReplayError(StreamsError, RuntimeError):
     """The replay could not complete: the worker died or did not catch up in time."""
 
 

@@ -35,6 +35,7 @@ from schemas.cases_v1 import (
 )
 from signals.cases import contact_attempt_id, outcome_id, signalled_debts, status_change_id
 from signals.ids import stable_id
+from streams.errors import StreamsError
 from streams.team.auth import Principal
 from streams.worker.audit import audit_view, publish_case_event
 from streams.worker.pipeline import Pipeline
@@ -58,7 +59,7 @@ _NO = {"nee", "false", "0", "no", False}
 TeamChange = ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged
 
 
-class CaseError(Exception):
+class CaseError(StreamsError):
     """A request a team cannot make; `status` is the HTTP status, the message is Dutch for the pages."""
 
     def __init__(self, status: int, message: str, field: str | None = None) -> None:

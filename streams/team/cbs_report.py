@@ -25,6 +25,7 @@ from connectors.readmodel.case_queries import SignalView
 from connectors.readmodel.report_queries import ReportCase, cases_in_period
 from schemas.household import HouseholdKeyError
 from signals.ids import stable_id
+from streams.errors import StreamsError
 
 __all__ = ["SIGNAALPARTNER", "ReportError", "client_of", "uitwisselmodel", "write_cbs_report"]
 
@@ -42,7 +43,7 @@ _KEY = re.compile(
 )
 
 
-class ReportError(ValueError):
+class ReportError(StreamsError, ValueError):
     """The report cannot be made as asked."""
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,8 +22,6 @@ from streams.worker.lag import register_lag, remove_series
 from streams.worker.pipeline import Pipeline
 from streams.worker.sink import register_sink
 from streams.worker.tables import TextKeys, raw_table, read_time
-
-log = logging.getLogger(__name__)
 
 
 def register(app: faust.App, pipeline: Pipeline) -> None:

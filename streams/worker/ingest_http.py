@@ -21,6 +21,7 @@ from faust.web import Request, Response, View
 from connectors.files import FileRow, parse_row
 from schemas.contract_v1 import SOURCES
 from schemas.deadletter_v1 import FieldError
+from streams.errors import StreamsError
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import CreditorToken
 
@@ -31,7 +32,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
 
 
-class BadRequest(Exception):
+class BadRequest(StreamsError):
     """The request cannot be accepted; `status` and `body` are the answer."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:

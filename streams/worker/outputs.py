@@ -21,6 +21,7 @@ from schemas.outputs_v1 import (
     SignalResolved,
 )
 from signals.household import Outcome
+from streams.errors import StreamsError
 from streams.faust_fixes.producer import kafka_producer
 from streams.worker.household import Output
 from streams.worker.metrics import Metrics
@@ -38,7 +39,7 @@ def encode(model: Any) -> bytes:
     return model.model_dump_json().encode()
 
 
-class OutboxError(RuntimeError):
+class OutboxError(StreamsError, RuntimeError):
     """A record could not be queued for sending (the agent exits and re-processes its batch)."""
 
 

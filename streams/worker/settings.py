@@ -23,11 +23,13 @@ from pydantic_settings import (
 
 from schemas.contract_v1 import Source
 from signals.policy import Policy
+from streams.errors import StreamsError
+from streams.worker.logs import LogFormat, LogLevel
 
 Store = Literal["memory://", "rocksdb://"]
 
 
-class SettingsError(ValueError):
+class SettingsError(StreamsError, ValueError):
     """A setting is wrong; the message is one line naming the setting."""
 
 
@@ -81,7 +83,9 @@ class Settings(BaseSettings):
     sink_in_worker: bool = True
     commit_interval_s: float = Field(default=2.8, gt=0, le=60)
     shutdown_grace_s: float = Field(default=30.0, gt=0, le=600)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Used when the command line gives no --loglevel; json: one JSON object per log line.
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "text"
     rules: Policy = Field(default_factory=Policy.default)
     # Team workflow (streams/team_*.py): a case groups a household's signals of one period.
     case_period_months: Literal[1, 2, 3, 4, 6, 12] = 1
@@ -120,10 +124,6 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The read model URL: configured, or a SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'vroegsignaal.db').resolve()}"
-
-    def topic(self, name: str) -> str:
-        """Full topic name with the configured prefix."""
-        return f"{self.topic_prefix}{name}"
 
     @classmethod
     def settings_customise_sources(

@@ -18,11 +18,12 @@ from __future__ import annotations
 import zlib
 
 from signals.overview import HouseholdState
+from streams.errors import StreamsError
 
 __all__ = ["DICTIONARY_V1", "StateCodecError", "decode_state", "encode_state", "inflate"]
 
 
-class StateCodecError(ValueError):
+class StateCodecError(StreamsError, ValueError):
     """A stored state that this version cannot read."""
 
 

@@ -67,9 +67,9 @@ def measure() -> dict[str, float]:
         origin = Origin(
             source=orjson.loads(raw)["source"], topic="t", partition=0, offset=0, key=None, received_at=T0
         )
-        result = accept(raw, origin=origin, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits())
-        if isinstance(result, AcceptedEvent):
-            accepted.append(result.model_dump_json().encode())
+        intake = accept(raw, origin=origin, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits())
+        if isinstance(intake, AcceptedEvent):
+            accepted.append(intake.model_dump_json().encode())
     rates["intake"] = len(raws) / (time.perf_counter() - started)
     started = time.perf_counter()
     messages = [HOUSEHOLD_MESSAGE.validate_json(r) for r in accepted]

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import random
-import sys
 import tempfile
 import time
 import uuid
@@ -411,4 +410,4 @@ def print_table(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -88,7 +88,8 @@ class Worker:
     def wait_ready(self, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, self.log_tail()
+            assert self.process is not None, self.log_tail()
+            assert self.process.poll() is None, self.log_tail()
             try:
                 status, _ = self.get("/readyz")
                 if status == 200:

@@ -261,11 +261,13 @@ def rows_when_equal(database_url: str, expected: Rows, timeout_s: float = 60) ->
 def assert_same_effects(got: Effects, expected: Effects, what: str) -> None:
     """The same effect ids (multiplicity aside: at-least-once may repeat one), kinds counted on failure."""
     missing, extra = set(expected) - set(got), set(got) - set(expected)
-    assert not missing and not extra, (
+    explained = (
         f"{what}: {len(missing)} effects missing {dict(Counter(k for k, _ in missing))}, "
         f"{len(extra)} extra {dict(Counter(k for k, _ in extra))}; "
         f"e.g. missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]}"
     )
+    assert not missing, explained
+    assert not extra, explained
 
 
 def assert_same_rows(got: Rows, expected: Rows, what: str) -> None:

@@ -98,8 +98,10 @@ async def test_the_inbox_holds_open_cases_by_priority_and_a_case_shows_its_work(
         (ex.HOUSEHOLD, "high", date(2026, 10, 1)),
     ]
     detail = await case_detail(rm, ex.case_of())
-    assert detail is not None and detail.summary.priority == "urgent"
-    assert detail.summary.outcome is not None and detail.summary.outcome.resultaat.startswith("Vervolghulp")
+    assert detail is not None
+    assert detail.summary.priority == "urgent"
+    assert detail.summary.outcome is not None
+    assert detail.summary.outcome.resultaat.startswith("Vervolghulp")
     assert [s.status for s in detail.summary.signals] == ["Niet opgepakt: andere reden", "Nog niet opgepakt"]
     assert [(a.soort, a.bereikt) for a in detail.attempts] == [("Telefoon", False)]
     audited = await audit_entries(rm, member="centrum-01", household=ex.HOUSEHOLD)
@@ -130,9 +132,9 @@ async def test_retention_deletes_closed_cases_keeps_counts_and_is_idempotent(rm:
     done = await purge_closed_cases(rm, cutoff=cutoff)
     assert (done.cases, done.signals) == (1, 2)
     rows = await table_rows(rm)
-    assert (
-        ex.case_of() not in repr(rows["cases"]) and not rows["case_outcomes"] and not rows["contact_attempts"]
-    )
+    assert ex.case_of() not in repr(rows["cases"])
+    assert not rows["case_outcomes"]
+    assert not rows["contact_attempts"]
     assert {r[0] for r in rows["signal_status"]} == {"s3", "s9"}
     assert {r[0] for r in rows["signals"]} == {"s3", "s9"}
     # The household still has its October case, so its overview stays; the audit keeps who/when/what only.
@@ -141,7 +143,8 @@ async def test_retention_deletes_closed_cases_keeps_counts_and_is_idempotent(rm:
         ("GM0363", date(2026, 9, 1), "Vervolghulp en/of verwijzing financieel", 1, 2, 1)
     ]
     again = await purge_closed_cases(rm, cutoff=cutoff)
-    assert again.cases == 0 and await _counts(rm) == [
+    assert again.cases == 0
+    assert await _counts(rm) == [
         ("GM0363", date(2026, 9, 1), "Vervolghulp en/of verwijzing financieel", 1, 2, 1)
     ]
 
@@ -173,5 +176,6 @@ async def test_retention_removes_the_household_data_once_no_case_is_left(rm: Rea
     assert (result.cases, result.households) == (2, 1)
     rows = await table_rows(rm)
     assert ex.OTHER not in repr(rows["households"]) + repr(rows["debts"]) + repr(rows["reminders"])
-    assert ex.OTHER not in repr(rows["audit_log"]) and ex.OTHER not in repr(rows["signals"])
+    assert ex.OTHER not in repr(rows["audit_log"])
+    assert ex.OTHER not in repr(rows["signals"])
     assert ex.HOUSEHOLD in repr(rows["cases"])  # its October case is still open

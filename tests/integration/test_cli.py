@@ -42,7 +42,8 @@ def test_a_wrong_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) 
 def test_the_worker_refuses_to_start_without_a_pseudonym_key(tmp_path: Path) -> None:
     result = _run(["worker"], tmp_path)
     assert result.returncode == 2
-    assert "pseudonym_key" in result.stderr and result.stderr.strip().count("\n") == 0
+    assert "pseudonym_key" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
 
 
 def test_rules_from_a_toml_config_file_are_what_rules_prints(tmp_path: Path) -> None:
@@ -58,7 +59,8 @@ def test_a_wrong_rule_in_the_config_file_names_the_setting_and_range(tmp_path: P
     config.write_text("[rules.health]\nmin_days_overdue = -3\n")
     result = _run(["--config", str(config), "rules"], tmp_path)
     assert result.returncode == 2
-    assert "min_days_overdue" in result.stderr and "greater than or equal" in result.stderr
+    assert "min_days_overdue" in result.stderr
+    assert "greater than or equal" in result.stderr
 
 
 def test_broker_command_prints_its_address_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -302,7 +302,8 @@ def test_alert_rule_fires_only_when_expected(case: str, yaml: ModuleType, tmp_pa
 def _dashboard_builder() -> ModuleType:
     path = INFRA / "grafana" / "build_dashboards.py"
     spec = importlib.util.spec_from_file_location("build_dashboards_for_promtool", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
@@ -338,7 +339,8 @@ def test_compose_runs_three_kraft_brokers_postgres_two_workers_and_monitoring(ya
     for i in (1, 2, 3):
         env = services[f"kafka-{i}"]["environment"]
         assert services[f"kafka-{i}"]["image"].startswith("apache/kafka:")
-        assert env["KAFKA_NODE_ID"] == i and "controller" in env["KAFKA_PROCESS_ROLES"]
+        assert env["KAFKA_NODE_ID"] == i
+        assert "controller" in env["KAFKA_PROCESS_ROLES"]
 
 
 @pytest.mark.parametrize("worker", ["worker-1", "worker-2"])
@@ -352,7 +354,8 @@ def test_compose_worker_environment_builds_valid_settings(
     assert settings.replication_factor == 3
     assert settings.web_bind == "0.0.0.0"
     assert settings.pseudonym_key is not None
-    assert settings.database_url is not None and settings.database_url.startswith("postgresql+asyncpg://")
+    assert settings.database_url is not None
+    assert settings.database_url.startswith("postgresql+asyncpg://")
     assert settings.shutdown_grace_s < int(service["stop_grace_period"].removesuffix("s"))
     # The secret comes from infra/.env, never a literal in the committed file.
     assert "${" in str(service["environment"]["VROEGSIGNAAL_PSEUDONYM_KEY"])
@@ -459,7 +462,9 @@ def test_configmap_builds_valid_settings_and_holds_no_secret(
     assert not {name.removeprefix("VROEGSIGNAAL_").lower() for name in data} & SECRET_FIELDS
     secret = _manifest(yaml, "secret.example.yaml")["stringData"]
     settings = _settings_from_env(monkeypatch, {**data, **secret})
-    assert settings.store == "rocksdb://" and settings.web_bind == "0.0.0.0" and settings.web_port == PORT
+    assert settings.store == "rocksdb://"
+    assert settings.web_bind == "0.0.0.0"
+    assert settings.web_port == PORT
 
 
 def test_secret_template_holds_placeholders_only(yaml: ModuleType) -> None:

@@ -135,7 +135,8 @@ async def test_valid_rows_go_to_inbound_and_rejected_rows_to_dead_letter_with_th
         int(n): reason for n, reason in re.findall(r"^line (\d+): rejected \((\w+)\)", run.stderr, re.M)
     }
     assert reported == REJECTED_LINES
-    assert "debtor.bsn" in run.stderr and "amount_cents" in run.stderr
+    assert "debtor.bsn" in run.stderr
+    assert "amount_cents" in run.stderr
 
     inbound = await collect(broker, [names.inbound("housing")], lambda rs: len(rs) >= 4, timeout_s=20)
     assert sorted(json.loads(r.value)["event_id"] for r in inbound) == ["e1", "e1", "e2", "e4"]
@@ -150,7 +151,8 @@ async def test_valid_rows_go_to_inbound_and_rejected_rows_to_dead_letter_with_th
             -1,
             "housing",
         )
-        assert envelope["errors"] and envelope["value_utf8"]
+        assert envelope["errors"]
+        assert envelope["value_utf8"]
     assert json.loads(envelopes[5]["value_utf8"])["source"] == "energy"
 
 
@@ -163,7 +165,8 @@ async def test_an_unknown_column_rejects_the_whole_file_with_exit_2(
 
     assert run.code == 2
     (message,) = [line for line in run.stderr.splitlines() if line.startswith("vroegsignaal:")]
-    assert "unknown column(s) 'iban'" in message and "nothing was published" in message
+    assert "unknown column(s) 'iban'" in message
+    assert "nothing was published" in message
     assert "rows read" not in run.stdout
 
 
@@ -174,10 +177,12 @@ async def test_rerunning_a_file_publishes_again_and_the_household_stage_drops_th
     env = cli_env(broker, worker.prefix, tmp_path)
 
     first = await run_ingest(path, "housing", env)
-    assert first.code == 1 and "accepted 4, rejected 3" in first.stdout
+    assert first.code == 1
+    assert "accepted 4, rejected 3" in first.stdout
     await asyncio.to_thread(wait_for_duplicates, worker, "housing", 1)  # e1 twice in the file
 
     again = await run_ingest(path, "housing", env)
-    assert again.code == 1 and "accepted 4, rejected 3" in again.stdout
+    assert again.code == 1
+    assert "accepted 4, rejected 3" in again.stdout
     # Every accepted row of the second run was already folded in.
     await asyncio.to_thread(wait_for_duplicates, worker, "housing", 1 + len(ACCEPTED_LINES))

@@ -137,7 +137,8 @@ async def test_one_invalid_item_rejects_the_whole_request_with_per_item_errors(
         post, worker, "/ingest/housing", [good, bad_bsn, wrong_source], HOUSING_TOKEN
     )
 
-    assert status == 400 and answer["accepted"] == 0
+    assert status == 400
+    assert answer["accepted"] == 0
     by_index = {item["index"]: item for item in answer["items"]}
     assert set(by_index) == {1, 2}
     assert by_index[1]["reason_class"] == "invalid"
@@ -158,17 +159,20 @@ async def test_a_request_without_the_right_creditor_token_is_refused(
 ) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
     answer_status, answer = await asyncio.to_thread(post, worker, "/ingest/housing", body, token)
-    assert answer_status == status and "error" in answer
+    assert answer_status == status
+    assert "error" in answer
 
 
 async def test_an_unknown_source_is_not_found(worker: Worker) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
     status, answer = await asyncio.to_thread(post, worker, "/ingest/gas", body, HOUSING_TOKEN)
-    assert status == 404 and "unknown source" in answer["error"]
+    assert status == 404
+    assert "unknown source" in answer["error"]
 
 
 async def test_an_event_above_the_message_limit_is_too_large(worker: Worker) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
     body["address"]["street"] = "x" * 1_100_000  # the default limit is 1 MiB per event
     status, answer = await asyncio.to_thread(post, worker, "/ingest/housing", body, HOUSING_TOKEN)
-    assert status == 413 and answer["accepted"] == 0
+    assert status == 413
+    assert answer["accepted"] == 0

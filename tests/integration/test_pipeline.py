@@ -94,13 +94,15 @@ def test_read_model_holds_every_signal_reminder_and_gate_decision(demo_run: Run)
     assert counts["signals"] == len(ids("signal_id"))
     assert counts["reminders"] == len(ids("reminder_id"))
     assert counts["cost_gate_decisions"] == len(ids("decision_id"))
-    assert found is not None and len(found.debts) == 2
+    assert found is not None
+    assert len(found.debts) == 2
 
 
 def test_health_and_metrics_endpoints_answer(demo_run: Run) -> None:
     assert demo_run.worker.get("/healthz") == (200, {"status": "ok"})
     status, body = demo_run.worker.get("/readyz")
-    assert status == 200 and body["ready"] is True
+    assert status == 200
+    assert body["ready"] is True
     status, text = demo_run.worker.get("/metrics")
     assert status == 200
     assert 'vroegsignaal_signals_raised_total{kind="multiple"' in text
@@ -191,7 +193,8 @@ def test_garbage_on_the_clock_and_internal_topics_is_dead_lettered_not_a_crash_l
         records = asyncio.run(
             collect(broker, [worker.names.dead_letter], until=lambda r: len(r) >= 2, timeout_s=30)
         )
-        assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
+        assert worker.process is not None, worker.log_tail()
+        assert worker.process.poll() is None, worker.log_tail()
         assert worker.get("/healthz")[0] == 200
     finally:
         worker.stop()

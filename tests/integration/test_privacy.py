@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +60,7 @@ def bsns() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory, bsns: list[str]) -> Iterator[Run]:
+def run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory, bsns: list[str]) -> Run:
     data_dir = Path(tmp_path_factory.mktemp("privacy"))
     done = run_demo_history(
         broker,
@@ -74,7 +73,7 @@ def run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory, bsns: 
         _work_a_case(done)
     finally:
         done.worker.stop()
-    yield done
+    return done
 
 
 def _work_a_case(run: Run) -> None:
@@ -129,7 +128,8 @@ def test_the_creditors_did_send_bsns(run: Run, bsns: list[str]) -> None:
 def test_no_topic_the_pipeline_writes_holds_a_raw_bsn(run: Run, bsns: list[str]) -> None:
     parts = asyncio.run(_pipeline_partitions(run))
     topics = sorted({tp.topic for tp in parts})
-    assert run.worker.names.dead_letter in topics and run.worker.names.case_events in topics
+    assert run.worker.names.dead_letter in topics
+    assert run.worker.names.case_events in topics
     assert any(t.endswith("-changelog") for t in topics), topics
     records = asyncio.run(_collect_partitions(run, parts))
     assert any(r.topic == run.worker.names.dead_letter for r in records)
@@ -169,6 +169,7 @@ def test_no_table_holds_a_raw_bsn(run: Run, bsns: list[str]) -> None:
 
 def test_no_file_of_the_worker_holds_a_raw_bsn(run: Run, bsns: list[str]) -> None:
     files = [p for p in run.worker.data_dir.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".log" for p in files) and any(p.name == "read.db" for p in files)
+    assert any(p.suffix == ".log" for p in files)
+    assert any(p.name == "read.db" for p in files)
     for path in files:
         assert not _found(path.read_bytes(), bsns), f"a raw BSN in {path}"

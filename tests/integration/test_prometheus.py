@@ -50,7 +50,8 @@ def _load_builder() -> ModuleType:
     # infra/ is no package; the generator is a plain script.
     path = ROOT / "infra" / "grafana" / "build_dashboards.py"
     spec = importlib.util.spec_from_file_location("build_dashboards", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)

@@ -156,7 +156,9 @@ class Rebalance:
 
         wait_until(covered, 15, "both workers' partitions cover the topic")
         mine, theirs = owned_partitions(self.first), owned_partitions(self.second)
-        assert mine and theirs and not mine & theirs, (mine, theirs)
+        assert mine, (mine, theirs)
+        assert theirs, (mine, theirs)
+        assert not mine & theirs, (mine, theirs)
 
 
 @pytest.mark.postgres
@@ -265,7 +267,8 @@ class GracefulStop:
         self.worker.process.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(self._exit_code)
         took = time.monotonic() - started
-        assert code == 0 and took <= GRACE_S, f"exit {code} after {took:.1f}s\n{self.worker.log_tail()}"
+        assert code == 0, f"exit {code} after {took:.1f}s\n{self.worker.log_tail()}"
+        assert took <= GRACE_S, f"exit {code} after {took:.1f}s\n{self.worker.log_tail()}"
         self.worker.start()
         await asyncio.to_thread(self.worker.wait_ready)
         await feeder.resync()
@@ -326,13 +329,15 @@ def test_sigterm_while_the_database_is_down_ends_at_the_grace_and_a_restart_wait
         code = worker.process.wait(grace_s + 10)
         took = time.monotonic() - started
         # Cleanly (the sink's retry is cancelled) or by the watchdog at the grace: never later.
-        assert code in (0, SHUTDOWN_OVERRUN_EXIT) and took <= grace_s + 1, (code, took, worker.log_tail())
+        assert code in (0, SHUTDOWN_OVERRUN_EXIT), (code, took, worker.log_tail())
+        assert took <= grace_s + 1, (code, took, worker.log_tail())
         # Started while the database is still down: up (live), not ready, not crashed.
         worker.start()
         wait_until(lambda: _answers(worker, "/healthz") == 200, 90, "the restarted worker serves /healthz")
         wait_until(lambda: _answers(worker, "/metrics") == 200 and rebalances(worker) >= 1, 90, "partitions")
         time.sleep(3)  # a crash while migrating would show by now
-        assert alive(worker) and _answers(worker, "/readyz") == 503, worker.log_tail()
+        assert alive(worker), worker.log_tail()
+        assert _answers(worker, "/readyz") == 503, worker.log_tail()
         own_postgres.start()
         worker.wait_ready()
         # The unwritten batch was not committed: the restart reads it again and writes it.
@@ -528,7 +533,8 @@ def test_every_agent_runs_with_concurrency_one(agents: dict[str, Any]) -> None:
     # faust-streaming #606: with concurrency > 1 an offset can be committed past a message
     # another actor has not finished; no test here proves otherwise, so none runs that way.
     concurrency = {name: agent.concurrency for name, agent in agents.items()}
-    assert concurrency and set(concurrency.values()) == {1}, concurrency
+    assert concurrency, concurrency
+    assert set(concurrency.values()) == {1}, concurrency
 
 
 def test_no_topic_is_read_by_two_agents(agents: dict[str, Any]) -> None:

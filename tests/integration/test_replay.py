@@ -7,7 +7,6 @@ Makefile) after a deliberate change of the rules or the generator; review the di
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,19 +58,20 @@ def twice(
     broker: EmbeddedBroker,
     history: tuple[Path, GenerateReport],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Path, Path, ReplaySummary]]:
+) -> tuple[Path, Path, ReplaySummary]:
     source, _ = history
     first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
     summary = _replay(settings, broker, source, first)
     _replay(settings, broker, source, second)
-    yield first, second, summary
+    return first, second, summary
 
 
 def test_the_golden_history_replays_to_the_checked_in_outputs(
     twice: tuple[Path, Path, ReplaySummary],
 ) -> None:
     first, _, summary = twice
-    assert summary.plan.dead_letters and summary.plan.duplicates, "the golden input should carry noise"
+    assert summary.plan.dead_letters, "the golden input should carry noise"
+    assert summary.plan.duplicates, "the golden input should carry noise"
     diff = compare(GOLDEN_DIR, first)
     assert diff == [], (
         "outputs differ from tests/golden/replay (run `make golden` if intended):\n" + "\n".join(diff)

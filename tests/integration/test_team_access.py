@@ -103,7 +103,9 @@ def test_every_endpoint_answers_403_for_another_teams_case_household_or_inbox(te
             assert by_session.status == 403, (method, path, by_session)
     # Nothing was recorded for the other team's case: its page shows no attempt and no outcome.
     seen = call(teams.run.worker, "GET", f"/api/cases/{teams.other_case['case_id']}", token=teams.other_token)
-    assert seen.status == 200 and seen.body["contact_attempts"] == [] and seen.body["outcome"] is None
+    assert seen.status == 200
+    assert seen.body["contact_attempts"] == []
+    assert seen.body["outcome"] is None
 
 
 def test_the_api_takes_no_session_cookie(teams: Teams) -> None:
@@ -117,18 +119,21 @@ def test_an_unknown_case_is_404_and_a_bad_form_400(teams: Teams) -> None:
     assert call(w, "GET", "/api/cases/case-does-not-exist", token=token).status == 404
     cid = teams.own_case["case_id"]
     bad = call(w, "POST", f"/api/cases/{cid}/contact-attempts", token=token, json_body={"soort": "Duif"})
-    assert bad.status == 400 and bad.body["field"] == "soort"
+    assert bad.status == 400
+    assert bad.body["field"] == "soort"
 
 
 def test_login_sets_an_httponly_samesite_strict_signed_session(teams: Teams) -> None:
     w = teams.run.worker
     assert call(w, "POST", "/team/login", form={"token": "wrong"}).status == 401
     cookie, set_cookie = login_cookie(w, teams.own_token)
-    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+    assert "HttpOnly" in set_cookie
+    assert "SameSite=Strict" in set_cookie
     inbox = call(w, "GET", "/team", cookie=cookie)
     assert (inbox.status, inbox.location) == (303, f"/team/{teams.own_team}/zaken")
     page = call(w, "GET", f"/team/{teams.own_team}/zaken", cookie=cookie)
-    assert page.status == 200 and '<html lang="nl">' in page.body
+    assert page.status == 200
+    assert '<html lang="nl">' in page.body
     assert teams.own_case["household_key"] in page.body
     assert teams.other_case["household_key"] not in page.body
     forged = cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB")

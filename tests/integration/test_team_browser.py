@@ -44,7 +44,8 @@ def _households(run: Run, team: str) -> set[str]:
 def _assert_screenshot(driver: Any, path: Path, min_width: int) -> None:
     full_page_screenshot(driver, path)
     width, height = png_size(path)
-    assert width >= min_width and height >= 400, (width, height)
+    assert width >= min_width, (width, height)
+    assert height >= 400, (width, height)
     assert path.stat().st_size > 10_000, "the screenshot is (nearly) blank"
 
 
@@ -100,13 +101,15 @@ def test_a_team_logs_in_sees_its_households_and_records_an_attempt_and_an_outcom
 
     own = _households(run, TEAM)
     others = set().union(*(_households(run, t) for t in DEMO_TOKENS if t != TEAM))
-    assert HOUSEHOLD in own and others, (own, others)
+    assert HOUSEHOLD in own, (own, others)
+    assert others, (own, others)
     shots = Path(request.config.getoption("--basetemp") or tmp_path)
     with chromium() as driver:
         _login(driver, run)
         assert driver.current_url.endswith(f"/team/{TEAM}/zaken")
         inbox = driver.find_element(By.TAG_NAME, "main").text
-        assert "Werklijst Buurtteam Centrum" in inbox and "Zeer dringend" in inbox
+        assert "Werklijst Buurtteam Centrum" in inbox
+        assert "Zeer dringend" in inbox
         assert all(key in inbox for key in own)
         assert not any(key in inbox for key in others), "another team's household is on this inbox"
         _assert_screenshot(driver, tmp_path / "inbox.png", 1000)
@@ -114,8 +117,10 @@ def test_a_team_logs_in_sees_its_households_and_records_an_attempt_and_an_outcom
         _wait_for_text(driver, "Integraal schuldenoverzicht")
         case_id = driver.current_url.rsplit("/", 1)[1]
         page = driver.find_element(By.TAG_NAME, "main").text
-        assert "Integraal schuldenoverzicht" in page and "Woonstichting De Grachten" in page
-        assert "Huurachterstand" in page and "€ " in page
+        assert "Integraal schuldenoverzicht" in page
+        assert "Woonstichting De Grachten" in page
+        assert "Huurachterstand" in page
+        assert "€ " in page
         driver.set_window_size(390, 844)  # a phone
         _assert_screenshot(driver, tmp_path / "case-phone.png", 360)
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")

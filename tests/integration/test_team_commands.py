@@ -61,12 +61,14 @@ def test_audit_lists_who_read_and_changed_a_household_filtered(database: str) ->
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert "overview_viewed" in done.stdout and "contact_attempt_recorded" in done.stdout
+    assert "overview_viewed" in done.stdout
+    assert "contact_attempt_recorded" in done.stdout
     assert lines[-1] == "4 entries"
     later = vroegsignaal(database, "audit", "--since", "2026-09-01")
     assert later.stdout.splitlines()[-1] == "1 entry"
     bad = vroegsignaal(database, "audit", "--since", "yesterday")
-    assert bad.returncode == 2 and "--since" in bad.stderr
+    assert bad.returncode == 2
+    assert "--since" in bad.stderr
 
 
 def test_retention_dry_run_changes_nothing_and_the_real_run_keeps_only_counts(database: str) -> None:
@@ -76,11 +78,13 @@ def test_retention_dry_run_changes_nothing_and_the_real_run_keeps_only_counts(da
     assert "would delete 1 case(s), 1 signal(s), 1 contact attempt(s)" in dry.stdout
     assert read_all(database) == before
     done = vroegsignaal(database, "retention")
-    assert done.returncode == 0 and "deleted 1 case(s)" in done.stdout
+    assert done.returncode == 0
+    assert "deleted 1 case(s)" in done.stdout
     assert "GM0363 2024-03 Vervolghulp en/of verwijzing financieel: 1 case(s)" in done.stdout
     after = read_all(database)
     assert [r[0] for r in after["cases"]] == [ex.case_of()]  # the recent case stays
     assert "old-1" not in repr(after["signals"]) + repr(after["signal_status"])
-    assert after["anonymous_counts"] and not after["contact_attempts"]
+    assert after["anonymous_counts"]
+    assert not after["contact_attempts"]
     assert all(r[5] is None for r in after["audit_log"] if r[6] == ex.case_of(LONG_AGO))
     assert "deleted 0 case(s)" in vroegsignaal(database, "retention").stdout

@@ -249,7 +249,8 @@ def test_an_event_older_than_the_dedup_horizon_is_dropped_as_a_duplicate() -> No
     )
     result = worker.run(partition, [ancient])
     assert [(source, o.duplicate) for source, o in result.outcomes] == [("energy", True)]
-    assert result.outputs == [] and worker.states == states
+    assert result.outputs == []
+    assert worker.states == states
 
 
 def test_stored_states_are_compressed_and_round_trip() -> None:

@@ -118,7 +118,8 @@ def test_feedback_goes_to_each_signalled_debt_and_says_nothing_else() -> None:
     assert [(f.debt, f.status) for f in feedback] == [(ex.POWER, "in_help"), (ex.RENT, "in_help")]
     for f in feedback:
         text = f.model_dump_json()
-        assert "Vervolghulp" not in text and ex.HOUSEHOLD not in text
+        assert "Vervolghulp" not in text
+        assert ex.HOUSEHOLD not in text
     assert creditor_feedback(outcome) == feedback  # same ids on a replay
 
 

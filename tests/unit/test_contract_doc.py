@@ -45,7 +45,8 @@ def test_csv_example_reads_without_errors(tmp_path: Path) -> None:
     path = tmp_path / "example.csv"
     path.write_text(example, encoding="utf-8")
     rows = list(read_events(path, "housing"))
-    assert rows and all(row.errors == () for row in rows)
+    assert rows
+    assert all(row.errors == () for row in rows)
 
 
 def _contract_fields() -> set[str]:

@@ -24,7 +24,8 @@ SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_s
 def _load_builder() -> ModuleType:
     path = INFRA / "grafana" / "build_dashboards.py"
     spec = importlib.util.spec_from_file_location("build_dashboards", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     # dataclasses look their module up in sys.modules while the module executes.
     sys.modules[spec.name] = module
@@ -54,7 +55,7 @@ def _expressions() -> list[tuple[str, str]]:
 
 def exported_names() -> set[str]:
     """Every series name a fresh Metrics() exposes, suffixes included."""
-    names = set()
+    names: set[str] = set()
     for family in Metrics().registry.collect():
         names.update(family.name + suffix for suffix in SUFFIXES[family.type])
     return names

@@ -47,7 +47,8 @@ def test_valid_csv_rows_become_events_with_their_line_numbers(tmp_path: Path) ->
     assert [row.line for row in rows] == [2, 3]
     assert all(row.ok and row.errors == () for row in rows)
     opened = rows[0].event
-    assert opened is not None and opened.type == "debt.opened"
+    assert opened is not None
+    assert opened.type == "debt.opened"
     assert (opened.address.postcode, opened.address.house_letter, opened.debtor.bsn) == (
         "3011AB",
         "A",
@@ -60,8 +61,10 @@ def test_csv_raw_is_the_json_event_without_empty_cells(tmp_path: Path) -> None:
     (row,) = read_events(write_csv(tmp_path, HEADER, REMINDED), "housing")
     document = json.loads(row.raw)
     assert document["address"] == {"postcode": "3011AB", "house_number": 12}
-    assert "debtor" in document and "bsn" not in document["debtor"]
-    assert "due_date" not in document and document["term_days"] == 14
+    assert "debtor" in document
+    assert "bsn" not in document["debtor"]
+    assert "due_date" not in document
+    assert document["term_days"] == 14
 
 
 def test_csv_with_bom_and_semicolons_is_read(tmp_path: Path) -> None:
@@ -74,7 +77,8 @@ def test_invalid_csv_row_names_its_line_and_field(tmp_path: Path) -> None:
     bad_bsn = OPENED.replace("111222333", "123456789")
     rows = list(read_events(write_csv(tmp_path, HEADER, OPENED, "", bad_bsn), "housing"))
     assert [row.line for row in rows] == [2, 4]
-    assert rows[1].event is None and rows[1].reason_class == "invalid"
+    assert rows[1].event is None
+    assert rows[1].reason_class == "invalid"
     assert paths(rows[1]) == ["debtor.bsn"]
 
 
@@ -83,7 +87,8 @@ def test_non_integer_cell_names_column_and_line(tmp_path: Path) -> None:
         write_csv(tmp_path, HEADER, OPENED.replace(",95000,2024", ",950.00,2024")), "housing"
     )
     assert paths(row) == ["amount_cents"]
-    assert "amount_cents" in row.errors[0].message and "line 2" in row.errors[0].message
+    assert "amount_cents" in row.errors[0].message
+    assert "line 2" in row.errors[0].message
 
 
 def test_quoted_multi_line_cell_keeps_later_line_numbers_physical(tmp_path: Path) -> None:
@@ -91,18 +96,22 @@ def test_quoted_multi_line_cell_keeps_later_line_numbers_physical(tmp_path: Path
     first = OPENED + ',"Coolsingel\n(achterom)"'
     rows = list(read_events(write_csv(tmp_path, header, first, REMINDED + ","), "housing"))
     assert [row.line for row in rows] == [2, 4]
-    assert rows[0].event is not None and rows[0].event.address.street == "Coolsingel\n(achterom)"
+    assert rows[0].event is not None
+    assert rows[0].event.address.street == "Coolsingel\n(achterom)"
 
 
 def test_row_with_wrong_cell_count_is_rejected(tmp_path: Path) -> None:
     (row,) = read_events(write_csv(tmp_path, HEADER, OPENED + ",extra"), "housing")
-    assert row.event is None and "cells" in row.errors[0].message
+    assert row.event is None
+    assert "cells" in row.errors[0].message
 
 
 def test_row_of_another_source_is_rejected_with_a_reason(tmp_path: Path) -> None:
     (row,) = read_events(write_csv(tmp_path, HEADER, OPENED), "energy")
-    assert row.event is None and row.reason_class == "wrong_source"
-    assert paths(row) == ["source"] and "energy" in row.errors[0].message
+    assert row.event is None
+    assert row.reason_class == "wrong_source"
+    assert paths(row) == ["source"]
+    assert "energy" in row.errors[0].message
 
 
 def test_unknown_column_rejects_the_whole_file(tmp_path: Path) -> None:
@@ -152,7 +161,8 @@ def test_json_lines_with_bom_are_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(event()).encode() + b"\r\n")
     (row,) = read_events(path, "housing")
-    assert row.ok and not row.raw.endswith(b"\r")
+    assert row.ok
+    assert not row.raw.endswith(b"\r")
 
 
 def test_invalid_json_line_names_its_line_and_field(tmp_path: Path) -> None:

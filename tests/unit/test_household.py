@@ -110,7 +110,8 @@ def test_advance_twice_with_the_same_stream_time_emits_nothing_new() -> None:
     state, _ = play(*_history()[:3])
     first = advance(state, stream_time=at(60), policy=POLICY, route=ROUTE)
     second = advance(first.state, stream_time=at(60), policy=POLICY, route=ROUTE)
-    assert first.effects and second.effects == ()
+    assert first.effects
+    assert second.effects == ()
     assert second.state == first.state
 
 
@@ -134,10 +135,12 @@ def test_next_wakeup_is_none_when_nothing_can_change_by_time_alone() -> None:
 def test_ids_are_derived_from_inputs() -> None:
     effects = _run(_history(), 24)
     permitted = of_type(effects, CostsPermitted)
-    assert permitted and all(p.decision_id.startswith("costs-") for p in permitted)
+    assert permitted
+    assert all(p.decision_id.startswith("costs-") for p in permitted)
     other = _run([event("debt.opened", due_date=day(-20), household_key="2000AA-1", event_id="x")], 24)
     mine, theirs = of_type(effects, ReminderIssued), of_type(other, ReminderIssued)
-    assert theirs and {r.reminder_id for r in mine}.isdisjoint({r.reminder_id for r in theirs})
+    assert theirs
+    assert {r.reminder_id for r in mine}.isdisjoint({r.reminder_id for r in theirs})
 
 
 def test_the_domain_package_reads_no_clock_and_imports_no_infrastructure() -> None:

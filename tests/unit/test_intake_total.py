@@ -55,4 +55,5 @@ def test_any_bytes_give_a_dead_letter_or_an_event(raw: bytes) -> None:
 
 def test_a_list_as_type_is_an_unknown_type_not_a_crash() -> None:
     letter = _accept(b'{"type": ["debt.opened"], "event_id": "x"}')
-    assert isinstance(letter, DeadLetter) and letter.reason_class == "unknown_type"
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason_class == "unknown_type"

@@ -134,7 +134,8 @@ def test_duplicate_event_is_reported_and_has_no_effects() -> None:
     opened = event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS)
     first = handle_event(None, opened, policy=POLICY, route=ROUTE)
     again = handle_event(first.state, opened, policy=POLICY, route=ROUTE)
-    assert first.effects and not first.duplicate
+    assert first.effects
+    assert not first.duplicate
     assert (again.duplicate, again.effects, again.state) == (True, (), first.state)
 
 

@@ -85,7 +85,8 @@ def test_outputs_keep_one_record_per_id_and_the_last_overview(tmp_path: Path) ->
         ArchivedRecord("p.household-overviews", 2, 4, None, None, overview % 1),
     ]
     outputs = collect(records, "p.", [])
-    assert outputs.counts()["signals"] == 1 and not outputs.conflicts
+    assert outputs.counts()["signals"] == 1
+    assert not outputs.conflicts
     write_outputs(outputs, tmp_path)
     assert (tmp_path / "household-overviews.jsonl").read_bytes() == overview % 2 + b"\n"
 
@@ -98,7 +99,8 @@ def test_compare_shows_the_changed_field_of_a_record(tmp_path: Path) -> None:
     write_outputs(expected, tmp_path / "e")
     write_outputs(actual, tmp_path / "a")
     diff = compare(tmp_path / "e", tmp_path / "a")
-    assert '-priority: "normal"' in diff and '+priority: "high"' in diff
+    assert '-priority: "normal"' in diff
+    assert '+priority: "high"' in diff
     assert "@@ s-2: only in actual" in diff
     assert compare(tmp_path / "a", tmp_path / "a") == []
 

@@ -232,8 +232,10 @@ def test_a_wrong_policy_value_names_the_setting_and_its_range() -> None:
     with pytest.raises(ValidationError) as error:
         Policy.model_validate({"housing": {"min_days_overdue": -1}, "lateness_grace_hours": 10_000})
     text = str(error.value)
-    assert "housing.min_days_overdue" in text and "greater than or equal to 0" in text
-    assert "lateness_grace_hours" in text and "less than or equal to 1440" in text
+    assert "housing.min_days_overdue" in text
+    assert "greater than or equal to 0" in text
+    assert "lateness_grace_hours" in text
+    assert "less than or equal to 1440" in text
 
 
 def test_a_reminder_term_below_the_legal_14_days_is_rejected() -> None:

@@ -25,4 +25,5 @@ def test_a_stop_that_completes_cancels_the_watchdog() -> None:
     timer = arm_watchdog(0.2, exit=exited.append)
     timer.cancel()
     timer.join(5)
-    assert not timer.is_alive() and exited == []
+    assert not timer.is_alive()
+    assert exited == []

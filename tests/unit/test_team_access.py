@@ -91,7 +91,8 @@ def test_a_session_is_valid_until_it_expires() -> None:
     assert member is not None
     value = auth(now).issue(member)
     who = auth(now).authenticate({}, {SESSION_COOKIE: value})
-    assert who is not None and (who.member_id, who.team_id, who.via) == (
+    assert who is not None
+    assert (who.member_id, who.team_id, who.via) == (
         "oost-01",
         "buurtteam-oost",
         "session",

@@ -41,17 +41,23 @@ def summary(**changes: Any) -> CaseSummary:
 
 def test_every_value_is_escaped_and_the_page_is_dutch_and_labelled() -> None:
     page = pages.inbox_page(WHO, 'Team "<b>"', [summary()])
-    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;" in page
-    assert page.startswith('<!DOCTYPE html>\n<html lang="nl">') and 'name="viewport"' in page
-    assert "Zeer dringend" in page and "Huurachterstand" in page
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    assert "&lt;b&gt;" in page
+    assert page.startswith('<!DOCTYPE html>\n<html lang="nl">')
+    assert 'name="viewport"' in page
+    assert "Zeer dringend" in page
+    assert "Huurachterstand" in page
 
 
 def test_the_case_page_has_a_labelled_control_for_every_form_field() -> None:
     detail = CaseDetail(summary=summary(), attempts=(), overview=None)
     page = pages.case_page(WHO, "Buurtteam Centrum", detail, "req-12345678", "contactpoging")
     for control in ("soort", "datum", "dagdeel", "resultaat-keuze", "resultaat-datum", "status-s1"):
-        assert f'<label for="{control}">' in page and f'id="{control}"' in page
-    assert "<legend>Inwoner bereikt?</legend>" in page and "De contactpoging is vastgelegd." in page
+        assert f'<label for="{control}">' in page
+        assert f'id="{control}"' in page
+    assert "<legend>Inwoner bereikt?</legend>" in page
+    assert "De contactpoging is vastgelegd." in page
     assert "<script" not in page.lower()
 
 
@@ -59,7 +65,8 @@ def test_a_closed_case_shows_its_outcome_instead_of_the_form() -> None:
     outcome = OutcomeView("Inwoner is overleden", date(2026, 9, 3), "centrum-01", ex.SEPT)
     detail = CaseDetail(summary=summary(outcome=outcome), attempts=(), overview=None)
     page = pages.case_page(WHO, "T", detail, "req-12345678", None)
-    assert "Inwoner is overleden" in page and 'name="resultaat"' not in page
+    assert "Inwoner is overleden" in page
+    assert 'name="resultaat"' not in page
 
 
 def test_a_contact_attempt_is_validated_and_a_double_submit_gets_one_id() -> None:
@@ -71,7 +78,9 @@ def test_a_contact_attempt_is_validated_and_a_double_submit_gets_one_id() -> Non
         "request_id": "abcdefgh",
     }
     first, second = cc.contact_attempt(WHO, summary(), form), cc.contact_attempt(WHO, summary(), form)
-    assert first.event_id == second.event_id and first.actor == "centrum-01" and first.bereikt is True
+    assert first.event_id == second.event_id
+    assert first.actor == "centrum-01"
+    assert first.bereikt is True
     for field, value in [
         ("soort", "Duif"),
         ("bereikt", "misschien"),
@@ -87,7 +96,8 @@ def test_a_contact_attempt_is_validated_and_a_double_submit_gets_one_id() -> Non
 
 def test_an_outcome_carries_the_signalled_debts_and_a_second_one_is_a_conflict() -> None:
     event = cc.outcome(WHO, summary(), {"resultaat": "Vervolghulp en/of verwijzing"})
-    assert event.debts == (ex.RENT,) and event.datum == TODAY
+    assert event.debts == (ex.RENT,)
+    assert event.datum == TODAY
     closed = summary(outcome=OutcomeView("Inwoner is overleden", TODAY, "x", ex.SEPT))
     with pytest.raises(cc.CaseError) as caught:
         cc.outcome(WHO, closed, {"resultaat": "Vervolghulp en/of verwijzing"})
@@ -134,13 +144,17 @@ def test_the_ddas_document_validates_against_the_official_schema() -> None:
     doc = document([report_case(), report_case(case_id="c2", outcome=None, picked_up_on=None, attempts=())])
     assert ddas_errors(doc) == []
     levering = doc["leveringen"][0]
-    assert levering["gemeentecode"] == "0363" and doc["aanleverdatumEnTijd"] == "2026-10-02T08:00:00Z"
+    assert levering["gemeentecode"] == "0363"
+    assert doc["aanleverdatumEnTijd"] == "2026-10-02T08:00:00Z"
     first = levering["vroegsignalen"][0]
-    assert first["signaalpartner"] == {"type": "Huur"} and first["bedrag"] == 950
-    assert first["ontstaansdatum"] == "2026-07-18" and first["status"] == "Opgepakt"
+    assert first["signaalpartner"] == {"type": "Huur"}
+    assert first["bedrag"] == 950
+    assert first["ontstaansdatum"] == "2026-07-18"
+    assert first["status"] == "Opgepakt"
     assert first["client"] == {"postcode": "1011AB", "huisnummer": "12", "huisnummertoevoeging": "A-2"}
     zaak = levering["vroegsignaalzaken"][0]
-    assert zaak["datumOpgepakt"] == "2026-09-03" and zaak["contactpogingen"][0] == {
+    assert zaak["datumOpgepakt"] == "2026-09-03"
+    assert zaak["contactpogingen"][0] == {
         "soort": "Huisbezoek",
         "bereikt": True,
         "datum": "2026-09-03",
