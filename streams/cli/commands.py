@@ -13,6 +13,7 @@ from connectors.readmodel import ReadModel, overview
 from schemas.export import export_json_schemas
 from schemas.household import HouseholdKeyError, parse_household
 from schemas.outputs_v1 import HouseholdOverview
+from signals.money import eur_nl
 from signals.policy import describe
 from streams.worker.settings import Settings
 
@@ -79,8 +80,8 @@ def render_overview(found: HouseholdOverview) -> str:
                 d.creditor_name,
                 d.debt.source,
                 d.debt.debt_ref,
-                euro(d.principal_cents),
-                euro(d.costs_cents),
+                eur_nl(d.principal_cents),
+                eur_nl(d.costs_cents),
                 str(d.days_overdue),
                 reminders,
                 d.pay_by.isoformat() if d.pay_by else "-",
@@ -92,21 +93,10 @@ def render_overview(found: HouseholdOverview) -> str:
         f"as of {found.as_of:%Y-%m-%d %H:%M} UTC"
     )
     foot = (
-        f"Total principal {euro(found.total_principal_cents)}, costs {euro(found.total_costs_cents)}; "
+        f"Total principal {eur_nl(found.total_principal_cents)}, costs {eur_nl(found.total_costs_cents)}; "
         f"{found.open_creditors} creditor(s) with open debts, {found.source_kinds} kind(s) of creditor"
     )
     return "\n".join([head, table(rows), foot])
-
-
-def euro(cents: int) -> str:
-    """Dutch notation: 123456 -> 'EUR 1.234,56'.
-
-    >>> euro(123456)
-    'EUR 1.234,56'
-    """
-    whole, rest = divmod(abs(cents), 100)
-    sign = "-" if cents < 0 else ""
-    return f"EUR {sign}{whole:,}".replace(",", ".") + f",{rest:02d}"
 
 
 def table(rows: Sequence[tuple[str, ...]]) -> str:

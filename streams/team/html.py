@@ -12,7 +12,7 @@ from html import escape
 from connectors.readmodel.case_queries import CaseDetail, CaseSummary, SignalView
 from schemas.cases_v1 import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN
 from schemas.outputs_v1 import DebtView
-from signals.rules import format_eur_nl
+from signals.money import eur_nl
 from streams.team.auth import Principal
 from streams.team.style import CSS
 
@@ -56,7 +56,7 @@ def euro(cents: int) -> str:
     >>> euro(190000)
     '€ 1.900,00'
     """
-    return format_eur_nl(cents).replace("EUR ", "€ ")
+    return eur_nl(cents).replace("EUR ", "€ ")
 
 
 def _nl_date(value: date | datetime) -> str:
