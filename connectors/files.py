@@ -68,10 +68,17 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "reason": ("reason",),
     "supply_end_date": ("supply_end_date",),
     "until": ("until",),
+    "channel": ("channel",),
+    "pay_by": ("pay_by",),
+    "exception": ("exception",),
+    "method": ("method",),
+    "reached": ("reached",),
 }
 CSV_INTEGER_COLUMNS = frozenset(
     {"house_number", "amount_cents", "monthly_amount_cents", "term_days", "costs_cents", "paid_cents"}
 )
+CSV_BOOLEAN_COLUMNS = frozenset({"reached"})
+_BOOLEANS = {"true": True, "false": False}
 # Columns every event type needs: without one of them no row of the file can be valid.
 CSV_REQUIRED_COLUMNS = (
     "event_id",
@@ -253,7 +260,7 @@ def _csv_row(cells: list[str], columns: list[str], source: str, *, line: int) ->
     document: dict[str, Any] = {}
     conversion_errors: list[FieldError] = []
     for column, cell in zip(columns, cells, strict=True):
-        value: str | int = cell.strip()
+        value: str | int | bool = cell.strip()
         if not value:
             continue  # an empty cell is an absent field
         field = CSV_COLUMNS[column]
@@ -265,6 +272,16 @@ def _csv_row(cells: list[str], columns: list[str], source: str, *, line: int) ->
                     FieldError(
                         path=".".join(field),
                         message=f"column {column} on line {line}: {str(value)[:20]!r} is not a whole number",
+                    )
+                )
+        if column in CSV_BOOLEAN_COLUMNS:
+            if str(value).lower() in _BOOLEANS:
+                value = _BOOLEANS[str(value).lower()]
+            else:
+                conversion_errors.append(
+                    FieldError(
+                        path=".".join(field),
+                        message=f"column {column} on line {line}: {str(value)[:20]!r} is not true or false",
                     )
                 )
         target = document.setdefault(field[0], {}) if len(field) == 2 else document

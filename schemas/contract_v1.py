@@ -1,4 +1,7 @@
-"""Creditor event contract v1: what a signaalpartner publishes, one event per message.
+"""Creditor event contract v1 (revision 1.1): what a signaalpartner publishes, one event per message.
+
+Revision 1.1 only adds: `reminder.sent` `channel` and `pay_by`, `supply.ending` `exception`, the
+event type `contact.attempted`, and a BAG-style normalisation of house letter and addition.
 
 Every model is frozen and strict; unknown fields are rejected so a typo in a
 creditor's feed is a clear error instead of silently missing data.
@@ -18,7 +21,12 @@ from pydantic import (
     TypeAdapter,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+
+from schemas.address import AddressError, normalise_house
+
+CONTRACT_VERSION = "1.1"
 
 Source = Literal["housing", "energy", "water", "health", "cjib"]
 SOURCES: tuple[Source, ...] = ("housing", "energy", "water", "health", "cjib")
@@ -31,10 +39,19 @@ EventType = Literal[
     "debt.closed",
     "supply.ending",
     "collection.paused",
+    "contact.attempted",
 ]
 ReminderKind = Literal["free", "formal"]
 CloseReason = Literal["paid", "arrangement", "withdrawn", "transferred", "written_off"]
 FineKind = Literal["wahv", "other"]
+# How a reminder reached the debtor; post is presumed received later (HR 25-11-2016).
+ReminderChannel = Literal["post", "email", "portal"]
+# Regeling afsluitbeleid voor kleinverbruikers van elektriciteit en gas, winter period (art. 8):
+# the grounds on which supply may still end between 1 October and 1 April.
+SupplyEndingException = Literal[
+    "customer_request", "fraud", "safety", "no_occupant", "no_contact_after_procedure"
+]
+ContactMethod = Literal["phone", "home_visit", "letter", "email", "other"]
 
 _POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
 # PostNL never issues these letter pairs (historical connotations).
@@ -105,6 +122,21 @@ class Address(ContractModel):
     house_number_addition: str | None = None
     street: Annotated[str, Field(max_length=200)] | None = None
     city: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bag_house(cls, data: object) -> object:
+        """House letter and addition in BAG form, so every spelling of one home gives one household."""
+        if not isinstance(data, dict):
+            return data
+        letter, addition = data.get("house_letter"), data.get("house_number_addition")
+        if not all(v is None or isinstance(v, str) for v in (letter, addition)):
+            return data
+        try:
+            letter, addition = normalise_house(letter, addition)
+        except AddressError:
+            return data  # the field validators name the field that is wrong
+        return {**data, "house_letter": letter, "house_number_addition": addition}
 
     @field_validator("postcode", mode="before")
     @classmethod
@@ -220,6 +252,10 @@ class ReminderSent(_EventBase):
     type: Literal["reminder.sent"]
     reminder_kind: ReminderKind
     term_days: Annotated[int, Field(ge=1, le=365)]
+    # v1.1: how it was sent (post is presumed received on the second day after sending, e-mail and
+    # portal on the day itself) and the pay-by date the letter names, when it names one.
+    channel: ReminderChannel = "post"
+    pay_by: date | None = None
 
 
 class CostsCharged(_EventBase):
@@ -248,6 +284,8 @@ class SupplyEnding(_EventBase):
 
     type: Literal["supply.ending"]
     supply_end_date: date
+    # v1.1: the Regeling afsluitbeleid's ground for ending supply in the winter period, if any.
+    exception: SupplyEndingException | None = None
 
     @field_validator("source")
     @classmethod
@@ -264,6 +302,14 @@ class CollectionPaused(_EventBase):
     until: date
 
 
+class ContactAttempted(_EventBase):
+    """v1.1: the creditor tried to reach the debtor in person (Besluit gsv art. 2, landlords)."""
+
+    type: Literal["contact.attempted"]
+    method: ContactMethod
+    reached: bool = False
+
+
 CreditorEvent = Annotated[
     DebtOpened
     | DebtUpdated
@@ -272,7 +318,8 @@ CreditorEvent = Annotated[
     | PaymentReceived
     | DebtClosed
     | SupplyEnding
-    | CollectionPaused,
+    | CollectionPaused
+    | ContactAttempted,
     Field(discriminator="type"),
 ]
 CREDITOR_EVENT: TypeAdapter[CreditorEvent] = TypeAdapter(CreditorEvent)

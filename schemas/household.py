@@ -1,9 +1,14 @@
-"""The household key: the address that links signals of different creditors."""
+"""The household key: the address that links signals of different creditors.
+
+One home gives one key however it is written: the contract's `Address` and the team lookup
+(`parse_household`) both go through `schemas.address.normalise_house` (BAG form).
+"""
 
 from __future__ import annotations
 
 import re
 
+from schemas.address import AddressError, split_house
 from schemas.contract_v1 import Address, normalise_postcode
 
 _KEY = re.compile(
@@ -30,20 +35,20 @@ def household_key(address: Address) -> str:
 
 
 def parse_household(postcode: str, house: str) -> str:
-    """Key from what a person types: '1011 AB' and '12', '12A', '12-2' or '12 A bis'.
+    """Key from what a person types: '1011 AB' and '12', '012', '12A', '12 a', '12-2' or '12 A bis'.
 
-    >>> parse_household("1011 ab", "12a")
-    '1011AB-12A'
-    >>> parse_household("1011AB", "12-bis")
-    '1011AB-12-BIS'
+    >>> parse_household("1011 ab", "12a"), parse_household("1011AB", "012 A")
+    ('1011AB-12A', '1011AB-12A')
+    >>> parse_household("1011AB", "12-bis"), parse_household("1011AB", "12 2")
+    ('1011AB-12-BIS', '1011AB-12-2')
     """
-    match = re.fullmatch(r"\s*([0-9]{1,5})\s*([A-Za-z]?)\s*(?:[-\s]\s*([A-Za-z0-9]{1,4}))?\s*", house)
-    if not match:
-        raise HouseholdKeyError(f"house number {house!r} is not like 12, 12A or 12-2")
-    number, letter, addition = match.groups()
-    key = f"{normalise_postcode(postcode)}-{int(number)}{letter.upper()}"
+    try:
+        number, letter, addition = split_house(house)
+    except AddressError as exc:
+        raise HouseholdKeyError(str(exc)) from exc
+    key = f"{normalise_postcode(postcode)}-{number}{letter or ''}"
     if addition:
-        key += f"-{addition.upper()}"
+        key += f"-{addition}"
     if not _KEY.match(key):
         raise HouseholdKeyError(f"{postcode!r} {house!r} is not a Dutch address")
     return key

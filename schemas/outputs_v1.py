@@ -7,15 +7,34 @@ the same history again emits the same ids and every sink can upsert on them.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from schemas.contract_v1 import Source
 
 Priority = Literal["urgent", "high", "normal"]
 SignalKind = Literal["single", "multiple", "consecutive", "crisis"]
-ViolationKind = Literal["before_pay_by", "above_scale"]
+ViolationKind = Literal[
+    "before_pay_by", "above_scale", "above_raise", "before_free_reminder", "supply_ending_in_winter"
+]
+# v1.1: the legal (or policy) basis a violation is judged on; a label for teams, creditors and metrics.
+ViolationBasis = Literal[
+    "art. 6:96 lid 6 BW: before the end of the term",
+    "BIK: above the scale",
+    "WAHV art. 23/24: above the raise",
+    "CJIB fine regime (configured): above the raise",
+    "policy: free reminder first",
+    "Regeling afsluitbeleid art. 8: end of supply in winter",
+]
+# The basis of each kind; `policy: free reminder first` is cabinet policy (the CJIB pilot), not law.
+VIOLATION_BASIS: Final[dict[ViolationKind, ViolationBasis]] = {
+    "before_pay_by": "art. 6:96 lid 6 BW: before the end of the term",
+    "above_scale": "BIK: above the scale",
+    "above_raise": "WAHV art. 23/24: above the raise",
+    "before_free_reminder": "policy: free reminder first",
+    "supply_ending_in_winter": "Regeling afsluitbeleid art. 8: end of supply in winter",
+}
 DebtStatus = Literal["open", "paused", "closed"]
 
 
@@ -52,7 +71,11 @@ class DebtSnapshot(_Output):
 
 
 class CostViolation(_Output):
-    """A creditor charged costs before the free reminder's term ran out, or above the scale."""
+    """A creditor acted before the law (or policy) allowed it, or charged more than allowed.
+
+    Costs before the free reminder's term ran out, above the BIK scale or the CJIB raise, or (with
+    `charged_cents` and `permitted_cents` 0) an end of energy supply in the winter period.
+    """
 
     type: Literal["cost_violation"] = "cost_violation"
     v: Literal[1] = 1
@@ -60,9 +83,18 @@ class CostViolation(_Output):
     household_key: str
     debt: DebtRef
     kind: ViolationKind
+    basis: ViolationBasis
     charged_cents: int
     permitted_cents: int
     occurred_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _basis_of_v1_0(cls, data: Any) -> Any:
+        """A violation written before v1.1 has no basis: it follows from its kind."""
+        if isinstance(data, dict) and "basis" not in data and data.get("kind") in VIOLATION_BASIS:
+            return {**data, "basis": VIOLATION_BASIS[data["kind"]]}
+        return data
 
 
 class Route(_Output):
@@ -132,7 +164,11 @@ class ReminderIssued(_Output):
 
 
 class CostsPermitted(_Output):
-    """The free reminder's term ran out unpaid: the creditor may now charge up to this."""
+    """The free reminder's term ran out unpaid: from `costs_from` the creditor may charge up to this.
+
+    `permitted_at` is the start of the local day `costs_from` (Europe/Amsterdam) in UTC: the day
+    after the last day of the term. `max_costs_cents` includes `vat_cents` (BIK art. 2 lid 3).
+    """
 
     type: Literal["costs_permitted"] = "costs_permitted"
     v: Literal[1] = 1
@@ -143,6 +179,8 @@ class CostsPermitted(_Output):
     principal_cents: int
     max_costs_cents: int
     permitted_at: AwareDatetime
+    costs_from: date | None = None
+    vat_cents: int = 0
 
 
 Effect = Signal | SignalResolved | ReminderIssued | CostsPermitted | CostViolation
@@ -157,8 +195,18 @@ class ReminderView(_Output):
     issued_by: Literal["creditor", "pipeline"]
 
 
+class EpisodeView(_Output):
+    """An earlier arrears episode of a debt: owed, then settled; its reminders and costs stay its own."""
+
+    number: int
+    started_at: AwareDatetime
+    settled_at: AwareDatetime | None
+    costs_cents: int
+    reminders: tuple[ReminderView, ...]
+
+
 class DebtView(_Output):
-    """One debt in the integrated overview."""
+    """One debt in the integrated overview; reminders, pay-by and costs gate are of its current episode."""
 
     debt: DebtRef
     creditor_name: str
@@ -173,6 +221,8 @@ class DebtView(_Output):
     pay_by: date | None
     costs_permitted: bool
     last_event_at: AwareDatetime
+    episode: int = 1
+    earlier_episodes: tuple[EpisodeView, ...] = ()
 
 
 class HouseholdOverview(_Output):

@@ -3,7 +3,8 @@
 Pure. A household's signals within one matching period (a calendar month by
 default, or a block of months counted from January) form one case, whose id is
 derived from the household key and the period's first day, so every replay and
-every worker names it the same. Dates are UTC dates, like every date rule here.
+every worker names it the same. Dates are local days of the Europe/Amsterdam calendar, like every
+date rule here (`signals.calendar`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 
 from schemas.cases_v1 import CreditorFeedback, Eindresultaat, FeedbackStatus, OutcomeRecorded
 from schemas.outputs_v1 import DebtRef, Priority, Signal
+from signals.calendar import local_day
 from signals.ids import stable_id
 
 __all__ = [
@@ -55,21 +57,17 @@ def matching_period(moment: datetime, months: int = 1) -> tuple[date, date]:
     >>> from datetime import UTC
     >>> matching_period(datetime(2026, 9, 17, 23, 59, tzinfo=UTC))
     (datetime.date(2026, 9, 1), datetime.date(2026, 9, 30))
+    >>> matching_period(datetime(2026, 9, 30, 22, 30, tzinfo=UTC))  # 00:30 on 1 October in Amsterdam
+    (datetime.date(2026, 10, 1), datetime.date(2026, 10, 31))
     >>> matching_period(datetime(2026, 11, 2, tzinfo=UTC), months=3)
     (datetime.date(2026, 10, 1), datetime.date(2026, 12, 31))
     """
     if not 1 <= months <= 12 or 12 % months:
         raise ValueError(f"a matching period of {months} months does not divide the year")
-    day = _utc_date(moment)
+    day = local_day(moment)
     first_month = (day.month - 1) // months * months + 1
     last_month = first_month + months - 1
     return date(day.year, first_month, 1), date(day.year, last_month, monthrange(day.year, last_month)[1])
-
-
-def _utc_date(moment: datetime) -> date:
-    """The UTC calendar date of an aware datetime."""
-    offset = moment.utcoffset()
-    return (moment - offset).date() if offset is not None else moment.date()
 
 
 def case_id_of(household_key: str, period_start: date) -> str:

@@ -3,6 +3,11 @@
 A debt's facts are logs sorted by event time, so a figure "as of T" reads the facts up
 to T. `DebtAt` reads the figures every rule needs once per debt and time, so judging
 a household reads each log once instead of once per rule.
+
+Arrears episodes: a debt that is settled (closed, or nothing left to pay) and later owed
+again starts a new episode at the first fact that makes it owed again. Reminders, contact
+attempts, charges and the cost gate belong to the episode in which they happened. Days
+are local days of the Europe/Amsterdam calendar (`signals.calendar`).
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from schemas.outputs_v1 import DebtStatus
+from signals.calendar import local_day
 from signals.state import (
     AmountFact,
     DebtState,
     Fact,
     HouseholdState,
-    ReminderFact,
     StatusFact,
     TermsFact,
 )
@@ -28,11 +33,13 @@ __all__ = [
     "current_terms",
     "days_overdue",
     "debt_at",
+    "episode_of",
+    "episode_starts",
+    "in_episode",
     "is_settled",
     "open_creditor_count",
     "pause_intervals",
     "principal_cents",
-    "reminder_pay_by",
     "settled_since",
     "shifted_pay_by",
     "source_kind_count",
@@ -69,11 +76,11 @@ def current_terms(debt: DebtState, at: datetime | None = None) -> TermsFact | No
 
 
 def _overdue(terms: TermsFact | None, at: datetime) -> int:
-    return max(0, (at.date() - terms.due_date).days) if terms else 0
+    return max(0, (local_day(at) - terms.due_date).days) if terms else 0
 
 
 def days_overdue(debt: DebtState, at: datetime) -> int:
-    """Whole days since the oldest unpaid due date (0 when unknown or not yet due)."""
+    """Local days since the oldest unpaid due date (0 when unknown or not yet due; 1 = first day in default)."""
     return _overdue(current_terms(debt, at), at)
 
 
@@ -83,7 +90,12 @@ def status_at(debt: DebtState, at: datetime | None = None) -> DebtStatus:
     if not statuses:
         return "open"
     last = statuses[-1]
-    if last.status == "paused" and at is not None and last.paused_until and at.date() >= last.paused_until:
+    if (
+        last.status == "paused"
+        and at is not None
+        and last.paused_until
+        and local_day(at) >= last.paused_until
+    ):
         return "open"
     return last.status
 
@@ -115,10 +127,11 @@ def pause_intervals(debt: DebtState, at: datetime | None = None) -> list[tuple[d
         if fact.status != "paused" or fact.paused_until is None:
             continue
         end = fact.paused_until
+        start = local_day(fact.at)
         if index + 1 < len(statuses):
-            end = min(end, statuses[index + 1].at.date())
-        if end > fact.at.date():
-            intervals.append((fact.at.date(), end))
+            end = min(end, local_day(statuses[index + 1].at))
+        if end > start:
+            intervals.append((start, end))
     return intervals
 
 
@@ -144,9 +157,36 @@ def shifted_pay_by(sent_on: date, term_days: int, pauses: list[tuple[date, date]
     return pay_by
 
 
-def reminder_pay_by(debt: DebtState, reminder: ReminderFact) -> date:
-    """The reminder's pay-by date, with the debt's pauses taken into account."""
-    return shifted_pay_by(reminder.sent_on, reminder.term_days, pause_intervals(debt))
+def episode_starts(debt: DebtState, at: datetime | None = None) -> tuple[datetime, ...]:
+    """When each arrears episode began: the first fact after which the debt was owed again."""
+    timeline = sorted([*_upto(debt.amounts, at), *_upto(debt.statuses, at)], key=lambda f: f.order())
+    principal, closed, was_settled = 0, False, True
+    starts: list[datetime] = []
+    for fact in timeline:
+        if isinstance(fact, AmountFact):
+            principal = fact.amount_cents
+        elif isinstance(fact, StatusFact):
+            closed = fact.status == "closed"
+        settled = closed or principal == 0
+        if was_settled and not settled and (not starts or starts[-1] != fact.at):
+            starts.append(fact.at)
+        was_settled = settled
+    return tuple(starts)
+
+
+def episode_of(starts: tuple[datetime, ...], at: datetime) -> datetime | None:
+    """The start of the episode a moment belongs to: the latest start at or before it."""
+    found = None
+    for start in starts:
+        if start > at:
+            break
+        found = start
+    return found
+
+
+def in_episode(starts: tuple[datetime, ...], episode: datetime | None, at: datetime) -> bool:
+    """The moment belongs to the episode that started at `episode`."""
+    return episode is not None and episode_of(starts, at) == episode
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -11,19 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from schemas.contract_v1 import SupplyEnding
 from schemas.internal_v1 import AcceptedEvent
-from schemas.outputs_v1 import Effect, Route
+from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route
+from signals.ids import stable_id
 from signals.overview import HouseholdState, fold_new, is_duplicate
 from signals.policy import Policy
 from signals.reminders import (
     RANK_CHARGE,
     RANK_EVALUATE,
     RANK_GATE,
+    RANK_REMIND,
     Deadline,
     cost_gate_deadlines,
     decide_gate,
     issue_free_reminder,
     judge_charge,
+    record_violation,
 )
 from signals.rules import evaluate, resolve_if_settled, worthiness_deadlines
 
@@ -60,12 +64,40 @@ def handle_event(
         return Outcome(state=state, effects=(), duplicate=True)
     state = fold_new(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
     at, effects = state.as_of, list[Effect]()
-    if event.type == "debt.opened":
-        key = (event.source, event.creditor_id, event.debt_ref)
-        state, issued = issue_free_reminder(state, key, policy=policy, at=at, sent_at=stream_time)
-        effects += issued
+    key = (event.source, event.creditor_id, event.debt_ref)
+    # Any event may leave a debt in default without a valid reminder (opened, or owed again).
+    state, issued = issue_free_reminder(state, key, policy=policy, at=at, sent_at=stream_time)
+    effects += issued
+    if isinstance(event, SupplyEnding):
+        state, winter = _winter_supply_ending(state, event, policy)
+        effects += winter
     state, evaluated = evaluate(state, policy=policy, at=at, route=route)
     return Outcome(state=state, effects=(*effects, *evaluated))
+
+
+def _winter_supply_ending(
+    state: HouseholdState, event: SupplyEnding, policy: Policy
+) -> tuple[HouseholdState, tuple[Effect, ...]]:
+    """An end of supply dated in the winter period without one of the regulation's exceptions."""
+    if event.exception is not None or not policy.energy_winter.contains(event.supply_end_date):
+        return state, ()
+    key = (event.source, event.creditor_id, event.debt_ref)
+    debt = state.debt(key)
+    if debt is None:
+        return state, ()
+    violation = CostViolation(
+        violation_id=stable_id(
+            "violation", state.household_key, key, event.event_id, "supply_ending_in_winter"
+        ),
+        household_key=state.household_key,
+        debt=debt.ref,
+        kind="supply_ending_in_winter",
+        basis=VIOLATION_BASIS["supply_ending_in_winter"],
+        charged_cents=0,
+        permitted_cents=0,
+        occurred_at=event.occurred_at,
+    )
+    return record_violation(state, violation), (violation,)
 
 
 def _pending(state: HouseholdState, policy: Policy) -> list[Deadline]:
@@ -88,19 +120,28 @@ def next_wakeup(state: HouseholdState, policy: Policy) -> datetime | None:
 
 
 def _fire(
-    state: HouseholdState, due: list[Deadline], *, policy: Policy, route: Route
+    state: HouseholdState, due: list[Deadline], *, policy: Policy, route: Route, stream_time: datetime
 ) -> tuple[HouseholdState, list[Effect], int]:
-    """Deal with all deadlines at one time T, as of T: gates, then charges, then the household."""
+    """Deal with all deadlines at one time T, as of T: reminders, gates, charges, then the household."""
     at, clock = due[0].at, state.as_of
     effects: list[Effect] = []
     avoided = 0
     for deadline in due:
-        if deadline.rank == RANK_GATE and deadline.debt_key:
-            state, decided, saved = decide_gate(state, deadline.debt_key, policy=policy, at=at)
+        if deadline.rank == RANK_REMIND and deadline.debt_key:
+            # Issued as of T, sent when it really goes out: the term runs from the sending day.
+            state, issued = issue_free_reminder(
+                state, deadline.debt_key, policy=policy, at=at, sent_at=stream_time
+            )
+            effects += issued
+        elif deadline.rank == RANK_GATE and deadline.debt_key:
+            episode = datetime.fromisoformat(deadline.ref)
+            state, decided, saved = decide_gate(
+                state, deadline.debt_key, policy=policy, episode=episode, at=at
+            )
             effects += decided
             avoided += saved
         elif deadline.rank == RANK_CHARGE and deadline.debt_key:
-            state, judged = judge_charge(state, deadline.debt_key, deadline.ref)
+            state, judged = judge_charge(state, deadline.debt_key, deadline.ref, policy=policy)
             effects += judged
     # Household evaluation only moves forward in time; the clock already covered an earlier T.
     if at > clock:
@@ -120,7 +161,7 @@ def advance(state: HouseholdState, *, stream_time: datetime, policy: Policy, rou
         if first + grace > stream_time:
             break
         due = sorted(d for d in pending if d.at == first)
-        state, fired, saved = _fire(state, due, policy=policy, route=route)
+        state, fired, saved = _fire(state, due, policy=policy, route=route, stream_time=stream_time)
         effects += fired
         avoided += saved
     # A settling event newer than the fired deadlines may already be folded in: resolve on it.

@@ -17,28 +17,19 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import get_args
 
 import orjson
 from pydantic import ValidationError
 
-from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent, bsn_is_valid
+from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent, EventType, bsn_is_valid
 from schemas.deadletter_v1 import MAX_CARRIED_BYTES, DeadLetter, FieldError, ReasonClass, raw_fields
 from schemas.errors import errors_from_validation
 from schemas.household import household_key
 from schemas.internal_v1 import AcceptedEvent
 
-_EVENT_TYPES = frozenset(
-    {
-        "debt.opened",
-        "debt.updated",
-        "reminder.sent",
-        "costs.charged",
-        "payment.received",
-        "debt.closed",
-        "supply.ending",
-        "collection.paused",
-    }
-)
+# Every type of the contract (v1.1 added contact.attempted): one list, the contract's.
+_EVENT_TYPES = frozenset(get_args(EventType))
 
 
 @dataclass(frozen=True, kw_only=True)

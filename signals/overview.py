@@ -15,11 +15,12 @@ re-exported here, so this module is the one to import the household state from.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from schemas.contract_v1 import (
     CollectionPaused,
+    ContactAttempted,
     CostsCharged,
     CreditorEvent,
     DebtClosed,
@@ -31,6 +32,7 @@ from schemas.contract_v1 import (
 )
 from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import DebtorContact, Effect
+from signals.calendar import day_start, local_day
 from signals.figures import (
     DebtAt,
     costs_cents,
@@ -41,7 +43,6 @@ from signals.figures import (
     open_creditor_count,
     pause_intervals,
     principal_cents,
-    reminder_pay_by,
     settled_since,
     shifted_pay_by,
     source_kind_count,
@@ -51,6 +52,7 @@ from signals.figures import (
 )
 from signals.state import (
     AmountFact,
+    ContactFact,
     CreditorMark,
     DebtKey,
     DebtState,
@@ -68,6 +70,7 @@ from signals.state import (
 
 __all__ = [
     "AmountFact",
+    "ContactFact",
     "CreditorMark",
     "DebtAt",
     "DebtKey",
@@ -88,7 +91,6 @@ __all__ = [
     "day_start",
     "days_overdue",
     "debt_at",
-    "euros",
     "fold_new",
     "insert_fact",
     "is_duplicate",
@@ -96,7 +98,6 @@ __all__ = [
     "open_creditor_count",
     "pause_intervals",
     "principal_cents",
-    "reminder_pay_by",
     "settled_since",
     "shifted_pay_by",
     "source_kind_count",
@@ -114,21 +115,6 @@ def insert_fact(facts: tuple[_F, ...], fact: _F) -> tuple[_F, ...]:
     if not facts or facts[-1].order() <= fact.order():
         return (*facts, fact)
     return tuple(sorted((*facts, fact), key=lambda f: f.order()))
-
-
-def day_start(day: date) -> datetime:
-    """Midnight UTC at the start of `day`: the instant a date-based deadline is reached."""
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def euros(cents: int) -> str:
-    """Cents as a plain euro amount for JSON, e.g. 190000 -> '1900.00'.
-
-    >>> euros(190000), euros(-5)
-    ('1900.00', '-0.05')
-    """
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def is_duplicate(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_days: int) -> bool:
@@ -179,16 +165,26 @@ def _event_fact(e: CreditorEvent) -> tuple[str, Fact] | None:
     if isinstance(e, CollectionPaused):
         return "statuses", StatusFact(at=at, event_id=eid, status="paused", paused_until=e.until)
     if isinstance(e, ReminderSent):
-        sent = {"kind": e.reminder_kind, "sent_on": at.date(), "term_days": e.term_days}
+        sent = {"kind": e.reminder_kind, "sent_on": local_day(at), "term_days": e.term_days}
         return "reminders", ReminderFact(
-            at=at, event_id=eid, issued_by="creditor", amount_cents=e.amount_cents, **sent
+            at=at,
+            event_id=eid,
+            issued_by="creditor",
+            amount_cents=e.amount_cents,
+            channel=e.channel,
+            pay_by=e.pay_by,
+            **sent,
         )
+    if isinstance(e, ContactAttempted):
+        return "contacts", ContactFact(at=at, event_id=eid, method=e.method, reached=e.reached)
     if isinstance(e, CostsCharged):
         return "charges", MoneyFact(at=at, event_id=eid, cents=e.costs_cents)
     if isinstance(e, PaymentReceived):
         return "payments", MoneyFact(at=at, event_id=eid, cents=e.paid_cents)
     if isinstance(e, SupplyEnding):
-        return "supply_endings", SupplyFact(at=at, event_id=eid, supply_end_date=e.supply_end_date)
+        return "supply_endings", SupplyFact(
+            at=at, event_id=eid, supply_end_date=e.supply_end_date, exception=e.exception
+        )
     return None
 
 

@@ -1,5 +1,9 @@
 """When a household needs early help: per-source signal-worthiness, signal kinds, priority, reasons.
 
+Per source, the steps before a debt may be shared (Besluit gemeentelijke schuldhulpverlening
+art. 2) are modelled in `SourceRule` (table `signals.sources`); docs/rules.md states them with
+their basis. A debt is never signal-worthy before it is in default (the day after its due date).
+
 Where DESIGN.md is silent:
 - a paused debt (collection.paused, e.g. an arrangement) is not signal-worthy until its pause ends,
   but still counts as an open debt for `multiple`; an end-of-supply notice is worthy regardless;
@@ -27,43 +31,35 @@ from schemas.outputs_v1 import (
     SignalKind,
     SignalResolved,
 )
-from signals.figures import DebtAt, costs_cents, current_terms, debt_at, is_settled, settled_since
+from signals.calendar import day_start, local_day
+from signals.figures import (
+    DebtAt,
+    costs_cents,
+    current_terms,
+    debt_at,
+    episode_of,
+    episode_starts,
+    is_settled,
+    settled_since,
+)
 from signals.ids import stable_id
-from signals.overview import day_start
+from signals.money import eur_en, eur_nl
 from signals.policy import Policy
 from signals.reminders import gate_deadline
+from signals.sources import SOURCE_FACTS
 from signals.state import CreditorMark, DebtState, HouseholdState, OpenSignal
 
 __all__ = [
-    "debt_reasons",
     "evaluate",
-    "format_eur_en",
     "format_eur_nl",
-    "is_crisis_debt",
     "is_signal_worthy",
     "resolve_if_settled",
     "worthiness_deadlines",
 ]
 
 Creditor = tuple[Source, str]
-
-
-def format_eur_nl(cents: int) -> str:
-    """Dutch notation.
-
-    >>> format_eur_nl(190000)
-    'EUR 1.900,00'
-    """
-    return "EUR " + f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}"
-
-
-def format_eur_en(cents: int) -> str:
-    """English notation.
-
-    >>> format_eur_en(190000)
-    'EUR 1,900.00'
-    """
-    return f"EUR {cents // 100:,}.{cents % 100:02d}"
+# The team pages (streams.team.html) still import it from here; `signals.money.eur_nl` is the one.
+format_eur_nl = eur_nl
 
 
 @lru_cache(maxsize=64)
@@ -90,6 +86,29 @@ def _has_supply_ending(debt: DebtState, at: datetime) -> bool:
     return debt.source == "energy" and any(s.at <= at for s in debt.supply_endings)
 
 
+def _episode_facts_count(f: DebtAt, policy: Policy) -> tuple[int, int]:
+    """Written reminders after default and contact attempts in the debt's current episode, by `at`.
+
+    The pipeline's own reminder counts as the creditor's written reminder only for creditors that
+    send the pipeline's reminders (`sends_pipeline_reminders`).
+    """
+    debt, at, terms = f.debt, f.at, f.terms
+    starts = episode_starts(debt, at)
+    episode = episode_of(starts, at)
+    pipeline_counts = policy.sends_pipeline_reminders(debt.source, debt.creditor_id)
+    reminders = sum(
+        1
+        for r in debt.reminders
+        if r.at <= at
+        and episode_of(starts, r.at) == episode
+        and (r.issued_by == "creditor" or pipeline_counts)
+        and terms is not None
+        and r.sent_on > terms.due_date
+    )
+    contacts = sum(1 for c in debt.contacts if c.at <= at and episode_of(starts, c.at) == episode)
+    return reminders, contacts
+
+
 def _worthy(f: DebtAt, policy: Policy) -> bool:
     debt, at = f.debt, f.at
     if f.settled:
@@ -99,14 +118,17 @@ def _worthy(f: DebtAt, policy: Policy) -> bool:
     rule, terms = policy.rule(debt.source), f.terms
     if terms is None or f.status == "paused":
         return False
-    if f.days_overdue < rule.min_days_overdue:
+    # In default (the day after the due date) at the least, then the source's floor of days.
+    if f.days_overdue < max(1, rule.min_days_overdue):
         return False
     if rule.min_months_arrears is not None and not _arrears_at_least(
         f.principal_cents, terms.monthly_amount_cents, rule.min_months_arrears
     ):
         return False
-    if rule.requires_reminder and not any(r.at <= at for r in debt.reminders):
-        return False
+    if rule.requires_reminder or rule.requires_contact_attempt:
+        reminders, contacts = _episode_facts_count(f, policy)
+        if (rule.requires_reminder and not reminders) or (rule.requires_contact_attempt and not contacts):
+            return False
     if rule.requires_term_expired:
         gate = gate_deadline(debt, policy, at)
         return gate is not None and gate[0] <= at
@@ -114,7 +136,7 @@ def _worthy(f: DebtAt, policy: Policy) -> bool:
 
 
 def is_signal_worthy(debt: DebtState, policy: Policy, at: datetime) -> bool:
-    """The source's conditions in DESIGN.md hold for this debt at `at` (a paused debt is not)."""
+    """The source's conditions hold for this debt at `at` (a paused debt is not)."""
     return _worthy(debt_at(debt, at), policy)
 
 
@@ -130,48 +152,32 @@ def _crisis(f: DebtAt, policy: Policy) -> bool:
     )
 
 
-def is_crisis_debt(debt: DebtState, policy: Policy, at: datetime) -> bool:
-    """End of energy supply, or rent arrears of at least crisis_rent_months."""
-    return _crisis(debt_at(debt, at), policy)
-
-
 def _n(count: int | str, one: str, many: str) -> str:
     return f"{count} {one if str(count) == '1' else many}"
 
 
-def _monthly_reason(f: DebtAt) -> Reason | None:
-    terms, principal, days = f.terms, f.principal_cents, f.days_overdue
-    if terms is None or terms.monthly_amount_cents is None:
+def _source_reason(f: DebtAt) -> Reason | None:
+    """The source's reason sentence from the per-source table (`signals.sources`)."""
+    facts, terms, principal, days = SOURCE_FACTS[f.debt.source], f.terms, f.principal_cents, f.days_overdue
+    if terms is None:
         return None
-    months = _months(principal, terms.monthly_amount_cents)
-    nl_m, en_m = _n(months.replace(".", ","), "maand", "maanden"), _n(months, "month", "months")
-    nl_days, en_days = _n(days, "dag", "dagen"), _n(days, "day", "days")
-    if f.debt.source == "housing":
-        return Reason(
-            code="housing_arrears",
-            nl=f"Huurachterstand van {nl_m} ({format_eur_nl(principal)}), {nl_days}",
-            en=f"Rent arrears of {en_m} ({format_eur_en(principal)}), {en_days}",
-        )
-    return Reason(
-        code="health_arrears",
-        nl=f"Premieachterstand zorgverzekering van {nl_m} ({format_eur_nl(principal)}), {nl_days}",
-        en=f"Health insurance premium arrears of {en_m} ({format_eur_en(principal)}), {en_days}",
-    )
-
-
-def _bill_reason(f: DebtAt) -> Reason:
-    debt, principal, days = f.debt, f.principal_cents, f.days_overdue
-    reminders = sum(1 for r in debt.reminders if r.at <= f.at)
-    nl_bill, en_bill = (
-        ("Energierekening", "Energy bill") if debt.source == "energy" else ("Waterrekening", "Water bill")
-    )
-    return Reason(
-        code=f"{debt.source}_arrears",
-        nl=f"{nl_bill} onbetaald ({format_eur_nl(principal)}), {_n(days, 'dag', 'dagen')}, "
-        f"na {_n(reminders, 'herinnering', 'herinneringen')}",
-        en=f"{en_bill} unpaid ({format_eur_en(principal)}), {_n(days, 'day', 'days')}, "
-        f"after {_n(reminders, 'reminder', 'reminders')}",
-    )
+    monthly = terms.monthly_amount_cents
+    if facts.monthly_amount and monthly is None:
+        return None
+    months = _months(principal, monthly) if monthly else "0"
+    reminders = sum(1 for r in f.debt.reminders if r.at <= f.at)
+    values = {
+        "months_nl": _n(months.replace(".", ","), "maand", "maanden"),
+        "months_en": _n(months, "month", "months"),
+        "amount_nl": eur_nl(principal),
+        "amount_en": eur_en(principal),
+        "days_nl": _n(days, "dag", "dagen"),
+        "days_en": _n(days, "day", "days"),
+        "reminders_nl": _n(reminders, "herinnering", "herinneringen"),
+        "reminders_en": _n(reminders, "reminder", "reminders"),
+    }
+    text = facts.reason
+    return Reason(code=text.code, nl=text.nl.format(**values), en=text.en.format(**values))
 
 
 def _supply_reason(debt: DebtState, at: datetime) -> Reason:
@@ -188,19 +194,7 @@ def _debt_reasons(f: DebtAt, policy: Policy) -> list[Reason]:
     reasons: list[Reason] = []
     if _has_supply_ending(debt, at):
         reasons.append(_supply_reason(debt, at))
-    if debt.source in ("housing", "health"):
-        reasons += [r for r in [_monthly_reason(f)] if r is not None]
-    elif debt.source in ("energy", "water") and f.terms is not None:
-        reasons.append(_bill_reason(f))
-    elif debt.source == "cjib":
-        principal = f.principal_cents
-        reasons.append(
-            Reason(
-                code="cjib_unpaid",
-                nl=f"CJIB-boete onbetaald na de betalingsherinnering ({format_eur_nl(principal)})",
-                en=f"CJIB fine unpaid after the free reminder ({format_eur_en(principal)})",
-            )
-        )
+    reasons += [r for r in [_source_reason(f)] if r is not None]
     if debt.source == "housing" and _crisis(f, policy):
         months = f"{policy.crisis_rent_months:g}"
         reasons.append(
@@ -213,18 +207,13 @@ def _debt_reasons(f: DebtAt, policy: Policy) -> list[Reason]:
     return reasons
 
 
-def debt_reasons(debt: DebtState, policy: Policy, at: datetime) -> list[Reason]:
-    """Why this signal-worthy debt matters, in Dutch and English."""
-    return _debt_reasons(debt_at(debt, at), policy)
-
-
 def worthiness_deadlines(debt: DebtState, policy: Policy) -> list[datetime]:
     """Times at which this debt may become signal-worthy by time alone (days overdue, pause end, term)."""
     if is_settled(debt):
         return []
     rule, terms, times = policy.rule(debt.source), current_terms(debt), []
     if terms is not None:
-        times.append(day_start(terms.due_date + timedelta(days=rule.min_days_overdue)))
+        times.append(day_start(terms.due_date + timedelta(days=max(1, rule.min_days_overdue))))
     times += [day_start(s.paused_until) for s in debt.statuses if s.paused_until is not None]
     gate = gate_deadline(debt, policy) if rule.requires_term_expired else None
     if gate is not None:
@@ -285,7 +274,7 @@ def _household_reasons(
             )
         )
     if "consecutive" in kinds and state.last_signal_at is not None:
-        day, days = state.last_signal_at.date().isoformat(), policy.consecutive_lookback_days
+        day, days = local_day(state.last_signal_at).isoformat(), policy.consecutive_lookback_days
         reasons.append(
             Reason(
                 code="consecutive_signal",

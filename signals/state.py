@@ -10,19 +10,29 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from operator import attrgetter
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
-from schemas.contract_v1 import CloseReason, FineKind, ReminderKind, Source
+from schemas.contract_v1 import (
+    CloseReason,
+    ContactMethod,
+    FineKind,
+    ReminderChannel,
+    ReminderKind,
+    Source,
+    SupplyEndingException,
+)
 from schemas.outputs_v1 import CostViolation, DebtorContact, DebtRef, DebtStatus
 
 __all__ = [
     "AmountFact",
+    "ContactFact",
     "CreditorMark",
     "DebtKey",
     "DebtState",
     "Fact",
+    "GateDecision",
     "GateState",
     "HouseholdState",
     "MoneyFact",
@@ -86,10 +96,19 @@ class ReminderFact(Fact):
     """A reminder the creditor reported, or one the pipeline issued (event_id = reminder_id)."""
 
     kind: ReminderKind
-    sent_on: date
+    sent_on: date  # the local (Europe/Amsterdam) day of sending
     term_days: int
     issued_by: Literal["creditor", "pipeline"]
     amount_cents: int
+    channel: ReminderChannel = "post"
+    pay_by: date | None = None  # the date the letter names, when it names one
+
+
+class ContactFact(Fact):
+    """The creditor's attempt at personal contact with the debtor (Besluit gsv art. 2, landlords)."""
+
+    method: ContactMethod
+    reached: bool = False
 
 
 class MoneyFact(Fact):
@@ -102,6 +121,17 @@ class SupplyFact(Fact):
     """An energy supplier's end-of-supply notice."""
 
     supply_end_date: date
+    exception: SupplyEndingException | None = None
+
+
+class GateDecision(_State):
+    """The cost gate of one arrears episode (identified by its start), decided once at its time."""
+
+    episode: AwareDatetime
+    outcome: Literal["permitted", "avoided"]
+    at: AwareDatetime
+    max_costs_cents: int | None = None
+    costs_avoided_cents: int = 0
 
 
 class DebtState(_State):
@@ -122,11 +152,35 @@ class DebtState(_State):
     charges: tuple[MoneyFact, ...] = ()
     payments: tuple[MoneyFact, ...] = ()
     supply_endings: tuple[SupplyFact, ...] = ()
-    gate: GateState = "pending"
-    gate_at: AwareDatetime | None = None
-    max_costs_cents: int | None = None
-    costs_avoided_cents: int = 0
+    contacts: tuple[ContactFact, ...] = ()
+    gates: tuple[GateDecision, ...] = ()
     judged_charges: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_gate_per_episode(cls, data: Any) -> Any:
+        """A state stored before episodes had one gate per debt: it becomes the first episode's."""
+        if not isinstance(data, dict) or "gate" not in data:
+            return data
+        old = {k: data.get(k) for k in ("gate", "gate_at", "max_costs_cents", "costs_avoided_cents")}
+        rest = {k: v for k, v in data.items() if k not in old}
+        starts = [
+            f["at"] for f in (*data.get("amounts", ()), *data.get("statuses", ())) if isinstance(f, dict)
+        ]
+        if old["gate"] in ("permitted", "avoided") and old["gate_at"] is not None and starts:
+            decision = {
+                "episode": min(starts),
+                "outcome": old["gate"],
+                "at": old["gate_at"],
+                "max_costs_cents": old["max_costs_cents"],
+                "costs_avoided_cents": old["costs_avoided_cents"] or 0,
+            }
+            rest["gates"] = (decision,)
+        return rest
+
+    def gate_of(self, episode: datetime) -> GateDecision | None:
+        """The decided gate of the episode that started at `episode`, if decided."""
+        return next((g for g in self.gates if g.episode == episode), None)
 
     @property
     def key(self) -> DebtKey:

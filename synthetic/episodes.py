@@ -1,8 +1,10 @@
 """Random debt episodes of one household: arrears paid within the term, paid late, or signal-worthy.
 
 The rates are tuned so the history has the national shape (see synthetic/generate.py);
-`shape()` there measures what came out. Times assume the default rules (14-day free
-reminder issued when the debt is reported overdue, 30/60-day thresholds).
+`shape()` there measures what came out. Times follow the rules of `Policy.default()`: the free
+reminder issued when the debt is reported overdue, its term counted from the presumed receipt
+(`signals.calendar`), each source's floor of days (`Policy.rule(source)`), two premiums for health,
+and the landlord's steps (a written reminder and a contact attempt) before rent arrears signal.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from schemas.contract_v1 import Source
-from signals.overview import day_start
+from signals.calendar import day_start, local_day, presumed_receipt, term_last_day
 from signals.policy import Policy
 from signals.reminders import bik_costs_cents
 from synthetic.history import DebtWriter, History, Household, add_months, at_hour, days
@@ -43,8 +45,16 @@ class Opened:
 
     @property
     def gate(self) -> datetime:
-        """When costs become permitted: the pipeline's reminder (sent at opening) has a 14-day term."""
-        return day_start(self.at.date() + timedelta(days=15))
+        """When costs become permitted: the day after the term of the pipeline's reminder, sent at opening."""
+        received = presumed_receipt(local_day(self.at), good_friday=_POLICY.receipt_skips_good_friday)
+        last = term_last_day(
+            received,
+            _POLICY.housing.reminder_term_days,
+            extend_to_working_day=_POLICY.extend_term_to_working_day,
+            good_friday=_POLICY.term_extends_over_good_friday,
+            extra=_POLICY.atw_equated_days,
+        )
+        return day_start(last + timedelta(days=1))
 
 
 def _weighted(rng: random.Random, weights: dict[Source, int], exclude: Source | None = None) -> Source:
@@ -76,10 +86,11 @@ def open_debt(d: DebtWriter, rng: random.Random, around: date) -> Opened:
 
 
 def worthy_at(source: Source, o: Opened) -> datetime:
-    """When the debt becomes signal-worthy if nothing is paid (default rules)."""
-    if source == "cjib":
+    """When the debt's floor of days is reached if nothing is paid (the source's other steps aside)."""
+    rule = _POLICY.rule(source)
+    if rule.requires_term_expired:
         return o.gate
-    return day_start(o.due + timedelta(days=60 if source == "health" else 30))
+    return day_start(o.due + timedelta(days=max(1, rule.min_days_overdue)))
 
 
 def settle(d: DebtWriter, at: datetime, remaining: int, reason: str = "paid") -> None:
@@ -120,11 +131,11 @@ def paid_late(d: DebtWriter, rng: random.Random, o: Opened) -> None:
     settle(d, pay, o.principal + costs)
 
 
-def _grow(d: DebtWriter, rng: random.Random, o: Opened, until: datetime) -> int:
+def _grow(d: DebtWriter, rng: random.Random, o: Opened, until: datetime, first_month: int = 1) -> int:
     """Unpaid rent and premiums add a month each month; a bill sometimes gets a new one added."""
     principal = o.principal
     if o.monthly is not None:
-        for month in range(1, 13):
+        for month in range(first_month, 13):
             at = at_hour(add_months(o.due, month) + timedelta(days=rng.randrange(8, 16)), rng)
             if at >= until:
                 break
@@ -184,13 +195,38 @@ def _resolve(d: DebtWriter, rng: random.Random, at: datetime, principal: int) ->
             d.facts.settled_at = at
 
 
+def _landlord_steps(d: DebtWriter, rng: random.Random, o: Opened) -> None:
+    """Besluit gsv art. 2: the landlord's written reminder and attempt at personal contact."""
+    if _POLICY.housing.requires_reminder:
+        d.emit(
+            o.at + days(rng.uniform(1, 5)), "reminder.sent", o.principal, reminder_kind="formal", term_days=14
+        )
+    if _POLICY.housing.requires_contact_attempt:
+        method = rng.choice(("phone", "home_visit", "letter"))
+        d.emit(o.at + days(rng.uniform(5, 14)), "contact.attempted", o.principal, method=method)
+
+
+def _second_premium(d: DebtWriter, rng: random.Random, o: Opened) -> tuple[datetime, int]:
+    """Health: the second premium falls due unpaid; with two premiums owed the debt is signal-worthy."""
+    assert o.monthly is not None
+    at = at_hour(add_months(o.due, 1) + timedelta(days=rng.randrange(1, 8)), rng)
+    principal = o.principal + o.monthly
+    d.emit(at, "debt.updated", principal, due_date=o.due, monthly_amount_cents=o.monthly)
+    return at, principal
+
+
 def signal_worthy(d: DebtWriter, rng: random.Random, o: Opened) -> datetime:
     """Unpaid beyond the source's threshold; returns when it became signal-worthy."""
     worthy = worthy_at(d.source, o)
+    if d.source == "housing":
+        _landlord_steps(d, rng, o)
+    if d.source == "health":
+        worthy, principal = _second_premium(d, rng, o)
+        o = Opened(o.at, o.due, principal, o.monthly)
     if d.facts is not None:
         d.facts.worthy_at = worthy
     resolve_at = worthy + timedelta(days=rng.uniform(14, 100), hours=rng.uniform(8, 18))
-    principal = _grow(d, rng, o, resolve_at)
+    principal = _grow(d, rng, o, resolve_at, first_month=2 if d.source == "health" else 1)
     _reminders_and_supply(d, rng, o, worthy)
     _costs(d, rng, o)
     _resolve(d, rng, resolve_at, principal)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from schemas.contract_v1 import Source
+from signals.calendar import local_day
 from synthetic.history import DebtWriter, History, Household
 
 __all__ = ["SCENARIOS", "Expectation", "Planted", "Scenario", "check_scenarios", "plant", "planted_addresses"]
@@ -79,7 +80,7 @@ class _Script:
         return datetime.combine(self.start, time(9), tzinfo=UTC) + timedelta(days=day)
 
     def due(self, day: float, days_before: int) -> date:
-        return self.at(day).date() - timedelta(days=days_before)
+        return local_day(self.at(day)) - timedelta(days=days_before)
 
     def emit(self, d: DebtWriter, day: float, kind: str, amount: int, **fields: Any) -> None:
         d.emit(self.at(day), kind, amount, **fields)
@@ -88,8 +89,15 @@ class _Script:
 def _multiple(s: _Script) -> None:
     rent, h, e = s.household.rent_cents, s.debt("housing"), s.debt("energy")
     s.emit(h, 3, "debt.opened", 2 * rent, due_date=s.due(3, 45), monthly_amount_cents=rent)
+    _landlord_steps(s, h, 3.2, 2 * rent)
     s.emit(e, 4, "debt.opened", 31_000, due_date=s.due(4, 35))
     s.emit(e, 4.5, "reminder.sent", 31_000, reminder_kind="free", term_days=14)
+
+
+def _landlord_steps(s: _Script, d: DebtWriter, day: float, amount: int) -> None:
+    """Besluit gsv art. 2: a landlord shares arrears after a written reminder and a contact attempt."""
+    s.emit(d, day, "reminder.sent", amount, reminder_kind="formal", term_days=14)
+    s.emit(d, day + 0.1, "contact.attempted", amount, method="home_visit")
 
 
 def _paid_in_term(s: _Script) -> None:
@@ -124,11 +132,13 @@ def _cjib_unpaid(s: _Script) -> None:
 def _rent_crisis(s: _Script) -> None:
     rent, d = s.household.rent_cents, s.debt("housing")
     s.emit(d, 14, "debt.opened", 3 * rent, due_date=s.due(14, 95), monthly_amount_cents=rent)
+    _landlord_steps(s, d, 14.2, 3 * rent)
 
 
 def _resolved(s: _Script) -> None:
     e = s.debt("energy")
     s.emit(e, 15, "debt.opened", 30_000, due_date=s.due(15, 35))
+    s.emit(e, 15.5, "reminder.sent", 30_000, reminder_kind="formal", term_days=14)
     s.emit(e, 40, "payment.received", 0, paid_cents=30_000)
     s.emit(e, 40.1, "debt.closed", 0, reason="paid")
 
@@ -139,12 +149,14 @@ def _consecutive(s: _Script) -> None:
     s.emit(d, 30, "payment.received", 0, paid_cents=2 * premium)
     s.emit(d, 30.1, "debt.closed", 0, reason="paid")
     s.emit(w, 60, "debt.opened", 20_000, due_date=s.due(60, 35))
+    s.emit(w, 60.5, "reminder.sent", 20_000, reminder_kind="formal", term_days=14)
 
 
 def _above_scale(s: _Script) -> None:
     e = s.debt("energy")
     s.emit(e, 18, "debt.opened", 20_000, due_date=s.due(18, 10))
-    s.emit(e, 36, "costs.charged", 20_000, costs_cents=10_000)
+    # After the gate whatever the calendar: receipt up to 4 days, 14 days, run on past a long weekend.
+    s.emit(e, 42, "costs.charged", 20_000, costs_cents=10_000)
 
 
 def _arrangement(s: _Script) -> None:
@@ -159,6 +171,7 @@ def _arrangement(s: _Script) -> None:
 def _repeat(s: _Script) -> None:
     e = s.debt("energy")
     s.emit(e, 25, "debt.opened", 30_000, due_date=s.due(25, 35))
+    s.emit(e, 25.5, "reminder.sent", 30_000, reminder_kind="formal", term_days=14)
     s.emit(e, 45, "debt.updated", 30_000, due_date=s.due(25, 35))
 
 
@@ -186,7 +199,7 @@ SCENARIOS: tuple[Planted, ...] = (
     Planted("consecutive", "health signal resolved, water arrears a month later -> consecutive, high",
             _expect(signal={"kinds": ["consecutive"], "priority": "high"}, signals=2, resolved=True), 65, _consecutive),
     Planted("above_scale", "energy costs above the BIK scale after the gate -> above_scale violation",
-            _expect(costs_permitted=True, violations=["above_scale"]), 42, _above_scale),
+            _expect(costs_permitted=True, violations=["above_scale"]), 48, _above_scale),
     Planted("arrangement", "rent paused for an arrangement, paid in two parts -> no signal, no costs",
             _expect(signals=0, costs_permitted=False), 85, _arrangement),
     Planted("repeat", "energy signal, then an update with the same amount -> no second signal (repeat)",

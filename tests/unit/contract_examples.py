@@ -8,7 +8,16 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from schemas.contract_v1 import SOURCES, CloseReason, EventType, FineKind, ReminderKind
+from schemas.contract_v1 import (
+    SOURCES,
+    CloseReason,
+    ContactMethod,
+    EventType,
+    FineKind,
+    ReminderChannel,
+    ReminderKind,
+    SupplyEndingException,
+)
 
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 VALID_BSN = "111222333"
@@ -22,6 +31,7 @@ _SPECIFIC: dict[str, dict[str, Any]] = {
     "debt.closed": {"reason": "paid"},
     "supply.ending": {"supply_end_date": "2024-04-01"},
     "collection.paused": {"until": "2024-05-01"},
+    "contact.attempted": {"method": "home_visit", "reached": False},
 }
 
 
@@ -150,13 +160,20 @@ def _type_specific(draw: st.DrawFn, type_: str, source: str) -> dict[str, Any]:
         )
     specific: dict[str, st.SearchStrategy[Any]] = {
         "reminder.sent": st.fixed_dictionaries(
-            {"reminder_kind": st.sampled_from(get_args(ReminderKind)), "term_days": st.integers(1, 365)}
+            {"reminder_kind": st.sampled_from(get_args(ReminderKind)), "term_days": st.integers(1, 365)},
+            optional={"channel": st.sampled_from(get_args(ReminderChannel)), "pay_by": iso_dates},
         ),
         "costs.charged": st.fixed_dictionaries({"costs_cents": positive_cents}),
         "payment.received": st.fixed_dictionaries({"paid_cents": positive_cents}),
         "debt.closed": st.fixed_dictionaries({"reason": st.sampled_from(get_args(CloseReason))}),
-        "supply.ending": st.fixed_dictionaries({"supply_end_date": iso_dates}),
+        "supply.ending": st.fixed_dictionaries(
+            {"supply_end_date": iso_dates},
+            optional={"exception": st.sampled_from(get_args(SupplyEndingException))},
+        ),
         "collection.paused": st.fixed_dictionaries({"until": iso_dates}),
+        "contact.attempted": st.fixed_dictionaries(
+            {"method": st.sampled_from(get_args(ContactMethod))}, optional={"reached": st.booleans()}
+        ),
     }
     return draw(specific[type_])
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from schemas.contract_v1 import CREDITOR_EVENT, Source
 from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import Effect, Route
+from signals.calendar import local_day
 from signals.household import handle_event
 from signals.overview import HouseholdState, apply
 from signals.policy import Policy
@@ -48,7 +49,7 @@ def day(days: int) -> date:
 
 def _defaults(kind: str, source: Source, occurred_at: datetime) -> dict[str, Any]:
     if kind in ("debt.opened", "debt.updated"):
-        fields: dict[str, Any] = {"due_date": occurred_at.date()}
+        fields: dict[str, Any] = {"due_date": local_day(occurred_at)}
         if source == "housing":
             fields["monthly_amount_cents"] = RENT_CENTS
         if source == "health":
@@ -61,8 +62,9 @@ def _defaults(kind: str, source: Source, occurred_at: datetime) -> dict[str, Any
         "costs.charged": {"costs_cents": 4_000},
         "payment.received": {"paid_cents": 1_000},
         "debt.closed": {"reason": "paid"},
-        "supply.ending": {"supply_end_date": occurred_at.date() + timedelta(days=30)},
-        "collection.paused": {"until": occurred_at.date() + timedelta(days=10)},
+        "supply.ending": {"supply_end_date": local_day(occurred_at) + timedelta(days=30)},
+        "collection.paused": {"until": local_day(occurred_at) + timedelta(days=10)},
+        "contact.attempted": {"method": "phone"},
     }
     return by_kind[kind]
 
@@ -104,6 +106,19 @@ def event(
     return AcceptedEvent(
         household_key=household_key, bsn_pseudonym="pseudo-abc", event=CREDITOR_EVENT.validate_python(data)
     )
+
+
+def landlord_steps(days: float = 1, *, ids: str | None = None, **fields: Any) -> list[AcceptedEvent]:
+    """The landlord's steps before a signal (Besluit gsv art. 2): a written reminder and a contact attempt.
+
+    `days` after T0, so after the default of a debt due on T0's day or earlier; `ids` fixes the event ids.
+    """
+    fields.setdefault("amount_cents", RENT_CENTS)
+    reminder_id, contact_id = (f"{ids}-reminder", f"{ids}-contact") if ids else (None, None)
+    return [
+        event("reminder.sent", occurred_at=at(days), reminder_kind="formal", event_id=reminder_id, **fields),
+        event("contact.attempted", occurred_at=at(days), event_id=contact_id, **fields),
+    ]
 
 
 def fold(*events: AcceptedEvent, dedup_horizon_days: int = 90) -> HouseholdState:

@@ -22,19 +22,23 @@ from tests.unit import case_examples as ex
 @pytest.mark.parametrize(
     ("moment", "months", "period"),
     [
-        (datetime(2026, 2, 28, 23, 59, tzinfo=UTC), 1, (date(2026, 2, 1), date(2026, 2, 28))),
+        # 22:59 UTC on 28 February is 23:59 in Amsterdam (CET): still February; 23:00 UTC is 1 March.
+        (datetime(2026, 2, 28, 22, 59, tzinfo=UTC), 1, (date(2026, 2, 1), date(2026, 2, 28))),
+        (datetime(2026, 2, 28, 23, 0, tzinfo=UTC), 1, (date(2026, 3, 1), date(2026, 3, 31))),
         (datetime(2028, 2, 29, tzinfo=UTC), 1, (date(2028, 2, 1), date(2028, 2, 29))),
-        (datetime(2026, 12, 31, 23, 59, tzinfo=UTC), 3, (date(2026, 10, 1), date(2026, 12, 31))),
+        (datetime(2026, 12, 31, 22, 59, tzinfo=UTC), 3, (date(2026, 10, 1), date(2026, 12, 31))),
+        (datetime(2026, 12, 31, 23, 0, tzinfo=UTC), 3, (date(2027, 1, 1), date(2027, 3, 31))),
         (datetime(2026, 7, 1, tzinfo=UTC), 6, (date(2026, 7, 1), date(2026, 12, 31))),
-        # 00:30 on 1 October in the Netherlands is still 30 September in UTC: dates are UTC dates.
+        # Summer time (CEST, UTC+2): 00:30 on 1 October in the Netherlands is 22:30 UTC on 30 September.
         (
             datetime(2026, 10, 1, 0, 30, tzinfo=timezone(timedelta(hours=2))),
             1,
-            (date(2026, 9, 1), date(2026, 9, 30)),
+            (date(2026, 10, 1), date(2026, 10, 31)),
         ),
+        (datetime(2026, 9, 30, 21, 59, tzinfo=UTC), 1, (date(2026, 9, 1), date(2026, 9, 30))),
     ],
 )
-def test_matching_period_is_the_block_of_months_holding_the_utc_date(
+def test_matching_period_is_the_block_of_months_holding_the_amsterdam_day(
     moment: datetime, months: int, period: tuple[date, date]
 ) -> None:
     assert matching_period(moment, months) == period

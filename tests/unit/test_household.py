@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import signals
@@ -11,7 +11,7 @@ from schemas.outputs_v1 import CostsPermitted, Effect, ReminderIssued, Signal, S
 from signals.household import advance, handle_event, next_wakeup
 from signals.overview import HouseholdState
 from signals.policy import Policy
-from tests.unit.factories import RENT_CENTS, ROUTE, at, day, event, of_type, play
+from tests.unit.factories import RENT_CENTS, ROUTE, at, day, event, landlord_steps, of_type, play
 
 POLICY = Policy.default()
 GRACE = timedelta(hours=POLICY.lateness_grace_hours)
@@ -20,6 +20,7 @@ GRACE = timedelta(hours=POLICY.lateness_grace_hours)
 def _history() -> list[AcceptedEvent]:
     return [
         event("debt.opened", due_date=day(-20), amount_cents=RENT_CENTS, event_id="h1"),
+        *landlord_steps(0.5, ids="h"),
         event(
             "debt.opened",
             source="energy",
@@ -72,10 +73,13 @@ def test_effects_do_not_depend_on_when_the_ticks_arrive() -> None:
 
 
 def test_a_deadline_fires_as_of_its_own_time_not_the_tick() -> None:
-    state, effects = play(event("debt.opened", due_date=day(-20), amount_cents=RENT_CENTS))
+    state, effects = play(
+        event("debt.opened", due_date=day(-20), amount_cents=RENT_CENTS), *landlord_steps(0.5)
+    )
     assert of_type(effects, Signal) == []
-    # 30 days overdue at the start of day 10; the late tick does not move raised_at.
-    deadline = at(10, hours=-9)
+    # Due 10 February: 30 days overdue from the start of 11 March in Amsterdam (23:00 UTC the day
+    # before); the late tick does not move raised_at.
+    deadline = datetime(2024, 3, 10, 23, tzinfo=UTC)
     assert next_wakeup(state, POLICY) == deadline + GRACE
     assert (
         advance(
@@ -98,7 +102,7 @@ def test_an_event_after_a_deadline_supersedes_its_evaluation() -> None:
 
 
 def test_a_payment_after_the_deadline_fired_resolves_the_signal() -> None:
-    state, _ = play(event("debt.opened", due_date=day(-20), amount_cents=RENT_CENTS))
+    state, _ = play(event("debt.opened", due_date=day(-20), amount_cents=RENT_CENTS), *landlord_steps(0.5))
     (signal,) = of_type(advance(state, stream_time=at(12), policy=POLICY, route=ROUTE).effects, Signal)
     state = advance(state, stream_time=at(12), policy=POLICY, route=ROUTE).state
     state, effects = play(event("payment.received", occurred_at=at(13), amount_cents=0), state=state)
@@ -121,7 +125,8 @@ def test_a_late_event_is_evaluated_on_the_households_clock() -> None:
         state, event("debt.opened", due_date=day(-5), occurred_at=at(1)), policy=POLICY, route=ROUTE
     )
     (reminder,) = of_type(outcome.effects, ReminderIssued)
-    assert (reminder.issued_at, reminder.pay_by) == (at(5), day(19))
+    # Sent Wednesday 6 March (the household's clock), received Friday 8 March, 14 days: 22 March.
+    assert (reminder.issued_at, reminder.pay_by) == (at(5), date(2024, 3, 22))
     assert outcome.state.as_of == at(5)
 
 
@@ -155,6 +160,30 @@ def test_the_domain_package_reads_no_clock_and_imports_no_infrastructure() -> No
         "time.time",
         "open(",
     )
-    for module in ("household", "overview", "reminders", "rules", "policy", "ids"):
+    for module in (
+        "household",
+        "overview",
+        "reminders",
+        "rules",
+        "policy",
+        "ids",
+        "calendar",
+        "terms",
+        "figures",
+        "money",
+        "sources",
+        "view",
+        "cases",
+        "state",
+    ):
         source = (Path(signals.__file__).parent / f"{module}.py").read_text()
         assert [word for word in forbidden if word in source] == [], module
+
+
+def test_no_signals_module_but_the_calendar_takes_the_date_of_an_instant() -> None:
+    offenders = [
+        path.name
+        for path in Path(signals.__file__).parent.glob("*.py")
+        if path.name != "calendar.py" and (".date()" in path.read_text() or "AMSTERDAM" in path.read_text())
+    ]
+    assert offenders == []

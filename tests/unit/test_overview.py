@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ from signals.overview import (
 )
 from signals.policy import Policy
 from signals.view import build_overview
-from tests.unit.factories import HOUSEHOLD, RENT_CENTS, ROUTE, at, day, event, fold, play
+from tests.unit.factories import HOUSEHOLD, RENT_CENTS, ROUTE, at, day, event, fold, landlord_steps, play
 
 POLICY = Policy.default()
 _KINDS = [
@@ -187,6 +188,7 @@ def test_overview_shows_debts_in_cents_and_euros_with_totals() -> None:
     state, _ = play(
         event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS),
         event("costs.charged", occurred_at=at(1), amount_cents=2 * RENT_CENTS, costs_cents=4_000),
+        *landlord_steps(1, amount_cents=2 * RENT_CENTS),
     )
     overview = build_overview(state, ROUTE, Policy.default())
     (debt,) = overview.debts
@@ -197,7 +199,8 @@ def test_overview_shows_debts_in_cents_and_euros_with_totals() -> None:
         "open",
     )
     assert debt.reminders[0].issued_by == "pipeline"
-    assert debt.pay_by == day(14)
+    # Sent Friday 1 March 2024: received Tuesday 5 March (Sunday, Monday not counted), 14 days on.
+    assert debt.pay_by == date(2024, 3, 19)
     assert (overview.household_key, overview.total_principal_cents, overview.open_creditors) == (
         HOUSEHOLD,
         2 * RENT_CENTS,

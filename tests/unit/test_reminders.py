@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -10,14 +10,16 @@ from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued, Si
 from signals.household import Outcome, advance, next_wakeup
 from signals.overview import HouseholdState
 from signals.policy import Policy
-from signals.reminders import bik_costs_cents
-from tests.unit.factories import RENT_CENTS, ROUTE, at, day, event, of_type, play
+from signals.reminders import bik_costs_cents, gate_deadline
+from tests.unit.factories import RENT_CENTS, ROUTE, at, day, event, landlord_steps, of_type, play
 
 POLICY = Policy.default()
 GRACE = timedelta(hours=POLICY.lateness_grace_hours)
-# Pipeline reminder on day 0 (T0 = 2024-03-01): pay-by 2024-03-15, term over at 2024-03-16 00:00 UTC.
-PAY_BY = day(14)
-TERM_OVER = at(15, hours=-9)
+# Pipeline reminder sent Friday 1 March 2024 (T0) by post: presumed received Tuesday 5 March
+# (Saturday counts, Sunday and Monday do not), 14 days to Tuesday 19 March; costs from 20 March,
+# whose start in Amsterdam (CET) is 19 March 23:00 UTC.
+PAY_BY = date(2024, 3, 19)
+TERM_OVER = datetime(2024, 3, 19, 23, tzinfo=UTC)
 
 
 def _opened() -> HouseholdState:
@@ -63,8 +65,11 @@ def test_debt_opened_issues_a_free_reminder_with_a_14_day_term_and_no_bsn() -> N
 
 def test_cjib_reminder_term_is_configured_separately() -> None:
     policy = POLICY.model_copy(update={"cjib": POLICY.cjib.model_copy(update={"reminder_term_days": 28})})
-    _, effects = play(event("debt.opened", source="cjib", amount_cents=25_000), policy=policy)
-    assert of_type(effects, ReminderIssued)[0].pay_by == day(28)
+    _, effects = play(
+        event("debt.opened", source="cjib", amount_cents=25_000, due_date=day(-1)), policy=policy
+    )
+    # Received Tuesday 5 March, 28 days: Tuesday 2 April (Easter Monday 1 April is not the last day).
+    assert of_type(effects, ReminderIssued)[0].pay_by == date(2024, 4, 2)
 
 
 def test_no_pipeline_reminder_when_the_creditor_already_sent_a_free_one() -> None:
@@ -86,9 +91,11 @@ def test_pipeline_still_reminds_when_the_creditors_term_is_shorter_than_the_law_
 def test_a_later_reported_creditor_reminder_with_an_earlier_pay_by_opens_the_gate_first() -> None:
     state = _opened()
     state, _ = play(event("reminder.sent", occurred_at=at(-3)), state=state)
-    assert next_wakeup(state, POLICY) == at(12, hours=-9) + GRACE
-    (permitted,) = of_type(_advance(state, at(14)).effects, CostsPermitted)
-    assert permitted.permitted_at == at(12, hours=-9)
+    # Sent Tuesday 27 February, received Thursday 29 February, last day Thursday 14 March.
+    gate = datetime(2024, 3, 14, 23, tzinfo=UTC)
+    assert next_wakeup(state, POLICY) == gate + GRACE
+    (permitted,) = of_type(_advance(state, at(16)).effects, CostsPermitted)
+    assert (permitted.permitted_at, permitted.costs_from) == (gate, date(2024, 3, 15))
     assert permitted.reminder_id is None
 
 
@@ -125,20 +132,22 @@ def test_pause_then_resume_moves_pay_by_by_the_paused_days() -> None:
         event("collection.paused", occurred_at=at(9), until=day(9)),
         state=state,
     )
-    assert next_wakeup(state, POLICY) == at(19, hours=-9) + GRACE
-    assert (
-        of_type(_advance(state, at(19, hours=-9) + GRACE - timedelta(seconds=1)).effects, CostsPermitted)
-        == []
-    )
+    # 6-10 March paused: 4 days on top of 19 March is Saturday 23 March, run on to Monday 25 March.
+    gate = datetime(2024, 3, 25, 23, tzinfo=UTC)
+    assert gate_deadline(state.debts[0], POLICY) is not None
+    assert gate_deadline(state.debts[0], POLICY)[0] == gate
+    assert of_type(_advance(state, gate + GRACE - timedelta(seconds=1)).effects, CostsPermitted) == []
     (permitted,) = of_type(_advance(state, at(30)).effects, CostsPermitted)
-    assert permitted.permitted_at == at(19, hours=-9)
+    assert permitted.permitted_at == gate
 
 
 def test_a_pause_that_runs_out_moves_pay_by_by_its_full_length() -> None:
     state = _opened()
     state, _ = play(event("collection.paused", occurred_at=at(5), until=day(15)), state=state)
     (permitted,) = of_type(_advance(state, at(40)).effects, CostsPermitted)
-    assert permitted.permitted_at == at(25, hours=-9)
+    # 6-16 March paused: 10 days on top of 19 March is Good Friday 29 March; the term runs on over
+    # Saturday, Sunday and Easter Monday to Tuesday 2 April; 3 April starts at 22:00 UTC (summer time).
+    assert permitted.permitted_at == datetime(2024, 4, 2, 22, tzinfo=UTC)
 
 
 def test_no_costs_permitted_when_paid_within_reminder_term() -> None:
@@ -149,7 +158,11 @@ def test_no_costs_permitted_when_paid_within_reminder_term() -> None:
     outcome = _advance(state, at(100))
     assert of_type(outcome.effects, CostsPermitted) == []
     assert outcome.costs_avoided_cents == bik_costs_cents(RENT_CENTS, POLICY)
-    assert outcome.state.debts[0].costs_avoided_cents == bik_costs_cents(RENT_CENTS, POLICY)
+    (decision,) = outcome.state.debts[0].gates
+    assert (decision.outcome, decision.costs_avoided_cents) == (
+        "avoided",
+        bik_costs_cents(RENT_CENTS, POLICY),
+    )
     assert _advance(outcome.state, at(400)).effects == ()
 
 
@@ -173,10 +186,13 @@ def test_payment_after_pay_by_but_within_grace_still_counts_as_unpaid_at_pay_by(
 
 def test_costs_charged_before_pay_by_is_a_violation_attached_to_the_next_signal() -> None:
     state = _opened()
-    state, _ = play(event("costs.charged", occurred_at=at(3), costs_cents=4_000), state=state)
+    state, _ = play(
+        event("costs.charged", occurred_at=at(3), costs_cents=4_000), *landlord_steps(1), state=state
+    )
     outcome = _advance(state, at(5, hours=-9) + GRACE)
     (violation,) = of_type(outcome.effects, CostViolation)
     assert (violation.kind, violation.charged_cents, violation.permitted_cents) == ("before_pay_by", 4_000, 0)
+    assert violation.basis == "art. 6:96 lid 6 BW: before the end of the term"
     assert outcome.state.pending_violations == (violation,)
     # Day 20 is 30 days overdue: the signal carries the violation, which is then no longer pending.
     outcome = _advance(outcome.state, at(30))
@@ -196,13 +212,14 @@ def test_costs_above_the_bik_scale_are_a_violation() -> None:
     maximum = bik_costs_cents(RENT_CENTS, POLICY)
     state = _opened()
     state, _ = play(
-        event("costs.charged", occurred_at=at(16), costs_cents=maximum),
-        event("costs.charged", occurred_at=at(17), costs_cents=1),
+        event("costs.charged", occurred_at=at(19), costs_cents=maximum),
+        event("costs.charged", occurred_at=at(20), costs_cents=1),
         state=state,
     )
     (violation,) = of_type(_advance(state, at(40)).effects, CostViolation)
-    assert (violation.kind, violation.charged_cents, violation.permitted_cents) == (
+    assert (violation.kind, violation.basis, violation.charged_cents, violation.permitted_cents) == (
         "above_scale",
+        "BIK: above the scale",
         maximum + 1,
         maximum,
     )
@@ -210,7 +227,7 @@ def test_costs_above_the_bik_scale_are_a_violation() -> None:
 
 def test_cjib_may_increase_a_wahv_fine_by_50_percent_of_the_original_fine() -> None:
     state, _ = play(
-        event("debt.opened", source="cjib", amount_cents=25_000, fine_kind="wahv"),
+        event("debt.opened", source="cjib", amount_cents=25_000, fine_kind="wahv", due_date=day(-1)),
         event("debt.updated", source="cjib", amount_cents=20_000, occurred_at=at(3)),
     )
     (permitted,) = of_type(_advance(state, at(30)).effects, CostsPermitted)
@@ -218,7 +235,7 @@ def test_cjib_may_increase_a_wahv_fine_by_50_percent_of_the_original_fine() -> N
 
 
 def test_cjib_fine_unpaid_after_the_term_raises_a_signal_at_the_term_end() -> None:
-    state, effects = play(event("debt.opened", source="cjib", amount_cents=25_000))
+    state, effects = play(event("debt.opened", source="cjib", amount_cents=25_000, due_date=day(-1)))
     assert of_type(effects, Signal) == []
     (signal,) = of_type(_advance(state, at(30)).effects, Signal)
     assert signal.raised_at == TERM_OVER

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -9,9 +11,20 @@ from schemas.contract_v1 import Source
 from schemas.outputs_v1 import Signal, SignalResolved
 from signals.household import advance
 from signals.overview import HouseholdState
-from signals.policy import Policy, describe
+from signals.policy import Policy, describe, describe_rules
 from signals.rules import is_signal_worthy
-from tests.unit.factories import PREMIUM_CENTS, RENT_CENTS, ROUTE, at, day, event, fold, of_type, play
+from tests.unit.factories import (
+    PREMIUM_CENTS,
+    RENT_CENTS,
+    ROUTE,
+    at,
+    day,
+    event,
+    fold,
+    landlord_steps,
+    of_type,
+    play,
+)
 
 POLICY = Policy.default()
 
@@ -31,7 +44,10 @@ def _worthy(state: HouseholdState, days: float) -> bool:
     ids=["29-days", "30-days-one-month", "30-days-one-cent-short", "45-days-two-months"],
 )
 def test_housing_needs_30_days_and_one_month_of_rent(days: int, amount_cents: int, worthy: bool) -> None:
-    state = fold(event("debt.opened", due_date=day(0), amount_cents=amount_cents))
+    state = fold(
+        event("debt.opened", due_date=day(0), amount_cents=amount_cents),
+        *landlord_steps(1, amount_cents=amount_cents),
+    )
     assert _worthy(state, days) is worthy
 
 
@@ -62,27 +78,35 @@ def test_a_formal_creditor_reminder_also_counts_for_energy() -> None:
 @pytest.mark.parametrize(
     ("days", "amount_cents", "worthy"),
     [
-        (59, 2 * PREMIUM_CENTS, False),
-        (60, 2 * PREMIUM_CENTS, True),
-        (60, 2 * PREMIUM_CENTS - 1, False),
+        (0, 2 * PREMIUM_CENTS, False),
+        (1, 2 * PREMIUM_CENTS, True),
+        (2, 2 * PREMIUM_CENTS, True),
+        (1, 2 * PREMIUM_CENTS - 1, False),
+        (90, PREMIUM_CENTS, False),
     ],
-    ids=["59-days", "60-days-two-premiums", "one-cent-below-two-premiums"],
+    ids=["due-day", "day-after-two-premiums", "two-days-after", "one-cent-below-two-premiums", "one-premium"],
 )
-def test_health_needs_two_premiums_and_60_days(days: int, amount_cents: int, worthy: bool) -> None:
+def test_health_signals_when_the_second_premium_is_unpaid_without_a_floor_of_days(
+    days: int, amount_cents: int, worthy: bool
+) -> None:
+    # Besluit gsv art. 2: two unpaid monthly premiums; in default from the day after the due date.
     state = fold(event("debt.opened", source="health", amount_cents=amount_cents))
     assert _worthy(state, days) is worthy
 
 
 def test_cjib_is_signal_worthy_only_after_the_free_reminders_term() -> None:
-    state, _ = play(event("debt.opened", source="cjib", amount_cents=25_000))
-    # Pipeline reminder on day 0, pay-by day 14, term over at the start of day 15.
-    assert not is_signal_worthy(state.debts[0], POLICY, at(14, hours=14))
-    assert is_signal_worthy(state.debts[0], POLICY, at(15, hours=-9))
+    state, _ = play(event("debt.opened", source="cjib", amount_cents=25_000, due_date=day(-1)))
+    # Pipeline reminder Friday 1 March, received Tuesday 5 March, last day 19 March; the term is
+    # over at the start of 20 March in Amsterdam (19 March 23:00 UTC).
+    term_over = datetime(2024, 3, 19, 23, tzinfo=UTC)
+    assert not is_signal_worthy(state.debts[0], POLICY, term_over - timedelta(microseconds=1))
+    assert is_signal_worthy(state.debts[0], POLICY, term_over)
 
 
 def test_a_paused_debt_is_not_signal_worthy_until_the_pause_ends() -> None:
     state = fold(
         event("debt.opened", due_date=day(-60), amount_cents=2 * RENT_CENTS),
+        *landlord_steps(0, amount_cents=2 * RENT_CENTS),
         event("collection.paused", occurred_at=at(1), until=day(20)),
     )
     assert not _worthy(state, 10)
@@ -96,7 +120,10 @@ def test_closed_and_fully_paid_debts_are_never_signal_worthy() -> None:
 
 
 def test_housing_reason_reads_months_amount_and_days_in_dutch_and_english() -> None:
-    _, effects = play(event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS))
+    _, effects = play(
+        event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS),
+        *landlord_steps(0, amount_cents=2 * RENT_CENTS),
+    )
     (signal,) = of_type(effects, Signal)
     reason = signal.reasons[0]
     assert reason.code == "housing_arrears"
@@ -117,7 +144,10 @@ def test_supply_ending_raises_an_urgent_crisis_signal() -> None:
     [(2, ("single",), "normal"), (3, ("crisis",), "urgent")],
 )
 def test_rent_arrears_of_three_months_is_a_crisis(months: int, kinds: tuple[str, ...], priority: str) -> None:
-    _, effects = play(event("debt.opened", due_date=day(-90), amount_cents=months * RENT_CENTS))
+    _, effects = play(
+        event("debt.opened", due_date=day(-90), amount_cents=months * RENT_CENTS),
+        *landlord_steps(0, amount_cents=months * RENT_CENTS),
+    )
     (signal,) = of_type(effects, Signal)
     assert (signal.kinds, signal.priority) == (kinds, priority)
     assert ("rent_arrears_crisis" in [r.code for r in signal.reasons]) is (months == 3)
@@ -128,6 +158,7 @@ def test_rent_45_days_and_energy_35_days_with_reminder_is_multiple_high() -> Non
         event("debt.opened", source="energy", due_date=day(-35), amount_cents=31_000, occurred_at=at(-1)),
         event("reminder.sent", source="energy", amount_cents=31_000, occurred_at=at(-1, hours=1)),
         event("debt.opened", due_date=day(-45), amount_cents=RENT_CENTS, occurred_at=at(0)),
+        *landlord_steps(0),
     )
     signal = of_type(effects, Signal)[-1]
     # The energy signal is still open: the rent makes it multiple, not a new (consecutive) episode.
@@ -141,6 +172,7 @@ def test_two_creditors_at_once_make_a_first_signal_multiple_high() -> None:
     _, effects = play(
         event("debt.opened", source="water", due_date=day(-5), amount_cents=9_000, occurred_at=at(-1)),
         event("debt.opened", due_date=day(-45), amount_cents=RENT_CENTS),
+        *landlord_steps(0),
     )
     (signal,) = of_type(effects, Signal)
     assert (signal.kinds, signal.priority) == (("multiple",), "high")
@@ -155,6 +187,7 @@ def test_two_creditors_at_once_make_a_first_signal_multiple_high() -> None:
 def test_same_creditor_signals_again_only_when_the_amount_rises(amount_cents: int, new_signal: bool) -> None:
     _, effects = play(
         event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS),
+        *landlord_steps(0, amount_cents=2 * RENT_CENTS),
         event("debt.updated", due_date=day(-45), amount_cents=amount_cents, occurred_at=at(3)),
     )
     assert len(of_type(effects, Signal)) == (2 if new_signal else 1)
@@ -166,6 +199,7 @@ def test_same_creditor_signals_again_only_when_the_amount_rises(amount_cents: in
 def test_a_signal_within_183_days_after_the_last_is_consecutive(gap_days: int, consecutive: bool) -> None:
     _, effects = play(
         event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS, debt_ref="R1"),
+        *landlord_steps(0, amount_cents=2 * RENT_CENTS),
         event("debt.closed", occurred_at=at(10), debt_ref="R1"),
         event(
             "debt.opened",
@@ -185,6 +219,7 @@ def test_a_signal_within_183_days_after_the_last_is_consecutive(gap_days: int, c
 def test_open_signal_is_resolved_when_every_debt_is_settled() -> None:
     state, effects = play(
         event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS),
+        *landlord_steps(0, amount_cents=2 * RENT_CENTS),
         event("debt.opened", source="water", amount_cents=9_000, occurred_at=at(1)),
         event("debt.closed", occurred_at=at(5), reason="arrangement"),
     )
@@ -201,8 +236,10 @@ def test_open_signal_is_resolved_when_every_debt_is_settled() -> None:
 def test_a_settled_creditor_with_new_arrears_is_news_again() -> None:
     _, effects = play(
         event("debt.opened", due_date=day(-45), amount_cents=2 * RENT_CENTS, debt_ref="R1"),
+        *landlord_steps(0, amount_cents=2 * RENT_CENTS, debt_ref="R1"),
         event("debt.closed", occurred_at=at(5), debt_ref="R1"),
         event("debt.opened", due_date=day(-40), amount_cents=RENT_CENTS, debt_ref="R2", occurred_at=at(30)),
+        *landlord_steps(30, debt_ref="R2"),
     )
     assert len(of_type(effects, Signal)) == 2
     assert len(of_type(effects, SignalResolved)) == 1
@@ -211,6 +248,7 @@ def test_a_settled_creditor_with_new_arrears_is_news_again() -> None:
 def test_debts_crossing_their_thresholds_together_raise_one_multiple_signal() -> None:
     state, effects = play(
         event("debt.opened", due_date=day(-29), amount_cents=RENT_CENTS),
+        *landlord_steps(0),
         event("debt.opened", source="energy", due_date=day(-29), amount_cents=31_000, occurred_at=at(0, 1)),
         event(
             "reminder.sent",
@@ -224,7 +262,8 @@ def test_debts_crossing_their_thresholds_together_raise_one_multiple_signal() ->
     outcome = advance(state, stream_time=at(3), policy=POLICY, route=ROUTE)
     (signal,) = of_type(outcome.effects, Signal)
     assert (signal.kinds, signal.priority) == (("multiple",), "high")
-    assert signal.raised_at == at(1, hours=-9)
+    # 30 days after 1 February: the start of 2 March in Amsterdam, 1 March 23:00 UTC.
+    assert signal.raised_at == datetime(2024, 3, 1, 23, tzinfo=UTC)
     assert [r.code for r in signal.reasons] == ["energy_arrears", "housing_arrears", "multiple_creditors"]
 
 
@@ -246,18 +285,33 @@ def test_a_reminder_term_below_the_legal_14_days_is_rejected() -> None:
 def test_describe_lists_every_source_rule_and_the_bik_scale() -> None:
     rows = describe(Policy.default())
     assert ("health", "min_months_arrears", "2 x monthly amount") in rows
+    assert ("housing", "requires_contact_attempt", "yes") in rows
     assert ("cjib", "requires_term_expired", "yes") in rows
     assert ("bik", "bik bracket 1", "15% of the next EUR 2,500.00") in rows
     assert ("bik", "bik maximum", "EUR 6,775.00") in rows
+    assert ("bik", "vat_percent", "21%") in rows
     assert {source for source, _, _ in rows} == {
         "housing",
         "energy",
         "water",
         "health",
         "cjib",
+        "calendar",
         "household",
         "bik",
     }
+
+
+def test_every_rule_row_names_its_legal_basis() -> None:
+    rows = describe_rules(Policy.default())
+    assert all(row.basis for row in rows)
+    by_rule = {(row.source, row.rule): row.basis for row in rows}
+    assert (
+        "Besluit gemeentelijke schuldhulpverlening art. 2" in by_rule[("housing", "requires_contact_attempt")]
+    )
+    assert "ECLI:NL:HR:2016:2704" in by_rule[("energy", "reminder_term_days")]
+    assert by_rule[("cjib", "cjib_wahv raise 1")] == "WAHV art. 23/24"
+    assert "art. 2 lid 3" in by_rule[("bik", "vat_percent")]
 
 
 def test_end_of_supply_after_an_energy_signal_raises_a_crisis_even_at_the_same_amount() -> None:
