@@ -9,8 +9,8 @@ Rules, in order:
 1. upper-case; spaces, `-`, `/`, `.` and `_` only separate parts and are dropped;
 2. a house number is an integer (`012` is `12`);
 3. with no house letter, an addition whose first part is one letter makes that letter the house
-   letter (`12 A`, `12-a` and letter `A` are one home); so does an addition of one letter and digits
-   (`12 A2` is letter `A`, addition `2`, like `12A-2`);
+   letter (`12 A`, `12-a` and letter `A` are one home); so does an addition that is one letter and
+   digits once its separators are dropped (`12 A2` is letter `A`, addition `2`, like `12A-2`);
 4. an addition of digits only loses its leading zeros (`02` is `2`);
 5. what is left must be a house letter of one letter A-Z and an addition of 1-4 letters or digits.
 """
@@ -52,12 +52,11 @@ def normalise_house(letter: str | None, addition: str | None) -> tuple[str | Non
     if len(letters) > 1 or (letters and not _LETTER.fullmatch(letters[0])):
         raise AddressError(f"house letter {letter!r} must be one letter")
     house_letter = letters[0] if letters else None
-    if house_letter is None and rest:
-        if _LETTER.fullmatch(rest[0]):
-            house_letter, rest = rest[0], rest[1:]
-        elif len(rest) == 1 and (split := _LETTER_AND_DIGITS.fullmatch(rest[0])):
-            house_letter, rest = split[1], [split[2]]
+    if house_letter is None and rest and _LETTER.fullmatch(rest[0]):
+        house_letter, rest = rest[0], rest[1:]
     joined = "".join(rest)
+    if house_letter is None and (split := _LETTER_AND_DIGITS.fullmatch(joined)):
+        house_letter, joined = split[1], split[2]
     if joined.isdigit():
         joined = joined.lstrip("0") or "0"
     if joined and not _ADDITION.fullmatch(joined):

@@ -169,6 +169,8 @@ class Policy(_Settings):
     cjib_other: FineRegime | None = None
     # The CJIB's free reminder before the first raise of a WAHV fine: a pilot (cabinet policy).
     cjib_free_reminder_pilot_start: date = date(2026, 7, 1)
+    # Announced for 18 months: the first day no longer in the pilot (None = open-ended).
+    cjib_free_reminder_pilot_end: date | None = date(2028, 1, 1)
     energy_winter: WinterPeriod = WinterPeriod()
 
     @model_validator(mode="before")
@@ -189,6 +191,11 @@ class Policy(_Settings):
     def default(cls) -> Policy:
         """The defaults of DESIGN.md."""
         return cls()
+
+    def in_cjib_pilot(self, day: date) -> bool:
+        """The CJIB's free-reminder pilot runs on this local day (start inclusive, end exclusive)."""
+        end = self.cjib_free_reminder_pilot_end
+        return self.cjib_free_reminder_pilot_start <= day and (end is None or day < end)
 
     def rule(self, source: Source) -> SourceRule:
         """The rule of one source."""
@@ -312,6 +319,14 @@ def describe_rules(policy: Policy) -> list[RuleRow]:
         ),
         RuleRow("household", "dedup_horizon_days", f"{policy.dedup_horizon_days} days", "DESIGN.md"),
         RuleRow("household", "lateness_grace_hours", f"{policy.lateness_grace_hours} hours", "DESIGN.md"),
+        RuleRow(
+            "cjib",
+            "cjib_free_reminder_pilot_end",
+            policy.cjib_free_reminder_pilot_end.isoformat()
+            if policy.cjib_free_reminder_pilot_end
+            else "none",
+            "policy: CJIB pilot of a free reminder before the first raise (18 months; end exclusive)",
+        ),
         RuleRow(
             "cjib",
             "cjib_free_reminder_pilot_start",

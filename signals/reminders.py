@@ -324,9 +324,9 @@ def _judge_fine(
 
 
 def _pilot_verdict(debt: DebtState, policy: Policy, episode: datetime, charge: MoneyFact) -> _Verdict | None:
-    """From the pilot's start, a WAHV raise before the free reminder's term ran out breaks the policy."""
+    """During the pilot, a WAHV raise before the free reminder's term ran out breaks the policy (not law)."""
     wahv = any(t.fine_kind == "wahv" for t in debt.terms if t.at >= episode)
-    if not wahv or local_day(charge.at) < policy.cjib_free_reminder_pilot_start:
+    if not wahv or not policy.in_cjib_pilot(local_day(charge.at)):
         return None
     gate = gate_of_episode(debt, policy, episode)
     if gate is not None and gate[0] <= charge.at:

@@ -1,8 +1,9 @@
 """The per-source table: one place for what each source's rule is, why, and how a team reads it.
 
 Each row holds the source's default thresholds and steps (`SourceRule`, configurable through
-`Policy`), the legal basis of those steps (Besluit gemeentelijke schuldhulpverlening art. 2 and the
-energy and water regulations), whether its debts carry a monthly amount, and the reason sentence a
+`Policy`), the legal basis of those steps (Wet gemeentelijke schuldhulpverlening art. 4a; for
+landlords Besluit gemeentelijke schuldhulpverlening art. 2; the energy and water regulations;
+the Zorgverzekeringswet for health insurers), whether its debts carry a monthly amount, and the reason sentence a
 signal shows. Rules, generators and docs read this table instead of repeating it.
 """
 
@@ -87,7 +88,8 @@ SOURCE_FACTS: Final[Mapping[Source, SourceFacts]] = MappingProxyType(
         ),
         "energy": SourceFacts(
             default_rule=SourceRule(min_days_overdue=30, requires_reminder=True),
-            basis=f"{_ATTRIBUTION}; Regeling afsluitbeleid kleinverbruikers art. 3 (written reminder)",
+            basis="Wgs art. 4a; Regeling afsluitbeleid voor kleinverbruikers van elektriciteit en gas "
+            "art. 3 (at least one written reminder)",
             monthly_amount=False,
             reason=ReasonText(
                 code="energy_arrears",
@@ -97,7 +99,7 @@ SOURCE_FACTS: Final[Mapping[Source, SourceFacts]] = MappingProxyType(
         ),
         "water": SourceFacts(
             default_rule=SourceRule(min_days_overdue=30, requires_reminder=True),
-            basis=f"{_ATTRIBUTION}; Regeling afsluitbeleid drinkwater (written reminder)",
+            basis="Wgs art. 4a; Regeling afsluitbeleid drinkwater (written reminder)",
             monthly_amount=False,
             reason=ReasonText(
                 code="water_arrears",
@@ -107,8 +109,8 @@ SOURCE_FACTS: Final[Mapping[Source, SourceFacts]] = MappingProxyType(
         ),
         "health": SourceFacts(
             default_rule=SourceRule(min_days_overdue=0, min_months_arrears=2.0),
-            basis=f"{_ATTRIBUTION} (health insurer: two unpaid monthly premiums, signalled when "
-            "the second is unpaid)",
+            basis="Wgs art. 4a; Zorgverzekeringswet art. 18a (health insurer: two unpaid monthly "
+            "premiums, signalled when the second is unpaid)",
             monthly_amount=True,
             reason=ReasonText(
                 code="health_arrears",
