@@ -54,6 +54,21 @@ def parse_household(postcode: str, house: str) -> str:
     return key
 
 
+_TYPED_KEY = re.compile(r"\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*-?\s*(.+)", re.DOTALL)
+
+
+def normalise_key(text: str) -> str:
+    """A household key however it is written ('3011ab-12a', '3011 AB 012-A') in its one form.
+
+    >>> normalise_key("3011ab-12a"), normalise_key("3011 AB 012-A"), normalise_key("3011AB-12A-2")
+    ('3011AB-12A', '3011AB-12A', '3011AB-12A-2')
+    """
+    match = _TYPED_KEY.fullmatch(text)
+    if not match:
+        raise HouseholdKeyError(f"{text!r} is not a household key")
+    return parse_household(match[1] + match[2], match[3])
+
+
 def postcode_and_number(key: str) -> tuple[str, int]:
     """The PC6 postcode and house number of a key, which is what CBS routing tables use."""
     match = _KEY.match(key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +12,13 @@ from connectors.readmodel.case_queries import AttemptView, OutcomeView, SignalVi
 from connectors.readmodel.case_tables import CaseRow, ContactAttempt, SignalStatusRow
 from connectors.readmodel.tables import table_of
 from connectors.readmodel.writer import ReadModel
+from signals.calendar import local_day
+
+
+def _day(stored: datetime) -> date:
+    """The Amsterdam day of a stored instant (SQLite hands UTC instants back without a zone)."""
+    return local_day(stored if stored.tzinfo is not None else stored.replace(tzinfo=UTC))
+
 
 __all__ = ["ReportCase", "cases_in_period"]
 
@@ -54,7 +61,7 @@ async def cases_in_period(rm: ReadModel, gemeente_code: str, start: date, end: d
             household_key=r["household_key"],
             period_start=r["period_start"],
             period_end=r["period_end"],
-            matched_on=r["first_signal_at"].date(),
+            matched_on=_day(r["first_signal_at"]),
             signals=signals.get(r["case_id"], ()),
             attempts=attempts.get(r["case_id"], ()),
             outcome=outcomes[r["case_id"]],
@@ -90,7 +97,7 @@ async def _picked_up_on(conn: AsyncConnection, case_ids: list[str]) -> dict[str,
     )
     found: dict[str, date] = {}
     for case_id, changed_at in (await conn.execute(stmt)).all():
-        day = changed_at.date()
+        day = _day(changed_at)
         found[case_id] = min(found.get(case_id, day), day)
     return found
 

@@ -14,7 +14,7 @@ from schemas.export import export_json_schemas
 from schemas.household import HouseholdKeyError, parse_household
 from schemas.outputs_v1 import HouseholdOverview
 from signals.money import eur_nl
-from signals.policy import describe
+from signals.policy import describe_rules
 from streams.worker.settings import Settings
 
 
@@ -38,8 +38,8 @@ async def run_broker(port: int | None) -> None:
 
 
 def print_rules(settings: Settings) -> None:
-    """The effective rules as an aligned table."""
-    rows: list[tuple[str, ...]] = [("source", "rule", "value"), *describe(settings.rules)]
+    """The effective rules as an aligned table, each with its legal basis (article, ruling, policy)."""
+    rows: list[tuple[str, ...]] = [("source", "rule", "value", "basis"), *describe_rules(settings.rules)]
     print(table(rows))
 
 

@@ -14,7 +14,7 @@ import secrets
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.broker import EmbeddedBroker, die_with_parent, free_port
 from schemas.internal_v1 import ClockTick
+from signals.calendar import day_start
 from streams.bootstrap import load_routing_table
 from streams.cli.watch import describe_output
 from streams.worker.outputs import OUTPUT_MESSAGE
@@ -156,9 +157,9 @@ async def _feed(
         await producer.stop()
 
 
-async def _tick(producer: AIOKafkaProducer, names: TopicNames, partitions: int, day: object) -> None:
-    # Stream time reaches the end of the simulated day in every partition.
-    at = datetime.combine(day, time(23, 59), tzinfo=UTC)  # type: ignore[arg-type]
+async def _tick(producer: AIOKafkaProducer, names: TopicNames, partitions: int, day: date) -> None:
+    # Stream time reaches the end of the simulated (Amsterdam) day in every partition.
+    at = day_start(day + timedelta(days=1)) - timedelta(minutes=1)
     value = ClockTick(at=at).model_dump_json().encode()
     for partition in range(partitions):
         await producer.send(names.clock, key=b"__clock__", value=value, partition=partition)

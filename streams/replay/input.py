@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from connectors.kafka.partitions import partition_of_household
 from schemas.contract_v1 import CREDITOR_EVENT, SOURCES
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import AcceptedEvent, ClockTick
+from signals.calendar import day_start, local_day
 from signals.intake import IntakeLimits, Origin, accept
 from streams.worker.dedup import RecentIds
 
@@ -166,8 +167,13 @@ def _ordered(records: Sequence[RawRecord]) -> list[tuple[Ordered, RawRecord]]:
     return sorted(keyed, key=lambda item: item[0])
 
 
+def _day_end(day: date) -> datetime:
+    """The last second of a local (Europe/Amsterdam) day, as a UTC instant."""
+    return day_start(day + timedelta(days=1)) - timedelta(seconds=1)
+
+
 def _tick(day: date, partitions: int, at: datetime | None = None) -> Iterator[InternalRecord]:
-    moment = at or datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+    moment = at or _day_end(day)
     value = ClockTick(at=moment).model_dump_json().encode()
     return (InternalRecord(p, CLOCK_KEY, value) for p in range(partitions))
 
@@ -195,13 +201,13 @@ class _Planner:
         ticks = list(_tick(day, self.o.partitions, at))
         self.plan.internal += ticks
         self.plan.ticks += 1
-        # A day-end tick (23:59:59) closes its day: for the future-dated check the clock is then
-        # midnight, so an event in the last second of the next day is not a day "ahead".
-        self.clock = at or datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+        # A day-end tick (23:59:59 in Amsterdam) closes its day: for the future-dated check the clock
+        # is then local midnight, so an event in the last second of the next day is not a day "ahead".
+        self.clock = at or day_start(day + timedelta(days=1))
 
     def take(self, at: datetime, record: RawRecord) -> None:
         """Ingest one record as the ingest agent would, with a receive time from the input."""
-        self.tick_until(at.date())
+        self.tick_until(local_day(at))
         self.plan.events_in += 1
         self.plan.first, self.plan.last = self.plan.first or at, at
         origin = Origin(
@@ -237,8 +243,8 @@ class _Planner:
         if self.day is None:
             return
         if self.o.end_at is not None:
-            self.tick_until(max(self.day, self.o.end_at.date()))
-            self.emit_tick(self.o.end_at.date(), self.o.end_at)
+            self.tick_until(max(self.day, local_day(self.o.end_at)))
+            self.emit_tick(local_day(self.o.end_at), self.o.end_at)
             return
         self.tick_until(self.day + timedelta(days=self.o.tail_days + 1))
 

@@ -25,6 +25,7 @@ from faust.web import Request, Response, View
 
 from connectors.readmodel.case_queries import CaseDetail, CaseSummary, open_cases
 from connectors.readmodel.queries import overview
+from schemas.household import HouseholdKeyError, normalise_key
 from streams.team import cases as cc
 from streams.team.auth import Principal, TeamAuth
 from streams.worker.pipeline import Pipeline
@@ -122,9 +123,13 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
     class Household(View):
         async def get(self, request: Request, key: str) -> Response:
             async def handle(who: Principal) -> Response:
-                await cc.authorised_household(pipeline, who, key)
-                await cc.audit_view(pipeline, who.member_id, who.team_id, key)
-                found = await overview(cc.read_model_of(pipeline), key)
+                try:
+                    household = normalise_key(key)  # one home, one key however it is written
+                except HouseholdKeyError:
+                    raise cc.CaseError(404, "Dit huishouden is niet bekend.") from None
+                await cc.authorised_household(pipeline, who, household)
+                await cc.audit_view(pipeline, who.member_id, who.team_id, household)
+                found = await overview(cc.read_model_of(pipeline), household)
                 if found is None:
                     raise cc.CaseError(404, "Dit huishouden is niet bekend.")
                 return self.bytes(found.model_dump_json().encode(), content_type="application/json")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from connectors.readmodel import ReadModel
 from connectors.readmodel.case_queries import SignalView
 from connectors.readmodel.report_queries import ReportCase, cases_in_period
 from schemas.household import HouseholdKeyError
+from signals.calendar import local_day
 from signals.ids import stable_id
 from streams.errors import StreamsError
 
@@ -76,8 +77,8 @@ def _signals(view: SignalView, household_key: str) -> list[dict[str, Any]]:
             "ID": stable_id("ddas", sig.signal_id, d.debt.source, d.debt.creditor_id, d.debt.debt_ref),
             "crisissignaal": "crisis" in sig.kinds,
             "bedrag": (d.principal_cents + d.costs_cents + 50) // 100,
-            "ontstaansdatum": date.fromordinal(sig.raised_at.date().toordinal() - d.days_overdue).isoformat(),
-            "signaaldatum": sig.raised_at.date().isoformat(),
+            "ontstaansdatum": (local_day(sig.raised_at) - timedelta(days=d.days_overdue)).isoformat(),
+            "signaaldatum": local_day(sig.raised_at).isoformat(),
             "status": view.status,
             "signaalpartner": {"type": SIGNAALPARTNER[d.debt.source]},
             "client": client_of(household_key),

@@ -10,7 +10,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors.readmodel import overview
-from schemas.household import HouseholdKeyError, postcode_and_number
+from schemas.household import HouseholdKeyError, normalise_key
 from streams.worker import ingest_http
 from streams.worker.audit import audit_view
 from streams.worker.pipeline import Pipeline
@@ -42,7 +42,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         if not _authorised(pipeline, request):
             return self.json({"error": "a valid bearer token is required"}, status=401)
         try:
-            postcode_and_number(key)
+            key = normalise_key(key)  # one home, one key: '3011ab-12a' finds 3011AB-12A
         except HouseholdKeyError as exc:
             return self.json({"error": str(exc)}, status=400)
         read_model = pipeline.read_model.model

@@ -51,7 +51,16 @@ def test_rules_from_a_toml_config_file_are_what_rules_prints(tmp_path: Path) -> 
     config.write_text("[rules.health]\nmin_days_overdue = 75\n")
     result = _run(["--config", str(config), "rules"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^health\s+min_days_overdue\s+75 days$", result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^health\s+min_days_overdue\s+75 days\s+Wgs art\. 4a", result.stdout, re.MULTILINE), (
+        result.stdout
+    )
+    # Every rule shows its legal basis, e.g. the 14-day letter's article and ruling.
+    assert re.search(
+        r"^housing\s+requires_contact_attempt\s+yes\s+Besluit gemeentelijke schuldhulpverlening art\. 2",
+        result.stdout,
+        re.MULTILINE,
+    )
+    assert "ECLI:NL:HR:2016:2704" in result.stdout
 
 
 def test_a_wrong_rule_in_the_config_file_names_the_setting_and_range(tmp_path: Path) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from schemas.internal_v1 import AcceptedEvent, HouseholdMessage
 from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued
-from signals.overview import day_start
+from signals.calendar import day_start
 from streams.worker.household import Output
 from tests.streams.conftest import (
     Routed,
@@ -48,21 +48,25 @@ def test_silent_partition_fires_deadline_through_ticks() -> None:
     opened = worker.run(
         partition,
         [
-            _energy("debt.opened", PAID_LATE, 0, amount_cents=20_000),
-            _energy("debt.opened", PAID_IN_TIME, 0, amount_cents=20_000),
+            _energy("debt.opened", PAID_LATE, 0, amount_cents=20_000, due_date=midnight(-10).date()),
+            _energy("debt.opened", PAID_IN_TIME, 0, amount_cents=20_000, due_date=midnight(-10).date()),
             _energy("payment.received", PAID_IN_TIME, 5, amount_cents=0, paid_cents=20_000),
         ],
     )
     reminders = {r.household_key: r for r in effects(opened.outputs) if isinstance(r, ReminderIssued)}
     assert set(reminders) == {PAID_LATE, PAID_IN_TIME}
-    assert reminders[PAID_LATE].pay_by == midnight(14).date()
-    deadline = day_start(reminders[PAID_LATE].pay_by + timedelta(days=1))  # the gate opens after pay-by
+    # Sent Friday 1 March 2024, presumed received Tuesday 5 March, 14 days: Tuesday 19 March.
+    assert reminders[PAID_LATE].pay_by == date(2024, 3, 19)
+    # The gate opens at the start of the next Amsterdam day: 19 March 23:00 UTC.
+    deadline = day_start(reminders[PAID_LATE].pay_by + timedelta(days=1))
+    assert deadline == datetime(2024, 3, 19, 23, tzinfo=UTC)
 
     # From here on the partition only hears the clock, one tick (and one batch) a day.
     permitted: list[tuple[datetime | None, CostsPermitted]] = []
     avoided_cents = 0
     for days in range(6, 40):
-        result = worker.run(partition, [tick(midnight(days))])
+        # The clock ticks at the start of each Amsterdam day.
+        result = worker.run(partition, [tick(day_start(midnight(days).date()))])
         permitted += [(result.stream_time, e) for e in result.outputs if isinstance(e, CostsPermitted)]
         avoided_cents += sum(o.costs_avoided_cents for _, o in result.outcomes)
 
@@ -201,6 +205,7 @@ def test_duplicate_events_are_reported_and_change_nothing() -> None:
         debt_ref="W1",
         occurred_at=midnight(0),
         event_id="w-1",
+        due_date=midnight(-10).date(),
     )
     reminded = creditor_event(
         "reminder.sent",

@@ -45,8 +45,8 @@ def test_events_go_in_event_time_order_with_a_tick_in_every_partition_at_each_da
     events = [m.event.event_id for m in messages if isinstance(m, AcceptedEvent)]
     assert events == ["a", "b"]
     ticks = sorted({m.at.isoformat() for m in messages if isinstance(m, ClockTick)})
-    # 1, 2, 3 January, then two tail days
-    assert ticks == [f"2026-01-0{d}T23:59:59+00:00" for d in range(1, 6)]
+    # 1, 2, 3 January, then two tail days; each ends at 23:59:59 in Amsterdam (22:59:59 UTC in winter)
+    assert ticks == [f"2026-01-0{d}T22:59:59+00:00" for d in range(1, 6)]
     assert result.ticks == 5
     assert sum(isinstance(m, ClockTick) for m in messages) == 5 * OPTIONS.partitions
 
@@ -112,3 +112,18 @@ def test_archive_lines_keep_binary_values(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl.gz"
     path.write_bytes(gzip.compress(record.to_json() + b"\n"))
     assert list(read_archive(path)) == [record]
+
+
+def test_the_day_end_ticks_follow_amsterdam_summer_time_and_the_october_change() -> None:
+    records = [_record(_event("a", "2026-10-24T09:00:00+00:00"), 1)]
+    result = plan(records, OPTIONS)
+    ticks = sorted(
+        {
+            m.at.isoformat()
+            for m in map(HOUSEHOLD_MESSAGE.validate_json, (r.value for r in result.internal))
+            if isinstance(m, ClockTick)
+        }
+    )
+    # 24 October ends at 23:59:59 summer time (21:59:59 UTC); 25 October, the day clocks go back,
+    # ends at 23:59:59 winter time (22:59:59 UTC).
+    assert ticks[:2] == ["2026-10-24T21:59:59+00:00", "2026-10-25T22:59:59+00:00"]

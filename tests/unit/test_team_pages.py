@@ -149,7 +149,8 @@ def test_the_ddas_document_validates_against_the_official_schema() -> None:
     first = levering["vroegsignalen"][0]
     assert first["signaalpartner"] == {"type": "Huur"}
     assert first["bedrag"] == 950
-    assert first["ontstaansdatum"] == "2026-07-18"
+    # Raised 1 Sep 23:59 UTC, which is 2 Sep 01:59 in Amsterdam; 45 days overdue: since 19 July.
+    assert (first["signaaldatum"], first["ontstaansdatum"]) == ("2026-09-02", "2026-07-19")
     assert first["status"] == "Opgepakt"
     assert first["client"] == {"postcode": "1011AB", "huisnummer": "12", "huisnummertoevoeging": "A-2"}
     zaak = levering["vroegsignaalzaken"][0]
