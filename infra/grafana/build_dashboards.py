@@ -241,13 +241,14 @@ PROGRAMME = (
         kind="stat",
     ),
     Panel(
-        "Cost violations per source and kind",
-        "Which creditors charged collection costs before the pay-by date or above the legal "
-        "scale (BIK) in the selected period?",
+        "Cost violations per source and basis",
+        "Which creditors charged what they may not in the selected period, and on what basis: "
+        "the law (art. 6:96 lid 6 BW before the term ran out, BIK above the scale, WAHV above "
+        "the raise, the winter rule for energy) or cabinet policy (CJIB: free reminder first)?",
         (
             Query(
-                zero_if_none(total("vroegsignaal_cost_violations_total", "source, kind")),
-                "{{source}} {{kind}}",
+                zero_if_none(total("vroegsignaal_cost_violations_total", "source, basis")),
+                "{{source}}: {{basis}}",
             ),
         ),
         kind="stat",

@@ -92,8 +92,8 @@ class Metrics:
         )
         self.cost_violations = Counter(
             "vroegsignaal_cost_violations_total",
-            "Costs charged before pay-by or above the legal scale, per source and kind.",
-            ["source", "kind"],
+            "Charges a creditor may not make, per source, kind and basis (the law, or policy).",
+            ["source", "kind", "basis"],
             registry=r,
         )
         self.costs_avoided = Counter(

@@ -149,4 +149,4 @@ def _record_effect(m: Metrics, effect: Any) -> None:
     elif isinstance(effect, CostsPermitted):
         m.costs_permitted.labels(effect.debt.source).inc()
     elif isinstance(effect, CostViolation):
-        m.cost_violations.labels(effect.debt.source, effect.kind).inc()
+        m.cost_violations.labels(effect.debt.source, effect.kind, effect.basis).inc()
