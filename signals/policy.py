@@ -271,6 +271,12 @@ def _regime(name: str, regime: FineRegime | None, basis: str) -> list[RuleRow]:
     ]
 
 
+def _date_span(days: tuple[date, ...]) -> str:
+    if not days:
+        return "none"
+    return f"{len(days)} days, {min(days).isoformat()} to {max(days).isoformat()} (docs/rules.md lists them)"
+
+
 def describe_rules(policy: Policy) -> list[RuleRow]:
     """Every rule with its setting, value and legal basis, for `vroegsignaal rules` and docs/rules.md.
 
@@ -307,7 +313,7 @@ def describe_rules(policy: Policy) -> list[RuleRow]:
         RuleRow(
             "calendar",
             "atw_equated_days",
-            ", ".join(d.isoformat() for d in policy.atw_equated_days) or "none",
+            _date_span(policy.atw_equated_days),
             "Algemene termijnenwet art. 3 lid 3 (Besluit gelijkstelling)",
         ),
         RuleRow("calendar", "receipt_skips_good_friday", _YES[policy.receipt_skips_good_friday], _BW),

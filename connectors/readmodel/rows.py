@@ -53,8 +53,9 @@ def debt_rows(ov: HouseholdOverview) -> list[Row]:
     by_key: dict[tuple[str, str, str], Row] = {}
     for view in ov.debts:
         row = {"household_key": ov.household_key, **debt_key(view.debt)}
-        row |= view.model_dump(mode="python", exclude={"debt", "reminders"})
+        row |= view.model_dump(mode="python", exclude={"debt", "reminders", "earlier_episodes"})
         row["reminders"] = [r.model_dump(mode="json") for r in view.reminders]
+        row["earlier_episodes"] = [e.model_dump(mode="json") for e in view.earlier_episodes]
         by_key[(view.debt.source, view.debt.creditor_id, view.debt.debt_ref)] = row
     return [row | {"position": i} for i, row in enumerate(by_key.values())]
 

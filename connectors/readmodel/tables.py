@@ -108,6 +108,9 @@ class Debt(Base):
     pay_by: Mapped[date | None] = mapped_column(Date)
     costs_permitted: Mapped[bool] = mapped_column(Boolean)
     last_event_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The arrears episode the reminders, pay-by and gate above belong to; earlier ones kept apart.
+    episode: Mapped[int] = mapped_column(default=1)
+    earlier_episodes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
 
 
 class SignalRow(Base):
@@ -184,10 +187,13 @@ class CostGateDecision(Base):
     principal_cents: Mapped[int]
     max_costs_cents: Mapped[int]
     permitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    costs_from: Mapped[date | None] = mapped_column(Date)  # the first local day costs may be charged
+    vat_cents: Mapped[int] = mapped_column(default=0)  # included in max_costs_cents (BIK art. 2 lid 3)
 
 
 class CostViolationRow(Base):
-    """Costs charged too early or above the scale; linked to a signal that reported it, if any."""
+    """Costs charged too early or above the scale (or a winter end of supply), with the basis judged on;
+    linked to a signal that reported it, if any."""
 
     __tablename__ = "cost_violations"
 
@@ -196,7 +202,8 @@ class CostViolationRow(Base):
     source: Mapped[str] = mapped_column(String(20))
     creditor_id: Mapped[str] = mapped_column(Key)
     debt_ref: Mapped[str] = mapped_column(Key)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40))
+    basis: Mapped[str | None] = mapped_column(String(100))
     charged_cents: Mapped[int]
     permitted_cents: Mapped[int]
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -16,6 +16,7 @@ from connectors.routing_files import default_routing
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
 from schemas.outputs_v1 import CostsPermitted, ReminderIssued, Signal
+from signals.calendar import local_day
 from synthetic.demo_feed import history
 from tests.integration.harness import Worker, assert_conservation, collect, create_topics, publish
 from tests.integration.runs import Run, run_demo_history
@@ -51,7 +52,9 @@ def test_a_free_reminder_precedes_every_costs_permitted(demo_run: Run) -> None:
     for decision in permitted:
         reminder = reminders.get((decision.debt, decision.household_key))
         assert reminder is not None, f"costs permitted without a reminder: {decision.debt}"
-        assert decision.permitted_at.date() > reminder.pay_by
+        # Costs from the start of the Amsterdam day after the last day of the term.
+        assert local_day(decision.permitted_at) > reminder.pay_by
+        assert decision.costs_from == local_day(decision.permitted_at)
 
 
 def test_a_debt_paid_within_its_reminder_term_never_gets_costs_permitted(demo_run: Run) -> None:

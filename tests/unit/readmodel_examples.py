@@ -82,6 +82,7 @@ def violation(vid: str = "vio-1") -> CostViolation:
         household_key=HOUSEHOLD,
         debt=POWER,
         kind="before_pay_by",
+        basis="art. 6:96 lid 6 BW: before the end of the term",
         charged_cents=4_000,
         permitted_cents=0,
         occurred_at=T0.astimezone(CET),

@@ -23,8 +23,8 @@ POLICY = Policy.default()
 LATER = timedelta(days=400)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def run(
@@ -408,7 +408,7 @@ def _step(kind: str, at: datetime, **fields: Any) -> AcceptedEvent:
 def test_a_landlord_signals_after_a_written_reminder_and_a_contact_attempt(
     steps: tuple[str, ...], signal: bool
 ) -> None:
-    extra = {
+    extra: dict[str, dict[str, Any]] = {
         "reminder.sent": {"reminder_kind": "formal", "term_days": 14},
         "contact.attempted": {"method": "phone"},
     }

@@ -48,7 +48,7 @@ def test_every_way_a_creditor_writes_a_home_gives_its_one_key(
 
 
 @pytest.mark.parametrize(
-    ("key", "typed"), [(key, typed) for key, (_, typed) in TABLE.items() for typed in typed]
+    ("key", "typed"), [(key, spelling) for key, (_, spellings) in TABLE.items() for spelling in spellings]
 )
 def test_every_way_a_team_types_a_home_finds_the_same_key(key: str, typed: str) -> None:
     assert parse_household("3011 ab", typed) == key

@@ -134,8 +134,9 @@ def test_pause_then_resume_moves_pay_by_by_the_paused_days() -> None:
     )
     # 6-10 March paused: 4 days on top of 19 March is Saturday 23 March, run on to Monday 25 March.
     gate = datetime(2024, 3, 25, 23, tzinfo=UTC)
-    assert gate_deadline(state.debts[0], POLICY) is not None
-    assert gate_deadline(state.debts[0], POLICY)[0] == gate
+    found = gate_deadline(state.debts[0], POLICY)
+    assert found is not None
+    assert found[0] == gate
     assert of_type(_advance(state, gate + GRACE - timedelta(seconds=1)).effects, CostsPermitted) == []
     (permitted,) = of_type(_advance(state, at(30)).effects, CostsPermitted)
     assert permitted.permitted_at == gate
