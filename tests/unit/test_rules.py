@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -11,7 +12,7 @@ from schemas.contract_v1 import Source
 from schemas.outputs_v1 import Signal, SignalResolved
 from signals.household import advance
 from signals.overview import HouseholdState
-from signals.policy import Policy, describe, describe_rules
+from signals.policy import Policy, SourceRule, describe, describe_rules
 from signals.rules import is_signal_worthy
 from tests.unit.factories import (
     PREMIUM_CENTS,
@@ -323,3 +324,14 @@ def test_end_of_supply_after_an_energy_signal_raises_a_crisis_even_at_the_same_a
     signals = of_type(effects, Signal)
     assert [s.priority for s in signals] == ["normal", "urgent"]
     assert "crisis" in signals[-1].kinds
+
+
+@pytest.mark.parametrize(
+    "setting",
+    sorted(
+        {*Policy.model_fields, *SourceRule.model_fields} - {"housing", "energy", "water", "health", "cjib"}
+    ),
+)
+def test_every_setting_is_stated_in_docs_rules_md(setting: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert setting in text
