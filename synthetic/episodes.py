@@ -220,13 +220,15 @@ def signal_worthy(d: DebtWriter, rng: random.Random, o: Opened) -> datetime:
     worthy = worthy_at(d.source, o)
     if d.source == "housing":
         _landlord_steps(d, rng, o)
+    grown = o
     if d.source == "health":
         worthy, principal = _second_premium(d, rng, o)
-        o = Opened(o.at, o.due, principal, o.monthly)
+        grown = Opened(o.at, o.due, principal, o.monthly)
     if d.facts is not None:
         d.facts.worthy_at = worthy
     resolve_at = worthy + timedelta(days=rng.uniform(14, 100), hours=rng.uniform(8, 18))
-    principal = _grow(d, rng, o, resolve_at, first_month=2 if d.source == "health" else 1)
+    principal = _grow(d, rng, grown, resolve_at, first_month=2 if d.source == "health" else 1)
+    # Costs and reminders follow the reported debt: the BIK maximum is fixed when the gate opens.
     _reminders_and_supply(d, rng, o, worthy)
     _costs(d, rng, o)
     _resolve(d, rng, resolve_at, principal)
