@@ -64,7 +64,9 @@ def test_the_atw_holidays_of_each_year_2024_to_2035(year: int) -> None:
         (D(2026, 12, 23), D(2026, 12, 29)),  # Wednesday: Thu 24, (25, 26, Sun 27, Mon 28), Tue 29
     ],
 )
-def test_a_posted_letter_is_presumed_received_on_the_second_counted_day(sent_on: date, received_on: date) -> None:
+def test_a_posted_letter_is_presumed_received_on_the_second_counted_day(
+    sent_on: date, received_on: date
+) -> None:
     assert presumed_receipt(sent_on) == received_on
 
 
