@@ -41,7 +41,7 @@ def with_log_level(args: list[str], level: LogLevel) -> list[str]:
     ['rules']
     """
     given = any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in args)
-    if given or _command(args) not in ("worker", "sink"):
+    if given or _command(args) != "worker":  # `sink` is a project command without --loglevel
         return args
     return [*args, f"--loglevel={faust_loglevel(level)}"]
 

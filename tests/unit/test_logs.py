@@ -58,5 +58,6 @@ def test_text_is_the_default_and_faust_keeps_its_own_format() -> None:
 
 def test_the_setting_is_the_worker_s_level_unless_the_command_line_gives_one() -> None:
     assert with_log_level(["worker"], "warning") == ["worker", "--loglevel=WARN"]
-    assert with_log_level(["sink", "--loglevel=error"], "debug") == ["sink", "--loglevel=error"]
+    assert with_log_level(["worker", "--loglevel=error"], "debug") == ["worker", "--loglevel=error"]
+    assert with_log_level(["sink"], "debug") == ["sink"]
     assert with_log_level(["rules"], "debug") == ["rules"]
