@@ -107,7 +107,14 @@ def _two_creditors(b: _Builder) -> None:
     )
     # Besluit gsv art. 2: a landlord signals after a written reminder and an attempt at personal contact.
     b.add(
-        who, "housing", "HUUR-1001", 0.5, "reminder.sent", amount_cents=190000, reminder_kind="free", term_days=14
+        who,
+        "housing",
+        "HUUR-1001",
+        0.5,
+        "reminder.sent",
+        amount_cents=190000,
+        reminder_kind="free",
+        term_days=14,
     )
     b.add(who, "housing", "HUUR-1001", 0.7, "contact.attempted", amount_cents=190000, method="phone")
     b.add(who, "energy", "E-77001", 1, "debt.opened", amount_cents=31000, due_date=_due(1, 35))
