@@ -33,6 +33,7 @@ from schemas.cases_v1 import (
     OutcomeRecorded,
     SignalStatusChanged,
 )
+from signals.calendar import local_day
 from signals.cases import contact_attempt_id, outcome_id, signalled_debts, status_change_id
 from signals.ids import stable_id
 from streams.errors import StreamsError
@@ -123,7 +124,7 @@ def _date(form: Mapping[str, Any], name: str, *, default: date | None = None) ->
         value = date.fromisoformat(str(raw))
     except ValueError:
         raise CaseError(400, f"'{name}' moet een datum zijn (JJJJ-MM-DD).", name) from None
-    today = datetime.now(UTC).date()
+    today = local_day(datetime.now(UTC))
     if value > today + timedelta(days=1) or value < today - timedelta(days=366):
         raise CaseError(400, f"'{name}' moet in het afgelopen jaar liggen, niet in de toekomst.", name)
     return value
@@ -171,7 +172,7 @@ def outcome(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> Outco
     if case.outcome is not None:
         raise CaseError(409, "Deze zaak heeft al een eindresultaat.")
     resultaat = _choice(form, "resultaat", EINDRESULTATEN)
-    datum = _date(form, "datum", default=datetime.now(UTC).date())
+    datum = _date(form, "datum", default=local_day(datetime.now(UTC)))
     debts = signalled_debts(view.signal for view in case.signals)
     return OutcomeRecorded(
         event_id=outcome_id(case.case_id), resultaat=resultaat, datum=datum, debts=debts, **_base(who, case)
