@@ -92,6 +92,22 @@ class Settings(BaseSettings):
     # Personal data of cases closed longer ago is deleted by `vroegsignaal retention`.
     retention_months: int = Field(default=12, ge=6, le=120)
 
+    # --- web security (issue 15) ---
+    # demo: the public sample teams and routing, generated secrets and a loopback origin; never in production.
+    demo: bool = False
+    # Signs the team session cookie; required outside demo. To rotate: set the new key, move the old one to
+    # session_key_previous until its sessions have expired (8 hours), then remove it.
+    session_key: SecretStr | None = None
+    session_key_previous: SecretStr | None = None
+    # scheme://host[:port] the team pages are served under; cookie-authenticated posts must come from it.
+    public_origin: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+$")
+    # A separate listener for /metrics and the operator's /households/{key} (None: the main one).
+    ops_bind: str = "127.0.0.1"
+    ops_port: int | None = Field(default=None, ge=1, le=65535)
+    # Login attempts per client address and per member within the window (per worker process).
+    login_max_attempts: int = Field(default=10, ge=1, le=10_000)
+    login_window_s: float = Field(default=300.0, gt=0, le=86_400)
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:
@@ -103,6 +119,12 @@ class Settings(BaseSettings):
     def _heartbeat_below_session(self) -> Settings:
         if self.heartbeat_interval_s * 3 > self.session_timeout_s:
             raise ValueError("heartbeat_interval_s must be at most a third of session_timeout_s")
+        return self
+
+    @model_validator(mode="after")
+    def _ops_port_differs(self) -> Settings:
+        if self.ops_port is not None and self.ops_port == self.web_port:
+            raise ValueError("ops_port must differ from web_port (or be unset to serve both on one port)")
         return self
 
     @model_validator(mode="after")
