@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     login_max_attempts: int = Field(default=10, ge=1, le=10_000)
     login_window_s: float = Field(default=300.0, gt=0, le=86_400)
 
+    # --- retention (issue 15) ---
+    # A case with no new signal, contact attempt or status change for this many days is closed by the
+    # system ("Geen reactie na eerder contact" / "Definitief geen contact kunnen krijgen").
+    case_inactive_close_days: int = Field(default=90, ge=28, le=730)
+    # A household with no open debt, signal or case is forgotten this many days after its last activity:
+    # its state leaves the stream table (tombstone) and its rows the read model (signals/retention.py).
+    household_forget_days: int = Field(default=365, ge=30, le=3650)
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:
@@ -134,6 +142,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"retention_months must cover the {self.rules.consecutive_lookback_days}-day look-back "
                 "of the consecutive rule (rules.consecutive_lookback_days)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _forget_after_lookback(self) -> Settings:
+        # Forgotten later than any rule looks back, so forgetting a household never changes a rule's outcome.
+        rules = self.rules
+        if self.household_forget_days <= max(rules.consecutive_lookback_days, rules.dedup_horizon_days):
+            raise ValueError(
+                "household_forget_days must exceed the consecutive rule's look-back "
+                f"({rules.consecutive_lookback_days} days) and the dedup horizon ({rules.dedup_horizon_days} days)"
             )
         return self
 
