@@ -71,7 +71,7 @@ async def ingest(
     bootstrap = bootstrap_of(settings.broker_url)
     await ensure_topics(
         bootstrap,
-        [names.inbound(source), names.dead_letter],
+        [names.inbound(source), names.dead_letter_for(source)],
         partitions=settings.partitions,
         replication_factor=settings.replication_factor,
     )
@@ -136,7 +136,8 @@ class _RowPublisher:
             return True
         print(_rejection_line(row), file=self.err)
         value = dead_letter(row, source=self.source, path=self.path).model_dump_json().encode()
-        self.pending.append(await self.producer.send(self.names.dead_letter, value, self.source.encode()))
+        topic = self.names.dead_letter_for(self.source)
+        self.pending.append(await self.producer.send(topic, value, self.source.encode()))
         return False
 
     async def flush(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from connectors.kafka.archive import ArchivedRecord
+from streams.worker.topics import TopicNames
 
 __all__ = ["FILES", "Outputs", "collect", "compare", "read_outputs", "write_outputs"]
 
@@ -71,17 +72,19 @@ class Outputs:
 
 
 def collect(records: Iterable[ArchivedRecord], prefix: str, dead_letters: Iterable[bytes]) -> Outputs:
-    """The outputs of a replay from its output topics (any order) and the dead letters of its ingest."""
+    """The outputs of a replay from its output topics (any order) and the dead letters of its ingest.
+
+    One file per kind, whatever the topic: a creditor's reminders, for one, are on the topic of
+    its source, and all of them are compared by content in `reminders.jsonl`.
+    """
     outputs = Outputs()
-    overview_topic = f"{prefix}household-overviews"
+    names = TopicNames(prefix)
     for record in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
-        if record.value is None:
-            continue
-        stem = record.topic.removeprefix(prefix)
-        if stem not in ID_FIELDS:
+        stem = names.output_kind(record.topic)
+        if record.value is None or stem is None or stem not in ID_FIELDS:
             continue  # a topic this replay does not write out
         # Sorted by offset, so the last overview of a household replaces earlier ones.
-        outputs.add(stem, record.value, replace=record.topic == overview_topic)
+        outputs.add(stem, record.value, replace=stem == "household-overviews")
     for value in dead_letters:
         outputs.add("dead-letters", value)
     return outputs

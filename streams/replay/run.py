@@ -49,7 +49,7 @@ from streams.replay.input import (
 from streams.replay.output import Outputs, collect, compare, read_outputs, write_outputs
 from streams.replay.worker import ReplayError, ReplayWorker, wait_committed
 from streams.worker.settings import Settings
-from streams.worker.topics import TopicNames
+from streams.worker.topics import DEAD_LETTER, UNROUTED, TopicNames
 from synthetic.scenarios import Scenario, check_scenarios
 
 __all__ = ["ReplayError", "ReplayOptions", "ReplaySummary", "replay", "run"]
@@ -205,6 +205,12 @@ def _plan_archive(directory: Path, options: ReplayOptions, plan_options: PlanOpt
     return plan(records, dataclasses.replace(plan_options, end_at=clock_end(directory)))
 
 
+def _dead_letter_archives(directory: Path) -> list[Path]:
+    """Dead-letter archives: one per source and the unrouted one, or the shared one of a version before."""
+    per_source = [f"{DEAD_LETTER}.{s}" for s in (*SOURCES, UNROUTED)]
+    return [p for suffix in (*per_source, DEAD_LETTER) for p in find_archives(directory, suffix)]
+
+
 def _internal_archive(directory: Path, options: ReplayOptions, partitions: int) -> ReplayPlan:
     """A live run's internal topic as it was: reproduces the live outputs exactly."""
     internal = find_archives(directory, "events-by-household")
@@ -212,7 +218,7 @@ def _internal_archive(directory: Path, options: ReplayOptions, partitions: int) 
         raise ReplayError(f"{directory}: expected one *events-by-household.jsonl.gz, found {len(internal)}")
     records = (r for r in read_archive(internal[0]) if selected(r, options.since, options.until))
     result = archived_internal(records, partitions)
-    dead = (r for p in find_archives(directory, "dead-letter") for r in read_archive(p))
+    dead = (r for p in _dead_letter_archives(directory) for r in read_archive(p))
     result.dead_letters = [r.value for r in dead if r.value and selected(r, options.since, options.until)]
     return result
 
@@ -240,7 +246,7 @@ async def _run_isolated(
         # Timed from here: publishing (fast) and processing, not the worker's start-up.
         ready = time.monotonic()
         last = await publish(bootstrap, names.events_by_household, replay_plan.internal)
-        await publish_dead_letters(bootstrap, names.dead_letter, replay_plan.dead_letters)
+        await publish_dead_letters(bootstrap, names, replay_plan.dead_letters)
         internal = {TopicPartition(names.events_by_household, p): n for p, n in last.items()}
         await wait_committed(bootstrap, app_id, internal, worker, options.timeout_s)
         processing_s = time.monotonic() - ready
@@ -288,13 +294,14 @@ async def publish(bootstrap: str, topic: str, records: Sequence[InternalRecord])
     return last
 
 
-async def publish_dead_letters(bootstrap: str, topic: str, values: Sequence[bytes]) -> None:
-    """Dead letters of the replay's ingest to its own dead-letter topic, keyed by source like ingest does."""
-    items = [InternalRecord(-1, str(orjson.loads(v)["source"]).encode(), v) for v in values]
+async def publish_dead_letters(bootstrap: str, names: TopicNames, values: Sequence[bytes]) -> None:
+    """Dead letters of the replay's ingest to its own dead-letter topics, per source and keyed by it like ingest."""
+    sourced = [(str(orjson.loads(v)["source"]), v) for v in values]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4 * 2**20)
     await producer.start()
     try:
-        await asyncio.gather(*[await producer.send(topic, key=i.key, value=i.value) for i in items])
+        sends = [await producer.send(names.dead_letter_for(s), key=s.encode(), value=v) for s, v in sourced]
+        await asyncio.gather(*sends)
     finally:
         await producer.stop()
 

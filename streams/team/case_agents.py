@@ -23,7 +23,6 @@ from schemas.outputs_v1 import Signal
 from signals.cases import creditor_feedback
 from streams.worker.batching import batches, crash_on_error
 from streams.worker.pipeline import Pipeline
-from streams.worker.topics import OUTPUT_TOPICS
 
 __all__ = ["register_case_agents", "signals_topic"]
 
@@ -32,7 +31,7 @@ RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
 
 def signals_topic(pipeline: Pipeline) -> str:
     """The name of the signals output topic."""
-    return f"{pipeline.names.prefix}{OUTPUT_TOPICS[Signal]}"
+    return pipeline.names.signals
 
 
 def register_case_agents(app: faust.App, pipeline: Pipeline) -> None:
@@ -58,7 +57,6 @@ def _case_sink(pipeline: Pipeline) -> Any:
         m.sink_errors.inc()
 
     async def case_sink(stream: faust.StreamT[Any]) -> None:
-        feedback_topic = pipeline.topic(pipeline.names.creditor_feedback)
         async for batch in batches(stream, s.batch_max_events, s.batch_within_s):
             read_model = await pipeline.read_model.ready()
             items = [decode(e.message.topic, e.value, signals) for e in batch]
@@ -68,7 +66,7 @@ def _case_sink(pipeline: Pipeline) -> Any:
             )
             # Then the creditors' feedback on recorded outcomes, acknowledged by the broker.
             pending: list[Awaitable[Any]] = [
-                await _send(feedback_topic, fb)
+                await _send(pipeline, fb)
                 for item in items
                 if isinstance(item, OutcomeRecorded)
                 for fb in creditor_feedback(item)
@@ -78,8 +76,9 @@ def _case_sink(pipeline: Pipeline) -> Any:
     return case_sink
 
 
-async def _send(topic: Any, fb: CreditorFeedback) -> Awaitable[Any]:
-    """Keyed by creditor, so each creditor reads its own feedback in order from one partition."""
+async def _send(pipeline: Pipeline, fb: CreditorFeedback) -> Awaitable[Any]:
+    """To its source's feedback topic, keyed by creditor, so each creditor reads its own in order."""
+    topic = pipeline.topic(pipeline.names.creditor_feedback_for(fb.debt.source))
     key = f"{fb.debt.source}:{fb.debt.creditor_id}".encode()
     future: Awaitable[Any] = await topic.send(key=key, value=fb.model_dump_json().encode())
     return future

@@ -76,14 +76,14 @@ class Outbox:
         )
 
     def add_intake(self, result: AcceptedEvent | DeadLetter) -> None:
-        """An accepted event to its household's partition; a rejected one to the dead-letter topic."""
+        """An accepted event to its household's partition; a rejected one to its source's dead-letter topic."""
         names = self._pipeline.names
         if isinstance(result, AcceptedEvent):
             key = result.household_key
             partition = self._pipeline.partition_of(key)
             self.add(names.events_by_household, key=key.encode(), value=encode(result), partition=partition)
         else:
-            self.add(names.dead_letter, key=result.source.encode(), value=encode(result))
+            self.add(names.dead_letter_for(result.source), key=result.source.encode(), value=encode(result))
 
     async def send(self) -> None:
         """Send everything queued and wait until the broker has acknowledged all of it."""

@@ -177,7 +177,7 @@ class OrderedFeeder:
     async def __aenter__(self) -> OrderedFeeder:
         await self.producer.start()
         await self.consumer.start()
-        topics = [self.names.events_by_household, self.names.dead_letter]
+        topics = [self.names.events_by_household, *self.names.all_dead_letters]
         self.consumer.assign([TopicPartition(t, p) for t in topics for p in range(PARTITIONS)])
         await self.consumer.seek_to_beginning()
         return self

@@ -101,12 +101,13 @@ def test_a_closed_case_leaves_the_inbox(run: Run, worked: dict[str, Any]) -> Non
 
 
 def test_creditors_hear_only_in_help_per_signalled_debt(run: Run, worked: dict[str, Any]) -> None:
-    topic = run.worker.names.creditor_feedback
-    records = asyncio.run(collect(run.worker.broker, [topic], until=lambda r: len(r) >= 2, timeout_s=20))
+    topics = run.worker.names.all_creditor_feedback
+    records = asyncio.run(collect(run.worker.broker, topics, until=lambda r: len(r) >= 2, timeout_s=20))
     feedback = [CreditorFeedback.model_validate_json(r.value) for r in records]
     assert {(f.debt.source, f.status) for f in feedback} == {("housing", "in_help"), ("energy", "in_help")}
     for record, fb in zip(records, feedback, strict=True):
         assert record.key.decode() == f"{fb.debt.source}:{fb.debt.creditor_id}"
+        assert record.topic == run.worker.names.creditor_feedback_for(fb.debt.source)  # its creditor's own
         assert set(orjson.loads(record.value)) == {"type", "v", "feedback_id", "debt", "status", "decided_on"}
         assert b"Vervolghulp" not in record.value
         assert TWO_CREDITORS.encode() not in record.value

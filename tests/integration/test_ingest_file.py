@@ -142,7 +142,7 @@ async def test_valid_rows_go_to_inbound_and_rejected_rows_to_dead_letter_with_th
     assert sorted(json.loads(r.value)["event_id"] for r in inbound) == ["e1", "e1", "e2", "e4"]
     assert all(r.key == json.loads(r.value)["debt_ref"].encode() for r in inbound)
 
-    letters = await collect(broker, [names.dead_letter], lambda rs: len(rs) >= 3, timeout_s=20)
+    letters = await collect(broker, [names.dead_letter_for("housing")], lambda rs: len(rs) >= 3, timeout_s=20)
     envelopes = {json.loads(r.value)["offset"]: json.loads(r.value) for r in letters}
     assert {line: e["reason_class"] for line, e in envelopes.items()} == REJECTED_LINES
     for envelope in envelopes.values():

@@ -152,20 +152,26 @@ def test_mixed_input_ends_with_exactly_the_valid_events_keyed_by_household(
         worker.wait_ready()
         asyncio.run(publish(broker, [(worker.names.inbound(s), None, v) for s, v in messages]))
         expected = len(valid_keys) + invalid_count
-        topics = [worker.names.events_by_household, worker.names.dead_letter]
+        topics = [worker.names.events_by_household, *worker.names.all_dead_letters]
         records = asyncio.run(collect(broker, topics, until=lambda r: len(r) >= expected, timeout_s=60))
         # A moment longer: nothing more may arrive (no duplicate slips through).
         records = asyncio.run(collect(broker, topics, until=lambda r: False, timeout_s=2))
         assert_conservation(worker, len(messages))
     finally:
         worker.stop()
-    internal = [r for r in records if r.topic == worker.names.events_by_household]
+    internal_topic = worker.names.events_by_household
+    internal = [r for r in records if r.topic == internal_topic]
     accepted = [HOUSEHOLD_MESSAGE.validate_json(r.value) for r in internal]
     assert all(isinstance(a, AcceptedEvent) for a in accepted)
     assert sorted(a.event.dedup_key for a in accepted) == sorted(valid_keys)  # type: ignore[union-attr]
     assert all(r.key.decode() == a.household_key for r, a in zip(internal, accepted, strict=True))  # type: ignore[union-attr]
     assert all(b"111222333" not in r.value for r in internal), "a raw BSN reached the internal topic"
-    dead = [DeadLetter.model_validate_json(r.value) for r in records if r.topic == worker.names.dead_letter]
+    letters = [
+        (r.topic, DeadLetter.model_validate_json(r.value)) for r in records if r.topic != internal_topic
+    ]
+    # Each on the dead-letter topic of the source it arrived for, readable by that creditor only.
+    assert all(topic == worker.names.dead_letter_for(d.source) for topic, d in letters)
+    dead = [d for _, d in letters]
     assert sorted(d.reason_class for d in dead) == sorted(
         ["invalid", "invalid", "wrong_source", "not_json", "unknown_type", "not_json", "too_large"]
     )
@@ -194,7 +200,7 @@ def test_garbage_on_the_clock_and_internal_topics_is_dead_lettered_not_a_crash_l
         ]
         asyncio.run(publish(broker, garbage))
         records = asyncio.run(
-            collect(broker, [worker.names.dead_letter], until=lambda r: len(r) >= 2, timeout_s=30)
+            collect(broker, [worker.names.dead_letter_unrouted], until=lambda r: len(r) >= 2, timeout_s=30)
         )
         assert worker.process is not None, worker.log_tail()
         assert worker.process.poll() is None, worker.log_tail()

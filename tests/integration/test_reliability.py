@@ -501,7 +501,7 @@ def test_fuzzed_input_under_load_keeps_the_agent_up_and_every_message_is_account
         assert_conservation(worker, published=len(messages), timeout_s=60 + len(messages) / 100)
         assert alive(worker), worker.log_tail()
         assert worker.get("/healthz") == (200, {"status": "ok"})
-        topics = [worker.names.events_by_household, worker.names.dead_letter]
+        topics = [worker.names.events_by_household, *worker.names.all_dead_letters]
         records = asyncio.run(collect(broker, topics, until=lambda rs: len(rs) >= len(valid), timeout_s=60))
     finally:
         worker.stop()
@@ -516,7 +516,7 @@ def test_fuzzed_input_under_load_keeps_the_agent_up_and_every_message_is_account
     reasons = {
         DeadLetter.model_validate_json(r.value).reason_class
         for r in records
-        if r.topic == worker.names.dead_letter
+        if r.topic in worker.names.all_dead_letters
     }
     assert {"not_json", "too_large", "invalid", "unknown_type", "wrong_source"} <= reasons
 

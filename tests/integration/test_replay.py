@@ -20,7 +20,7 @@ from schemas.contract_v1 import SOURCES
 from signals.intake import IntakeLimits
 from streams.replay.input import InternalRecord, PlanOptions, plan, read_generated
 from streams.replay.output import FILES, compare, read_outputs
-from streams.replay.run import ReplayOptions, ReplaySummary, publish, replay
+from streams.replay.run import ReplayOptions, ReplaySummary, publish, publish_dead_letters, replay
 from streams.worker.settings import Settings, load_settings
 from streams.worker.topics import TopicNames
 from synthetic.generate import GenerateOptions, GenerateReport, generate
@@ -147,12 +147,7 @@ async def _publish_internal(
 ) -> None:
     await ensure_topics(broker.bootstrap, names.everything, partitions=4)
     await publish(broker.bootstrap, names.events_by_household, internal)
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
-    await producer.start()
-    try:
-        await asyncio.gather(*[await producer.send(names.dead_letter, value=v) for v in dead])
-    finally:
-        await producer.stop()
+    await publish_dead_letters(broker.bootstrap, names, dead)
 
 
 async def _publish_inbound(broker: EmbeddedBroker, names: TopicNames, source: Path) -> None:
