@@ -24,6 +24,7 @@ from pydantic_settings import (
 from schemas.contract_v1 import Source
 from signals.policy import Policy
 from streams.errors import StreamsError
+from streams.worker.kafka_security import KafkaSecuritySettings
 from streams.worker.logs import LogFormat, LogLevel
 
 Store = Literal["memory://", "rocksdb://"]
@@ -116,6 +117,11 @@ class Settings(BaseSettings):
     # its state leaves the stream table (tombstone) and its rows the read model (signals/retention.py).
     household_forget_days: int = Field(default=365, ge=30, le=3650)
 
+    # --- secure Kafka (issue 15) ---
+    # TLS and SASL for every Kafka client (streams/worker/kafka_security.py), e.g.
+    # VROEGSIGNAAL_KAFKA_SECURITY__TLS=true, VROEGSIGNAAL_KAFKA_SECURITY__CA_FILE=/etc/kafka/ca.pem.
+    kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:
@@ -200,4 +206,7 @@ def _one_line(exc: ValidationError) -> str:
     first = exc.errors()[0]
     name = ".".join(str(part) for part in first["loc"]) or "settings"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"setting {name!r}: {first['msg']} (got {first.get('input')!r}){more}"
+    got = first.get("input")
+    # A table (kafka_security) or a password may hold secrets: name the setting, never echo them.
+    shown = "" if isinstance(got, dict) or "password" in name else f" (got {got!r})"
+    return f"setting {name!r}: {first['msg'].removeprefix('Value error, ')}{shown}{more}"
