@@ -39,6 +39,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         policy=s.rules,
         route=pipeline.routing.route,
         partition_of=pipeline.partition_of,
+        forget_after_days=s.household_forget_days,
     )
     ingest = IngestProcessor(
         names=names,
@@ -121,6 +122,8 @@ def _household_agent(
             set_current_event(last_event)
             for key, raw in result.states.items():
                 states[key] = raw
+            for key in result.forgotten:
+                states.pop(key, None)  # a tombstone on the changelog: compaction drops the household
             if result.stream_time is not None:
                 stream_times[str(partition)] = result.stream_time.isoformat().encode()
                 m.stream_time.labels(str(partition)).set(result.stream_time.timestamp())

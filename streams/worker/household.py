@@ -19,6 +19,7 @@ from schemas.outputs_v1 import Effect, HouseholdOverview, Route
 from signals.household import Outcome, advance, handle_event, next_wakeup
 from signals.overview import HouseholdState
 from signals.policy import Policy
+from signals.retention import state_forget_at
 from signals.view import build_overview
 from streams.worker.deadlines import WakeupIndex
 from streams.worker.state_codec import decode_state, encode_state
@@ -55,6 +56,8 @@ class BatchResult:
     states: dict[str, bytes] = field(default_factory=dict)
     stream_time: datetime | None = None
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)  # (source or 'tick', outcome)
+    # Households to delete from the table (a tombstone on its changelog): quiet past the retention period.
+    forgotten: list[str] = field(default_factory=list)
 
 
 class HouseholdProcessor:
@@ -67,9 +70,11 @@ class HouseholdProcessor:
         policy: Policy,
         route: Callable[[str], Route],
         partition_of: Callable[[str], int],
+        forget_after_days: int | None = None,
     ) -> None:
         self._states = states
         self._policy = policy
+        self._forget_after_days = forget_after_days  # None: households are never forgotten
         self._route = route
         self._partition_of = partition_of
         self._indexes: dict[int, WakeupIndex] = {}
@@ -104,7 +109,7 @@ class HouseholdProcessor:
         index = self._index(partition)
         self._routes.clear()
         result = BatchResult(stream_time=stream_time)
-        cache: dict[str, HouseholdState] = {}
+        cache: dict[str, HouseholdState | None] = {}  # None: forgotten in this batch
         for message in messages:
             if isinstance(message, AcceptedEvent):
                 self._handle(message, cache, index, result)
@@ -117,6 +122,9 @@ class HouseholdProcessor:
                 self._fire_due(index, cache, result)
         self._ended_at[partition] = result.stream_time
         for key, state in cache.items():
+            if state is None:
+                result.forgotten.append(key)
+                continue
             result.states[key] = encode_state(state)
             result.outputs.append(build_overview(state, self._route_of(key), self._policy))
         return result
@@ -124,7 +132,7 @@ class HouseholdProcessor:
     def _handle(
         self,
         message: AcceptedEvent,
-        cache: dict[str, HouseholdState],
+        cache: dict[str, HouseholdState | None],
         index: WakeupIndex,
         result: BatchResult,
     ) -> None:
@@ -140,7 +148,9 @@ class HouseholdProcessor:
         if not outcome.duplicate:
             self._store(key, outcome, cache, index, result)
 
-    def _fire_due(self, index: WakeupIndex, cache: dict[str, HouseholdState], result: BatchResult) -> None:
+    def _fire_due(
+        self, index: WakeupIndex, cache: dict[str, HouseholdState | None], result: BatchResult
+    ) -> None:
         assert result.stream_time is not None
         for key in index.pop_due(result.stream_time):
             state = self._load(key, cache)
@@ -151,18 +161,35 @@ class HouseholdProcessor:
             )
             result.outcomes.append(("tick", outcome))
             self._store(key, outcome, cache, index, result)
+            if self._forgettable(outcome.state, result.stream_time):
+                cache[key] = None
+                index.set(key, None)
 
     def _store(
         self,
         key: str,
         outcome: Outcome,
-        cache: dict[str, HouseholdState],
+        cache: dict[str, HouseholdState | None],
         index: WakeupIndex,
         result: BatchResult,
     ) -> None:
         cache[key] = outcome.state
         result.outputs.extend(outcome.effects)
-        index.set(key, next_wakeup(outcome.state, self._policy))
+        index.set(key, self._wakeup(outcome.state))
+
+    def _forget_at(self, state: HouseholdState) -> datetime | None:
+        days = self._forget_after_days
+        return state_forget_at(state, days) if days is not None else None
+
+    def _forgettable(self, state: HouseholdState, stream_time: datetime) -> bool:
+        """The retention rule of signals/retention.py at stream time (the table holds no cases)."""
+        forget_at = self._forget_at(state)
+        return forget_at is not None and stream_time >= forget_at
+
+    def _wakeup(self, state: HouseholdState) -> datetime | None:
+        """The next deadline's wakeup, or the household's forget time if that comes first."""
+        times = [t for t in (next_wakeup(state, self._policy), self._forget_at(state)) if t is not None]
+        return min(times) if times else None
 
     def _route_of(self, key: str) -> Route:
         route = self._routes.get(key)
@@ -170,9 +197,9 @@ class HouseholdProcessor:
             route = self._routes[key] = self._route(key)
         return route
 
-    def _load(self, key: str, cache: dict[str, HouseholdState]) -> HouseholdState | None:
+    def _load(self, key: str, cache: dict[str, HouseholdState | None]) -> HouseholdState | None:
         if key in cache:
-            return cache[key]
+            return cache[key]  # None once forgotten: a later event starts a new household
         raw = self._states.get(key)
         return decode_state(raw) if raw is not None else None
 
@@ -184,6 +211,5 @@ class HouseholdProcessor:
             index = self._indexes[partition] = WakeupIndex()
             for key, raw in list(self._states.items()):
                 if self._partition_of(key) == partition:
-                    state = decode_state(raw)
-                    index.set(key, next_wakeup(state, self._policy))
+                    index.set(key, self._wakeup(decode_state(raw)))
         return index

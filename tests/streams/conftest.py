@@ -76,11 +76,16 @@ class Worker:
     stream_times: dict[int, datetime | None] = field(default_factory=dict)
     outputs: list[Output] = field(default_factory=list)
     policy: Policy = field(default_factory=Policy.default)
+    forget_after_days: int | None = None
     processor: HouseholdProcessor = field(init=False)
 
     def __post_init__(self) -> None:
         self.processor = HouseholdProcessor(
-            states=self.states, policy=self.policy, route=ROUTING.route, partition_of=partition_of
+            states=self.states,
+            policy=self.policy,
+            route=ROUTING.route,
+            partition_of=partition_of,
+            forget_after_days=self.forget_after_days,
         )
 
     def restarted(self) -> Worker:
@@ -94,6 +99,8 @@ class Worker:
     def commit(self, partition: int, result: BatchResult) -> None:
         """After the broker acknowledged the outputs: write states and stream time."""
         self.states.update(result.states)
+        for key in result.forgotten:
+            self.states.pop(key, None)
         if result.stream_time is not None:
             self.stream_times[partition] = result.stream_time
 

@@ -1,0 +1,84 @@
+"""The household stage forgets a quiet household on the clock: its state goes, its debts do not come back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from schemas.internal_v1 import AcceptedEvent
+from schemas.outputs_v1 import HouseholdOverview
+from signals.retention import state_forget_at
+from streams.worker.state_codec import decode_state
+from tests.streams.conftest import Worker, creditor_event, midnight, partition_of, tick
+
+QUIET, STILL_OWING = "1011AB-1", "1012EF-1"  # one partition, so one clock drives both
+FORGET_DAYS = 365
+
+
+def _energy(kind: str, household: str, days: int, *, debt_ref: str = "E1", **fields: Any) -> AcceptedEvent:
+    return creditor_event(
+        kind, household=household, source="energy", debt_ref=debt_ref, occurred_at=midnight(days), **fields
+    )
+
+
+def _worker_with_history() -> tuple[Worker, int]:
+    worker, partition = Worker(forget_after_days=FORGET_DAYS), partition_of(QUIET)
+    assert partition_of(STILL_OWING) == partition
+    due = midnight(-10).date()
+    worker.run(
+        partition,
+        [
+            _energy("debt.opened", QUIET, 0, amount_cents=20_000, due_date=due),
+            _energy("debt.opened", STILL_OWING, 0, amount_cents=20_000, due_date=due),
+            _energy("payment.received", QUIET, 5, amount_cents=0, paid_cents=20_000),
+            _energy("debt.closed", QUIET, 6, reason="paid"),
+        ],
+    )
+    worker.run(partition, [tick(midnight(60))])  # every deadline of the first weeks has fired
+    return worker, partition
+
+
+def test_a_quiet_household_is_deleted_from_the_table_at_the_forget_boundary_and_no_earlier() -> None:
+    worker, partition = _worker_with_history()
+    boundary = state_forget_at(decode_state(worker.states[QUIET]), FORGET_DAYS)
+    assert boundary is not None
+    assert state_forget_at(decode_state(worker.states[STILL_OWING]), FORGET_DAYS) is None
+
+    before = worker.run(partition, [tick(boundary - timedelta(seconds=1))])
+    assert before.forgotten == []
+    assert QUIET in worker.states
+
+    at = worker.run(partition, [tick(boundary)])
+    assert at.forgotten == [QUIET]
+    assert QUIET not in worker.states  # the agent deletes the key: a tombstone on the changelog
+    assert STILL_OWING in worker.states  # an open debt keeps its household however long it lasts
+    assert not [o for o in at.outputs if isinstance(o, HouseholdOverview) and o.household_key == QUIET]
+
+    after = worker.run(partition, [tick(boundary + timedelta(days=1))])
+    assert after.forgotten == []
+
+
+def test_a_restarted_worker_does_not_bring_a_forgotten_household_back() -> None:
+    worker, partition = _worker_with_history()
+    boundary = state_forget_at(decode_state(worker.states[QUIET]), FORGET_DAYS)
+    assert boundary is not None
+    worker.run(partition, [tick(boundary)])
+    restarted = worker.restarted()  # the wakeup index is rebuilt from the table
+    restarted.run(partition, [tick(boundary + timedelta(days=30))])
+    assert QUIET not in restarted.states
+    # A new debt of the same address starts a household with nothing of the old one.
+    restarted.run(partition, [_energy("debt.opened", QUIET, 500, amount_cents=5_000, debt_ref="E2")])
+    state = decode_state(restarted.states[QUIET])
+    assert [d.debt_ref for d in state.debts] == ["E2"]
+    assert state.signals_raised == 0
+
+
+def test_without_a_forget_period_nothing_is_forgotten() -> None:
+    worker, partition = Worker(), partition_of(QUIET)
+    worker.run(
+        partition, [_energy("debt.opened", QUIET, 0, amount_cents=20_000, due_date=midnight(-10).date())]
+    )
+    worker.run(partition, [_energy("debt.closed", QUIET, 6, reason="paid")])
+    result = worker.run(partition, [tick(midnight(3650))])
+    assert result.forgotten == []
+    assert QUIET in worker.states
