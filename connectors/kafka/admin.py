@@ -8,13 +8,24 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from connectors.kafka.security import PLAINTEXT, KafkaSecurity, start_client
+
 
 async def ensure_topics(
-    bootstrap: str, names: Iterable[str], *, partitions: int, replication_factor: int = 1
+    bootstrap: str,
+    names: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int = 1,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    """Create the topics that do not exist yet; existing ones are left as they are.
+
+    The first connection of a worker or command: a TLS or SASL mistake fails here with
+    KafkaSecurityError, one line naming the setting.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security.client_kwargs())
+    await start_client(admin, bootstrap, security)
     try:
         existing = set(await admin.list_topics())
         missing = [

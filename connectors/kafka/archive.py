@@ -25,6 +25,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from connectors.errors import ConnectorError
+from connectors.kafka.security import PLAINTEXT, KafkaSecurity, start_client
 
 __all__ = [
     "ArchiveError",
@@ -173,17 +174,26 @@ def selected(record: ArchivedRecord, since: datetime | None, until: datetime | N
     return (since is None or moment >= since) and (until is None or moment < until)
 
 
-async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ArchivedRecord]:
+async def read_topic(
+    bootstrap: str, topic: str, *, security: KafkaSecurity = PLAINTEXT
+) -> AsyncIterator[ArchivedRecord]:
     """Every record of a topic from the beginning to its end, without a consumer group (read-only)."""
-    async for batch in read_topic_batches(bootstrap, topic):
+    async for batch in read_topic_batches(bootstrap, topic, security=security):
         for record in batch:
             yield record
 
 
-async def read_topic_batches(bootstrap: str, topic: str) -> AsyncIterator[list[ArchivedRecord]]:
+async def read_topic_batches(
+    bootstrap: str, topic: str, *, security: KafkaSecurity = PLAINTEXT
+) -> AsyncIterator[list[ArchivedRecord]]:
     """The records of a topic as polled, from the beginning to its end; nothing when it does not exist."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100)
-    await consumer.start()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=100,
+        **security.client_kwargs(),
+    )
+    await start_client(consumer, bootstrap, security)
     try:
         await consumer.topics()  # loads the metadata partitions_for_topic reads
         partitions = consumer.partitions_for_topic(topic)
@@ -238,6 +248,7 @@ async def archive_topics(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: TextIO | None = sys.stderr,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> dict[str, int]:
     """Write `<topic>.jsonl.gz` per existing topic (records in [since, until)); returns records per file."""
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
@@ -246,7 +257,7 @@ async def archive_topics(
         path, written, read = out / f"{topic}{SUFFIX}", 0, 0
         handle = await asyncio.to_thread(_GzipLines, path)
         try:
-            async for batch in read_topic_batches(bootstrap, topic):
+            async for batch in read_topic_batches(bootstrap, topic, security=security):
                 chosen = [r.to_json() + b"\n" for r in batch if selected(r, since, until)]
                 read, written = read + len(batch), written + len(chosen)
                 await asyncio.to_thread(handle.write, b"".join(chosen))

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from connectors.kafka.security import PLAINTEXT, KafkaSecurity, start_client
+
 log = logging.getLogger(__name__)
 
 __all__ = ["BatchConsumer", "ConsumerOptions"]
@@ -39,9 +41,16 @@ class BatchConsumer:
     """`start`, `next_batch`, `commit(batch)`, `lag`, `stop`: one consumer group over some topics."""
 
     def __init__(
-        self, bootstrap: str, group_id: str, topics: Sequence[str], options: ConsumerOptions | None = None
+        self,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        options: ConsumerOptions | None = None,
+        *,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         o = options or ConsumerOptions()
+        self._bootstrap, self._security = bootstrap, security
         self._topics = tuple(topics)
         self._max_records = o.max_records
         self._consumer = AIOKafkaConsumer(
@@ -54,11 +63,12 @@ class BatchConsumer:
             session_timeout_ms=int(o.session_timeout_s * 1000),
             heartbeat_interval_ms=int(o.heartbeat_interval_s * 1000),
             max_poll_interval_ms=int(o.max_poll_interval_s * 1000),
+            **security.client_kwargs(),
         )
 
     async def start(self) -> None:
         """Connect and subscribe (the group join completes on the first fetches)."""
-        await self._consumer.start()
+        await start_client(self._consumer, self._bootstrap, self._security)
         self._consumer.subscribe(list(self._topics))
 
     async def stop(self) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "SaslMechanism",
     "SecurityProtocol",
     "explain",
+    "start_client",
     "tls_context",
 ]
 
@@ -62,9 +63,8 @@ class KafkaSecurity:
     sasl_password: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if (self.sasl_mechanism is None) != (self.sasl_username is None) or (
-            self.sasl_mechanism is None
-        ) != (self.sasl_password is None):
+        given = {self.sasl_mechanism is None, self.sasl_username is None, self.sasl_password is None}
+        if len(given) > 1:
             raise ValueError("SASL needs a mechanism, a username and a password together")
 
     @property
@@ -196,3 +196,14 @@ def _client_hello() -> bytes:
     with contextlib.suppress(ssl.SSLWantReadError):
         tls.do_handshake()
     return outgoing.read()
+
+
+async def start_client(client: Any, bootstrap: str, security: KafkaSecurity) -> None:
+    """`await client.start()`; a failure for a security reason raises KafkaSecurityError naming the setting."""
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        reason = await explain(bootstrap, security)
+        if reason is None:
+            raise
+        raise KafkaSecurityError(reason) from exc

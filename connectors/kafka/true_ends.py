@@ -15,18 +15,24 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from connectors.kafka.security import PLAINTEXT, KafkaSecurity
+
 log = logging.getLogger(__name__)
 
 _QUIET_POLLS = 3
 
 
-async def true_ends(bootstrap: str, ends: Mapping[Any, int | None]) -> dict[Any, int | None]:
+async def true_ends(
+    bootstrap: str, ends: Mapping[Any, int | None], *, security: KafkaSecurity = PLAINTEXT
+) -> dict[Any, int | None]:
     """The reported ends, raised to one past the last record actually there."""
     corrected = dict(ends)
     wanted = {TopicPartition(tp.topic, tp.partition): tp for tp, end in ends.items() if end}
     if not wanted:
         return corrected
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_kwargs()
+    )
     await consumer.start()
     try:
         consumer.assign(list(wanted))
