@@ -137,8 +137,15 @@ class HouseholdProcessor:
         result: BatchResult,
     ) -> None:
         key = message.household_key
+        state = self._load(key, cache)
+        moment = max(message.event.occurred_at, result.stream_time or message.event.occurred_at)
+        if state is not None and self._forgettable(state, moment):
+            # Quiet past its period before this event, with no tick in between: forgotten first,
+            # as a tick would have done, so the event starts a new household either way.
+            state = cache[key] = None
+            index.set(key, None)
         outcome = handle_event(
-            self._load(key, cache),
+            state,
             message,
             policy=self._policy,
             route=self._route_of(key),

@@ -82,3 +82,13 @@ def test_without_a_forget_period_nothing_is_forgotten() -> None:
     result = worker.run(partition, [tick(midnight(3650))])
     assert result.forgotten == []
     assert QUIET in worker.states
+
+
+def test_an_event_after_the_boundary_without_a_tick_between_finds_the_household_forgotten() -> None:
+    worker, partition = _worker_with_history()
+    boundary = state_forget_at(decode_state(worker.states[QUIET]), FORGET_DAYS)
+    assert boundary is not None
+    late = _energy("debt.opened", QUIET, 0, amount_cents=5_000, debt_ref="E2")
+    late = late.model_copy(update={"event": late.event.model_copy(update={"occurred_at": boundary})})
+    worker.run(partition, [late])
+    assert [d.debt_ref for d in decode_state(worker.states[QUIET]).debts] == ["E2"]
