@@ -11,8 +11,10 @@ import threading
 from typing import Any
 
 import faust
+from faust.types.auth import CredentialsT
 
 from connectors.kafka.admin import bootstrap_of, ensure_topics
+from connectors.kafka.security import KafkaSecurity
 from connectors.routing_files import default_routing, load_routing
 from signals.routing import RoutingTable
 from streams import team
@@ -41,6 +43,7 @@ class VroegsignaalApp(faust.App):
             p.names.everything,
             partitions=p.settings.partitions,
             replication_factor=p.settings.replication_factor,
+            security=p.settings.kafka_security.client,
         )
         # Table writes queue in Faust's producer buffer, which stalls the stream
         # every 100 records (BROKER-NOTES); a batch writes up to one per household.
@@ -73,7 +76,10 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         raise SettingsError("setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY)")
     app = VroegsignaalApp(settings.app_id, **_faust_options(settings))
     apply_fixes(
-        app, bootstrap=bootstrap_of(settings.broker_url), fetch_max_wait_ms=settings.fetch_max_wait_ms
+        app,
+        bootstrap=bootstrap_of(settings.broker_url),
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        security=settings.kafka_security.client,
     )
     app.pipeline = Pipeline(
         settings=settings,
@@ -92,6 +98,8 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
 def _faust_options(settings: Settings) -> dict[str, Any]:
     return {
         "broker": settings.broker_url,
+        # Faust hands these to its producer (which also creates topics), consumers and client.
+        "broker_credentials": faust_credentials(settings.kafka_security.client),
         "store": settings.store,
         "autodiscover": False,
         "datadir": str(settings.data_dir / "faust"),
@@ -114,3 +122,17 @@ def _faust_options(settings: Settings) -> dict[str, Any]:
         "worker_redirect_stdouts": False,
         "logging_config": logging_config(settings.log_format),
     }
+
+
+def faust_credentials(security: KafkaSecurity) -> CredentialsT | None:
+    """The same TLS context and SASL credentials as every other client, the way Faust takes them."""
+    if security.sasl_mechanism is not None:
+        return faust.SASLCredentials(
+            username=security.sasl_username,
+            password=security.sasl_password,
+            ssl_context=security.ssl_context,
+            mechanism=security.sasl_mechanism,
+        )
+    if security.ssl_context is not None:
+        return faust.SSLCredentials(security.ssl_context)
+    return None

@@ -11,6 +11,7 @@ from typing import Any
 
 import faust
 
+from connectors.kafka.security import KafkaSecurity
 from streams.faust_fixes.fetch_wait import lower_fetch_wait
 from streams.faust_fixes.flow_control import clear_only_on_real_resume
 from streams.faust_fixes.true_ends import read_changelogs_to_their_true_end
@@ -21,9 +22,9 @@ __all__ = ["CHECKED_FAUST_VERSIONS", "apply_fixes"]
 CHECKED_FAUST_VERSIONS = frozenset({"0.15.3"})
 
 
-def apply_fixes(app: faust.App, *, bootstrap: str, fetch_max_wait_ms: int) -> None:
+def apply_fixes(app: faust.App, *, bootstrap: str, fetch_max_wait_ms: int, security: KafkaSecurity) -> None:
     """Apply the start-up fixes to one app (the producer fixes apply when it runs)."""
     consumer: Any = app.consumer
     lower_fetch_wait(consumer, fetch_max_wait_ms)
     clear_only_on_real_resume(app.flow_control)  # else a restart can drop events
-    read_changelogs_to_their_true_end(consumer, bootstrap)  # else recovery can miss the last states
+    read_changelogs_to_their_true_end(consumer, bootstrap, security)  # else recovery can miss the last states

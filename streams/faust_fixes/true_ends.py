@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from connectors.kafka.security import KafkaSecurity
 from connectors.kafka.true_ends import true_ends
 
 Highwaters = Callable[..., Awaitable[Mapping[Any, int | None]]]
 
 
-def read_changelogs_to_their_true_end(consumer: Any, bootstrap: str) -> None:
+def read_changelogs_to_their_true_end(consumer: Any, bootstrap: str, security: KafkaSecurity) -> None:
     """Wrap the Faust consumer's `highwaters` (what recovery reads to) with `true_ends`."""
     reported: Highwaters = consumer.highwaters
 
     async def highwaters(*partitions: Any) -> Mapping[Any, int | None]:
-        return await true_ends(bootstrap, await reported(*partitions))
+        return await true_ends(bootstrap, await reported(*partitions), security=security)
 
     consumer.highwaters = highwaters
