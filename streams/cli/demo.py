@@ -22,10 +22,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.broker import EmbeddedBroker, die_with_parent, free_port
+from connectors.kafka.security import PLAINTEXT
 from schemas.internal_v1 import ClockTick
 from signals.calendar import day_start
 from streams.bootstrap import load_routing_table
 from streams.cli.watch import describe_output
+from streams.worker.kafka_security import ENV_PREFIX
 from streams.worker.outputs import OUTPUT_MESSAGE
 from streams.worker.settings import Settings
 from streams.worker.topics import TopicNames
@@ -36,6 +38,7 @@ TAIL_DAYS = 30  # keep ticking after the last event so every pay-by passes
 
 async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_day: float) -> int:
     """Run until Ctrl-C, SIGTERM or the duration; leaves no process behind. Returns the exit code."""
+    settings = settings.model_copy(update={"demo": True})  # the sample teams, whose tokens the README shows
     data_dir = (settings.data_dir / "demo").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "vroegsignaal.db").unlink(missing_ok=True)  # the broker starts empty, so does the read model
@@ -48,7 +51,9 @@ async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_
     worker: subprocess.Popen[bytes] | None = None
     try:
         print(f"embedded broker on {broker.url}; worker log in {data_dir / 'worker.log'}", flush=True)
-        await ensure_topics(broker.bootstrap, names.everything, partitions=settings.partitions)
+        await ensure_topics(
+            broker.bootstrap, names.everything, partitions=settings.partitions, security=PLAINTEXT
+        )
         web_port = free_port()
         worker = _start_worker(settings, broker, data_dir, web_port)
         # Feeding only once the worker owns its partitions keeps the demo's
@@ -72,8 +77,9 @@ async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_
         print(f"demo stopped; read model kept in {data_dir / 'vroegsignaal.db'}", flush=True)
 
 
-def _pseudonym_key(data_dir: Path) -> str:
-    path = data_dir / "pseudonym.key"
+def _secret(data_dir: Path, name: str) -> str:
+    """A secret generated once and kept in the demo's data directory (0600)."""
+    path = data_dir / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
@@ -84,11 +90,15 @@ def _start_worker(
     settings: Settings, broker: EmbeddedBroker, data_dir: Path, web_port: int
 ) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
+        # Not the configured TLS/SASL: the worker talks to the demo's plaintext embedded broker.
+        **{k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)},
         "VROEGSIGNAAL_BROKER_URL": broker.url,
         "VROEGSIGNAAL_DATA_DIR": str(data_dir),
         "VROEGSIGNAAL_DATABASE_URL": f"sqlite:///{data_dir / 'vroegsignaal.db'}",
-        "VROEGSIGNAAL_PSEUDONYM_KEY": _pseudonym_key(data_dir),
+        "VROEGSIGNAAL_PSEUDONYM_KEY": _secret(data_dir, "pseudonym.key"),
+        # Demo mode: the sample teams and routing; the team pages at http://127.0.0.1:<web_port>.
+        "VROEGSIGNAAL_DEMO": "true",
+        "VROEGSIGNAAL_SESSION_KEY": _secret(data_dir, "session.key"),
         "VROEGSIGNAAL_WEB_PORT": str(web_port),
         "VROEGSIGNAAL_APP_ID": "vroegsignaal-demo",
         "VROEGSIGNAAL_TOPIC_PREFIX": settings.topic_prefix,
@@ -138,7 +148,8 @@ def _worker_failed(worker: subprocess.Popen[bytes], data_dir: Path) -> int:
 async def _feed(
     bootstrap: str, names: TopicNames, partitions: int, seconds_per_day: float, stop: asyncio.Event
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    # The demo's own embedded broker speaks plaintext on loopback, whatever kafka_security says.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, **PLAINTEXT.client_kwargs())
     await producer.start()
     try:
         per_day = dict(days(history()))
@@ -179,7 +190,12 @@ def _json(payload: dict[str, object]) -> bytes:
 
 async def _print_outputs(bootstrap: str, names: TopicNames, settings: Settings, stop: asyncio.Event) -> None:
     routing = load_routing_table(settings)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=100,
+        **PLAINTEXT.client_kwargs(),
+    )
     await consumer.start()
     try:
         wanted = [t for t in names.all_outputs if not t.endswith("household-overviews")]

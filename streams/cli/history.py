@@ -65,6 +65,7 @@ async def run_archive(
             Path(out),
             since=parse_moment(since, "--since"),
             until=parse_moment(until, "--until"),
+            security=settings.kafka_security.client,
         )
     except KafkaConnectionError as exc:
         raise CommandError(f"cannot reach the broker at {settings.broker_url}: {exc}") from None

@@ -74,6 +74,7 @@ async def ingest(
         [names.inbound(source), names.dead_letter_for(source)],
         partitions=settings.partitions,
         replication_factor=settings.replication_factor,
+        security=settings.kafka_security.client,
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -81,6 +82,7 @@ async def ingest(
         linger_ms=5,
         # A dead letter carries the raw row (JSON-escaped, so up to twice as long) plus its reasons.
         max_request_size=2 * settings.max_message_bytes + 65_536,
+        **settings.kafka_security.client.client_kwargs(),
     )
     await producer.start()
     try:

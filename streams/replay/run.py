@@ -32,6 +32,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from connectors.kafka.admin import bootstrap_of, ensure_topics
 from connectors.kafka.archive import ArchivedRecord, read_archive, read_topic, selected
 from connectors.kafka.broker import EmbeddedBroker
+from connectors.kafka.security import PLAINTEXT, KafkaSecurity
 from schemas.contract_v1 import SOURCES
 from signals.intake import IntakeLimits
 from streams.replay.input import (
@@ -48,6 +49,7 @@ from streams.replay.input import (
 )
 from streams.replay.output import Outputs, collect, compare, read_outputs, write_outputs
 from streams.replay.worker import ReplayError, ReplayWorker, wait_committed
+from streams.worker.kafka_security import KafkaSecuritySettings
 from streams.worker.settings import Settings
 from streams.worker.topics import DEAD_LETTER, UNROUTED, TopicNames
 from synthetic.scenarios import Scenario, check_scenarios
@@ -133,8 +135,8 @@ async def replay(
     """Plan, run on an isolated worker, write the output files; `broker_url` overrides the broker."""
     started = time.monotonic()
     replay_plan, scenarios = await load(settings, options)
-    async with _broker(settings, options, broker_url) as url:
-        outputs, processing_s = await _run_isolated(settings, replay_plan, url, options)
+    async with _broker(settings, options, broker_url) as (url, run_settings):
+        outputs, processing_s = await _run_isolated(run_settings, replay_plan, url, options)
     write_outputs(outputs, options.out)
     summary = ReplaySummary(plan=replay_plan, outputs=outputs.counts(), processing_s=processing_s)
     summary.conflicts, summary.total_s = outputs.conflicts, time.monotonic() - started
@@ -145,12 +147,15 @@ async def replay(
 
 
 @contextlib.asynccontextmanager
-async def _broker(settings: Settings, options: ReplayOptions, broker_url: str | None) -> AsyncIterator[str]:
+async def _broker(
+    settings: Settings, options: ReplayOptions, broker_url: str | None
+) -> AsyncIterator[tuple[str, Settings]]:
     if broker_url is not None or not options.embedded:
-        yield broker_url or settings.broker_url
+        yield broker_url or settings.broker_url, settings
         return
     with EmbeddedBroker() as broker:
-        yield broker.url
+        # The embedded broker speaks plaintext on loopback; kafka_security is for the configured one.
+        yield broker.url, settings.model_copy(update={"kafka_security": KafkaSecuritySettings()})
 
 
 async def load(settings: Settings, options: ReplayOptions) -> tuple[ReplayPlan, list[Scenario]]:
@@ -168,7 +173,8 @@ async def load(settings: Settings, options: ReplayOptions) -> tuple[ReplayPlan, 
     )
     if options.from_topics:
         names, bootstrap = TopicNames(settings.topic_prefix), bootstrap_of(settings.broker_url)
-        records = [r for topic in names.all_inbound async for r in read_topic(bootstrap, topic)]
+        security = settings.kafka_security.client
+        records = [r for t in names.all_inbound async for r in read_topic(bootstrap, t, security=security)]
         return plan(archived_inbound(records, settings.topic_prefix), plan_options), []
     directory = options.source_dir
     if directory is None or not directory.is_dir():
@@ -229,13 +235,14 @@ async def _run_isolated(
     """Topics, worker, publish, wait until processed, read the outputs; cleans up after itself."""
     token = uuid.uuid4().hex[:10]
     names, app_id = TopicNames(f"replay-{token}."), f"replay-{token}"
-    bootstrap = bootstrap_of(broker_url)
+    bootstrap, security = bootstrap_of(broker_url), settings.kafka_security.client
     work_dir = Path(tempfile.mkdtemp(prefix=f"vroegsignaal-replay-{token}-"))
     await ensure_topics(
         bootstrap,
         names.everything,
         partitions=settings.partitions,
         replication_factor=settings.replication_factor,
+        security=security,
     )
     worker = ReplayWorker(
         settings=settings, broker_url=broker_url, app_id=app_id, prefix=names.prefix, work_dir=work_dir
@@ -245,19 +252,20 @@ async def _run_isolated(
         await worker.wait_ready(timeout_s=120)
         # Timed from here: publishing (fast) and processing, not the worker's start-up.
         ready = time.monotonic()
-        last = await publish(bootstrap, names.events_by_household, replay_plan.internal)
-        await publish_dead_letters(bootstrap, names, replay_plan.dead_letters)
+        last = await publish(bootstrap, names.events_by_household, replay_plan.internal, security=security)
+        await publish_dead_letters(bootstrap, names, replay_plan.dead_letters, security=security)
         internal = {TopicPartition(names.events_by_household, p): n for p, n in last.items()}
-        await wait_committed(bootstrap, app_id, internal, worker, options.timeout_s)
+        await wait_committed(bootstrap, app_id, internal, worker, options.timeout_s, security=security)
         processing_s = time.monotonic() - ready
-        records = [r for topic in names.all_outputs async for r in read_topic(bootstrap, topic)]
+        records = [r for t in names.all_outputs async for r in read_topic(bootstrap, t, security=security)]
         # Done when the sink's group committed past every output record.
         sink_group = f"{app_id}-sink"  # Settings.sink_group of the replay worker
-        await wait_committed(bootstrap, sink_group, _last_offsets(records), worker, timeout_s=300)
+        last_outputs = _last_offsets(records)
+        await wait_committed(bootstrap, sink_group, last_outputs, worker, timeout_s=300, security=security)
         return collect(records, names.prefix, replay_plan.dead_letters), processing_s
     finally:
         worker.stop(settings.shutdown_grace_s)
-        await _delete_topics(bootstrap, names, app_id)
+        await _delete_topics(bootstrap, names, app_id, security)
         if not options.keep_work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -270,13 +278,17 @@ def _last_offsets(records: Iterable[ArchivedRecord]) -> dict[TopicPartition, int
     return last
 
 
-async def publish(bootstrap: str, topic: str, records: Sequence[InternalRecord]) -> dict[int, int]:
+async def publish(
+    bootstrap: str, topic: str, records: Sequence[InternalRecord], *, security: KafkaSecurity = PLAINTEXT
+) -> dict[int, int]:
     """Send in order to each record's partition; returns the offset of the last record per partition.
 
     The offsets come from the broker's acknowledgements, not from end offsets (which Tansu can
     report a few records short).
     """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4 * 2**20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4 * 2**20, **security.client_kwargs()
+    )
     await producer.start()
     last: dict[int, int] = {}
     try:
@@ -294,10 +306,14 @@ async def publish(bootstrap: str, topic: str, records: Sequence[InternalRecord])
     return last
 
 
-async def publish_dead_letters(bootstrap: str, names: TopicNames, values: Sequence[bytes]) -> None:
+async def publish_dead_letters(
+    bootstrap: str, names: TopicNames, values: Sequence[bytes], *, security: KafkaSecurity = PLAINTEXT
+) -> None:
     """Dead letters of the replay's ingest to its own dead-letter topics, per source and keyed by it like ingest."""
     sourced = [(str(orjson.loads(v)["source"]), v) for v in values]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4 * 2**20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4 * 2**20, **security.client_kwargs()
+    )
     await producer.start()
     try:
         sends = [await producer.send(names.dead_letter_for(s), key=s.encode(), value=v) for s, v in sourced]
@@ -306,9 +322,9 @@ async def publish_dead_letters(bootstrap: str, names: TopicNames, values: Sequen
         await producer.stop()
 
 
-async def _delete_topics(bootstrap: str, names: TopicNames, app_id: str) -> None:
+async def _delete_topics(bootstrap: str, names: TopicNames, app_id: str, security: KafkaSecurity) -> None:
     """Best effort: a replay leaves no topics behind on a shared broker (Faust's changelogs included)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security.client_kwargs())
     with contextlib.suppress(Exception):
         await admin.start()
         ours = [t for t in await admin.list_topics() if t.startswith((names.prefix, f"{app_id}-"))]

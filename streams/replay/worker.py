@@ -23,6 +23,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka.broker import free_port
+from connectors.kafka.security import PLAINTEXT, KafkaSecurity
 from streams.errors import StreamsError
 from streams.worker.settings import Settings
 
@@ -80,7 +81,8 @@ class ReplayWorker:
         }
         if s.routing_map is not None and s.teams_file is not None:
             ours |= {"ROUTING_MAP": str(s.routing_map.resolve()), "TEAMS_FILE": str(s.teams_file.resolve())}
-        return env | {f"VROEGSIGNAAL_{k}": v for k, v in ours.items()}
+        # TLS and SASL as configured (certificate paths made absolute); none for an embedded broker.
+        return env | {f"VROEGSIGNAAL_{k}": v for k, v in ours.items()} | s.kafka_security.env()
 
     def start(self) -> ReplayWorker:
         """Start the worker; its output goes to worker.log in the work directory."""
@@ -135,12 +137,18 @@ class ReplayWorker:
 
 
 async def wait_committed(
-    bootstrap: str, group: str, last: Mapping[TopicPartition, int], worker: ReplayWorker, timeout_s: float
+    bootstrap: str,
+    group: str,
+    last: Mapping[TopicPartition, int],
+    worker: ReplayWorker,
+    timeout_s: float,
+    *,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> None:
     """Until the group has committed past `last[tp]` on every partition (processed, not just read)."""
     if not last:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security.client_kwargs())
     await admin.start()
     try:
         deadline = time.monotonic() + timeout_s

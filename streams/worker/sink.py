@@ -75,6 +75,7 @@ def sink_consumer(settings: Settings, names: TopicNames) -> BatchConsumer:
             session_timeout_s=settings.session_timeout_s,
             heartbeat_interval_s=settings.heartbeat_interval_s,
         ),
+        security=settings.kafka_security.client,
     )
 
 
