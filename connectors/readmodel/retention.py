@@ -1,4 +1,4 @@
-"""Retention: delete the personal data of cases closed before a cutoff, keep anonymous counts.
+"""Retention: delete the personal data of cases closed before a cutoff and of quiet households.
 
 One transaction: the counts are added and the rows deleted together, so running
 the job twice (or after a crash) counts nothing twice. What goes: the case, its
@@ -6,6 +6,11 @@ signals and their status and resolutions, contact attempts and outcome; the
 household's overview, debts, reminders and cost decisions when it has no other
 case left and nothing newer than the cutoff; household keys in the audit log
 (who did what, when stays, but no longer about which address).
+
+Quiet households go by the rule of `signals.retention` (the same the worker applies to
+its stream table): no open debt or signal in the last overview, no open case, and
+`household_forget_days` past the overview's clock. Open cases are listed with their last
+activity for the system to close (`signals.retention.close_inactive_case`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.readmodel.case_tables import (
@@ -38,8 +43,10 @@ from connectors.readmodel.tables import (
     table_of,
 )
 from connectors.readmodel.writer import ReadModel, _insert_for
+from schemas.outputs_v1 import DebtRef
+from signals.retention import InactiveCase, may_forget
 
-__all__ = ["RetentionResult", "purge_closed_cases"]
+__all__ = ["RetentionResult", "forget_quiet_households", "open_cases", "purge_closed_cases"]
 
 _CHUNK = 500
 _HOUSEHOLD_TABLES = (
@@ -50,6 +57,9 @@ _HOUSEHOLD_TABLES = (
     CostViolationRow,
     SignalResolution,
     SignalRow,
+)
+_QUIET_HOUSEHOLD_TABLES = tuple(
+    table_of(m) for m in (Household, Debt, Reminder, CostGateDecision, CostViolationRow)
 )
 CountKey = tuple[str, date, str]
 
@@ -198,3 +208,140 @@ async def _purge_households(conn: AsyncConnection, keys: list[str], cutoff: date
         await _delete_in(conn, table_of(model), "household_key", gone)
     await _forget_in_audit(conn, "household_key", gone)
     return len(gone)
+
+
+async def open_cases(rm: ReadModel) -> list[InactiveCase]:
+    """Every case without an outcome, with its last activity: a signal, a contact attempt or a status change."""
+    cases, outcomes = table_of(CaseRow), table_of(CaseOutcome)
+    attempts, statuses = table_of(ContactAttempt), table_of(SignalStatusRow)
+    async with rm.engine.connect() as conn:
+        open_rows = (
+            await conn.execute(
+                select(cases.c.case_id, cases.c.household_key, cases.c.team_id, cases.c.last_signal_at)
+                .outerjoin(outcomes, outcomes.c.case_id == cases.c.case_id)
+                .where(outcomes.c.case_id.is_(None))
+                .order_by(cases.c.case_id)
+            )
+        ).all()
+        ids = [row.case_id for row in open_rows]
+        tried = await _latest(conn, attempts, attempts.c.recorded_at, ids)
+        changed = await _latest(conn, statuses, statuses.c.changed_at, ids)
+        reached = await _latest(conn, attempts, attempts.c.recorded_at, ids, attempts.c.bereikt.is_(True))
+        debts = await _case_debts(conn, ids)
+    return [
+        InactiveCase(
+            case_id=row.case_id,
+            household_key=row.household_key,
+            team_id=row.team_id,
+            last_activity_at=max(
+                t for t in (row.last_signal_at, tried.get(row.case_id), changed.get(row.case_id)) if t
+            ),
+            reached=row.case_id in reached,
+            debts=debts.get(row.case_id, ()),
+        )
+        for row in open_rows
+    ]
+
+
+async def _latest(
+    conn: AsyncConnection, table: Table, column: Any, ids: list[str], *where: Any
+) -> dict[str, datetime]:
+    """The newest `column` per case."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            select(table.c.case_id, func.max(column))
+            .where(table.c.case_id.in_(ids[start : start + _CHUNK]), column.is_not(None), *where)
+            .group_by(table.c.case_id)
+        )
+        found.update({case_id: latest for case_id, latest in (await conn.execute(stmt)).all()})
+    return found
+
+
+async def _case_debts(conn: AsyncConnection, ids: list[str]) -> dict[str, tuple[DebtRef, ...]]:
+    """The signalled debts of each case (for the creditors' feedback), from its signals."""
+    statuses, signals = table_of(SignalStatusRow), table_of(SignalRow)
+    refs: dict[str, set[DebtRef]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            select(statuses.c.case_id, signals.c.debts)
+            .join(signals, signals.c.signal_id == statuses.c.signal_id)
+            .where(statuses.c.case_id.in_(ids[start : start + _CHUNK]))
+        )
+        for case_id, snapshots in (await conn.execute(stmt)).all():
+            worthy = (DebtRef.model_validate(d["debt"]) for d in snapshots if d.get("signal_worthy"))
+            refs.setdefault(case_id, set()).update(worthy)
+    order = lambda r: (r.source, r.creditor_id, r.debt_ref)  # noqa: E731
+    return {case_id: tuple(sorted(found, key=order)) for case_id, found in refs.items()}
+
+
+async def forget_quiet_households(
+    rm: ReadModel, *, now: datetime, days: int, dry_run: bool = False
+) -> list[str]:
+    """Delete the household rows of households the retention rule forgets at `now`; their keys, sorted."""
+    async with rm.engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            keys = await _quiet_households(conn, now=now, days=days)
+            await _forget_households(conn, keys)
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if dry_run:
+            await transaction.rollback()
+        else:
+            await transaction.commit()
+    return keys
+
+
+async def _quiet_households(conn: AsyncConnection, *, now: datetime, days: int) -> list[str]:
+    households, cases, outcomes = table_of(Household), table_of(CaseRow), table_of(CaseOutcome)
+    open_case = (
+        select(cases.c.household_key)
+        .outerjoin(outcomes, outcomes.c.case_id == cases.c.case_id)
+        .where(outcomes.c.case_id.is_(None))
+    )
+    with_case = set((await conn.execute(open_case)).scalars())
+    rows = (
+        await conn.execute(
+            select(households.c.household_key, households.c.as_of, households.c.open_creditors).where(
+                households.c.open_signal_id.is_(None)
+            )
+        )
+    ).all()
+    return sorted(
+        row.household_key
+        for row in rows
+        if may_forget(
+            # The last overview: no creditor with something left to pay, no open signal.
+            quiet_since=row.as_of if row.open_creditors == 0 else None,
+            open_case=row.household_key in with_case,
+            now=now,
+            days=days,
+        )
+    )
+
+
+async def _forget_households(conn: AsyncConnection, keys: list[str]) -> None:
+    """The household's overview, debts, reminders (contact data) and cost decisions; its signals and
+    audit keys only once no case holds them (a closed case keeps its signals until its own retention)."""
+    for table in _QUIET_HOUSEHOLD_TABLES:
+        await _delete_in(conn, table, "household_key", keys)
+    cases = table_of(CaseRow)
+    with_case: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        stmt = select(cases.c.household_key).where(cases.c.household_key.in_(keys[start : start + _CHUNK]))
+        with_case.update((await conn.execute(stmt)).scalars())
+    caseless = [k for k in keys if k not in with_case]
+    for table in (table_of(SignalResolution), table_of(SignalRow)):
+        await _delete_in(conn, table, "household_key", caseless)
+    await _forget_in_audit(conn, "household_key", caseless)
+    audit = table_of(AuditEntry)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        # Reads of the overview outside a case name only the household: no longer which one.
+        await conn.execute(
+            update(audit)
+            .where(audit.c.household_key.in_(chunk), audit.c.case_id.is_(None))
+            .values(household_key=None)
+        )

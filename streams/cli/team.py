@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,25 +10,12 @@ from faust.cli import AppCommand, argument, option
 
 from connectors.readmodel import ReadModel
 from connectors.readmodel.case_queries import audit_entries
-from connectors.readmodel.retention import RetentionResult, purge_closed_cases
 from streams.cli.commands import CommandError, table
+from streams.cli.retention import retention_cutoff, run_retention
 from streams.team.cbs_report import ReportError, write_cbs_report
 from streams.worker.settings import Settings
 
 __all__ = ["attach", "make_report", "print_audit", "retention_cutoff", "run_retention"]
-
-
-def retention_cutoff(now: datetime, months: int) -> datetime:
-    """`months` calendar months before `now` (the day clamped to the month's length).
-
-    >>> retention_cutoff(datetime(2026, 3, 31, 3, 0, tzinfo=UTC), 1).isoformat()
-    '2026-02-28T03:00:00+00:00'
-    """
-    month_index = now.year * 12 + now.month - 1 - months
-    year, month = divmod(month_index, 12)
-    next_month = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    last_day = (next_month - timedelta(days=1)).day
-    return now.replace(year=year, month=month + 1, day=min(now.day, last_day))
 
 
 def _day(value: str | None, option_name: str) -> date | None:
@@ -65,28 +52,6 @@ async def print_audit(
     ]
     print(table(lines))
     print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
-
-
-async def run_retention(settings: Settings, *, dry_run: bool, now: datetime | None = None) -> RetentionResult:
-    """Purge cases closed more than `retention_months` ago and print what was (or would be) removed."""
-    cutoff = retention_cutoff(now or datetime.now(UTC), settings.retention_months)
-    read_model = await ReadModel.open(settings.effective_database_url)
-    try:
-        await read_model.migrate()
-        result = await purge_closed_cases(read_model, cutoff=cutoff, dry_run=dry_run)
-    finally:
-        await read_model.close()
-    verb = "would delete" if dry_run else "deleted"
-    print(
-        f"retention ({settings.retention_months} months, cases closed before {cutoff:%Y-%m-%d}): {verb} "
-        f"{result.cases} case(s), {result.signals} signal(s), {result.contact_attempts} contact attempt(s), "
-        f"{result.households} household(s); kept as anonymous counts:"
-    )
-    for (gemeente, period, resultaat), (cases, signals, attempts) in result.counts.items():
-        print(
-            f"  {gemeente or '-'} {period:%Y-%m} {resultaat}: {cases} case(s), {signals} signal(s), {attempts} attempt(s)"
-        )
-    return result
 
 
 async def make_report(settings: Settings, kind: str, options: dict[str, Any]) -> None:
@@ -131,7 +96,7 @@ def attach(app: Any, settings: Settings) -> None:
 
     @app.command(option("--dry-run", is_flag=True, default=False, help="Only report what would be deleted."))
     async def retention(self: AppCommand, dry_run: bool) -> None:
-        """Delete personal data of cases closed longer than `retention_months` ago; keep anonymous counts."""
+        """Close inactive cases, delete cases closed `retention_months` ago and quiet households; keep counts."""
         await run_retention(settings, dry_run=dry_run)
 
     @app.command(
