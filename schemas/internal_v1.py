@@ -1,7 +1,8 @@
 """Messages on the internal events-by-household topic (keyed by household key).
 
 The ingest stage turns a validated creditor event into an `AcceptedEvent`: the
-raw BSN is removed and replaced by a keyed pseudonym. A `ClockTick` carries
+raw BSN and the birth date are removed (no rule uses them; `bsn_pseudonym` is only
+set on messages of versions before issue 15). A `ClockTick` carries
 time into a partition that has no traffic, so deadlines there still fire.
 """
 
@@ -19,7 +20,7 @@ class _Internal(BaseModel):
 
 
 class AcceptedEvent(_Internal):
-    """A valid creditor event, BSN pseudonymised, routed to its household."""
+    """A valid creditor event without BSN or birth date, routed to its household."""
 
     kind: Literal["event"] = "event"
     v: Literal[1] = 1

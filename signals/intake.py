@@ -5,16 +5,20 @@ Pure: the caller passes the raw bytes, where they came from, the receive time
 time used for the future-dated check.
 
 A dead letter carries the raw message, but with every number that could be a
-BSN (nine digits passing the elfproef) masked, and its size and hash taken after
-masking (a hash of the original would give the BSN away by trying all of them);
-the original stays on the inbound topic at the dead letter's topic/partition/offset.
+BSN masked, in the value and in the reasons (`signals.masking`, the one place that
+masks), and its size and hash taken after masking (a hash of the original would
+give the BSN away by trying all of them); the original stays on the inbound topic
+at the dead letter's topic/partition/offset.
+
+Personal data no rule needs stops here (need to know, AVG art. 5 lid 1 c): an
+accepted event carries neither the BSN nor its pseudonym nor the birth date. No
+rule links households by person; the household key is the address.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
@@ -22,11 +26,14 @@ from typing import get_args
 import orjson
 from pydantic import ValidationError
 
-from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent, EventType, bsn_is_valid
-from schemas.deadletter_v1 import MAX_CARRIED_BYTES, DeadLetter, FieldError, ReasonClass, raw_fields
+from schemas.contract_v1 import CREDITOR_EVENT, CreditorEvent, EventType
+from schemas.deadletter_v1 import DeadLetter, FieldError, ReasonClass
 from schemas.errors import errors_from_validation
 from schemas.household import household_key
 from schemas.internal_v1 import AcceptedEvent
+from signals.masking import build_dead_letter, mask_bsns
+
+__all__ = ["IntakeLimits", "Origin", "accept", "dead_letter", "mask_bsns", "pseudonymise_bsn"]
 
 # Every type of the contract (v1.1 added contact.attempted): one list, the contract's.
 _EVENT_TYPES = frozenset(get_args(EventType))
@@ -50,18 +57,6 @@ class IntakeLimits:
 
     max_message_bytes: int = 1_048_576
     future_tolerance: timedelta = timedelta(days=1)
-
-
-_BSN_LIKE = re.compile(rb"(?<![0-9])[0-9]{9}(?![0-9])")
-
-
-def mask_bsns(raw: bytes) -> bytes:
-    """Mask every nine-digit number that passes the elfproef; other numbers stay as they are.
-
-    >>> mask_bsns(b'{"bsn": "111222333", "amount_cents": 123456789}')
-    b'{"bsn": "*********", "amount_cents": 123456789}'
-    """
-    return _BSN_LIKE.sub(lambda m: b"*********" if bsn_is_valid(m.group().decode()) else m.group(), raw)
 
 
 def pseudonymise_bsn(bsn: str, key: bytes) -> str:
@@ -120,33 +115,28 @@ def _precheck(raw: bytes | None, origin: Origin, limits: IntakeLimits) -> DeadLe
 
 
 def _accepted(event: CreditorEvent, pseudonym_key: bytes) -> AcceptedEvent:
-    pseudonym = pseudonymise_bsn(event.debtor.bsn, pseudonym_key) if event.debtor.bsn else None
-    # The raw BSN stops here: the internal topic only ever carries the pseudonym.
-    clean = event.model_copy(update={"debtor": event.debtor.model_copy(update={"bsn": None})})
-    return AcceptedEvent(household_key=household_key(event.address), bsn_pseudonym=pseudonym, event=clean)
+    # The BSN, its pseudonym and the birth date stop here: no rule uses them (docs/rules.md,
+    # "Need to know"), so no pseudonym is made although every caller still passes the key.
+    del pseudonym_key
+    debtor = event.debtor.model_copy(update={"bsn": None, "birth_date": None})
+    return AcceptedEvent(
+        household_key=household_key(event.address), event=event.model_copy(update={"debtor": debtor})
+    )
 
 
 def _dead(
     raw: bytes | None, origin: Origin, reason: ReasonClass, errors: tuple[FieldError, ...]
 ) -> DeadLetter:
-    # The raw BSN never leaves ingest, not even inside a rejected message.
-    raw = mask_bsns(raw) if raw is not None else None
-    text, b64 = raw_fields(raw)
-    key = origin.key.decode("utf-8", "replace") if origin.key is not None else None
-    truncated = raw is not None and len(raw) > MAX_CARRIED_BYTES
-    return DeadLetter(
-        value_truncated=truncated,
-        value_bytes=len(raw) if raw is not None else None,
-        value_sha256=hashlib.sha256(raw).hexdigest() if raw is not None else None,
+    # The raw BSN never leaves ingest, not even inside a rejected message or its reasons.
+    return build_dead_letter(
+        raw,
         reason_class=reason,
         errors=errors,
         source=origin.source,
         topic=origin.topic,
         partition=origin.partition,
         offset=origin.offset,
-        key=key,
-        value_utf8=text,
-        value_base64=b64,
+        key=origin.key,
         received_at=origin.received_at,
     )
 

@@ -144,12 +144,11 @@ def _contact(accepted: AcceptedEvent) -> DebtorContact:
 
 
 def _latest(accepted: AcceptedEvent) -> dict[str, Any]:
-    """Creditor name, contact and pseudonym come from the debt's latest event by event time."""
+    """Creditor name and contact come from the debt's latest event by event time."""
     event = accepted.event
     return {
         "creditor_name": event.creditor_name,
         "contact": _contact(accepted),
-        "bsn_pseudonym": accepted.bsn_pseudonym,
         "last_event_at": event.occurred_at,
         "last_event_id": event.event_id,
     }

@@ -142,7 +142,6 @@ class DebtState(_State):
     debt_ref: str
     creditor_name: str
     contact: DebtorContact
-    bsn_pseudonym: str | None = None
     last_event_at: AwareDatetime
     last_event_id: str
     amounts: tuple[AmountFact, ...] = ()
@@ -155,6 +154,14 @@ class DebtState(_State):
     contacts: tuple[ContactFact, ...] = ()
     gates: tuple[GateDecision, ...] = ()
     judged_charges: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_pseudonym(cls, data: Any) -> Any:
+        """A state stored before issue 15 kept the BSN pseudonym: no rule uses it, so it is forgotten."""
+        if isinstance(data, dict) and "bsn_pseudonym" in data:
+            return {k: v for k, v in data.items() if k != "bsn_pseudonym"}
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from faust.web import Request, Response, View
 from connectors.files import FileRow, parse_row
 from schemas.contract_v1 import SOURCES
 from schemas.deadletter_v1 import FieldError
+from signals.masking import mask_errors
 from streams.errors import StreamsError
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import CreditorToken
@@ -154,8 +155,9 @@ def _whole(message: str) -> tuple[FieldError, ...]:
 
 
 def _item_error(index: int | None, reason_class: str, errors: Iterable[FieldError]) -> dict[str, Any]:
-    """One entry of a 400 answer: which item (None: the body), its reason class and every problem."""
-    return {"index": index, "reason_class": reason_class, "errors": [e.model_dump() for e in errors]}
+    """One entry of a 400 answer: which item (None: the body), its reason class and every problem (BSNs masked)."""
+    masked = mask_errors(errors)
+    return {"index": index, "reason_class": reason_class, "errors": [e.model_dump() for e in masked]}
 
 
 def _invalid(items: list[dict[str, Any]]) -> BadRequest:

@@ -149,11 +149,14 @@ def test_remembered_event_ids_are_forgotten_after_the_dedup_horizon() -> None:
     assert handle_event(state, old, policy=POLICY, route=ROUTE).duplicate
 
 
-def test_state_keeps_the_bsn_pseudonym_never_the_bsn() -> None:
-    accepted = event("debt.opened", debtor={"name": "J. de Vries", "bsn": "111222333"})
-    state = fold(accepted)
-    assert "111222333" not in state.model_dump_json()
-    assert state.debts[0].bsn_pseudonym == "pseudo-abc"
+def test_state_keeps_neither_the_bsn_nor_its_pseudonym_nor_the_birth_date() -> None:
+    debtor = {"name": "J. de Vries", "bsn": "111222333", "birth_date": date(1980, 5, 17)}
+    state = fold(event("debt.opened", debtor=debtor))  # an event of before issue 15, pseudonym and all
+    stored = state.model_dump_json()
+    assert "111222333" not in stored
+    assert "pseudo-abc" not in stored
+    assert "1980-05-17" not in stored
+    assert state.debts[0].contact.name == "J. de Vries"
 
 
 def test_latest_contact_details_win() -> None:
