@@ -22,7 +22,8 @@ from aiokafka.errors import KafkaConnectionError
 
 from connectors.files import FileFormatError, FileRow, read_events
 from connectors.kafka.admin import bootstrap_of, ensure_topics
-from schemas.deadletter_v1 import DeadLetter, FieldError, raw_fields
+from schemas.deadletter_v1 import DeadLetter, FieldError
+from signals.masking import build_dead_letter
 from streams.cli.commands import CommandError
 from streams.worker.settings import Settings
 from streams.worker.topics import TopicNames
@@ -136,8 +137,9 @@ class _RowPublisher:
             key = row.event.debt_ref.encode()  # one debt's events stay in file order
             self.pending.append(await self.producer.send(self.names.inbound(self.source), row.raw, key))
             return True
-        print(_rejection_line(row), file=self.err)
-        value = dead_letter(row, source=self.source, path=self.path).model_dump_json().encode()
+        letter = dead_letter(row, source=self.source, path=self.path)
+        print(_rejection_line(row.line, letter), file=self.err)
+        value = letter.model_dump_json().encode()
         topic = self.names.dead_letter_for(self.source)
         self.pending.append(await self.producer.send(topic, value, self.source.encode()))
         return False
@@ -163,9 +165,9 @@ def _size_checked(row: FileRow, max_message_bytes: int) -> FileRow:
 
 
 def dead_letter(row: FileRow, *, source: str, path: Path) -> DeadLetter:
-    """The dead-letter envelope of a rejected row: the file as topic, its line as offset."""
-    text, b64 = raw_fields(row.raw)
-    return DeadLetter(
+    """The dead-letter envelope of a rejected row, BSNs masked: the file as topic, its line as offset."""
+    return build_dead_letter(
+        row.raw,
         reason_class=row.reason_class or "invalid",
         errors=row.errors,
         source=source,
@@ -173,15 +175,14 @@ def dead_letter(row: FileRow, *, source: str, path: Path) -> DeadLetter:
         partition=-1,
         offset=row.line,
         key=None,
-        value_utf8=text,
-        value_base64=b64,
         received_at=datetime.now(UTC),
     )
 
 
-def _rejection_line(row: FileRow) -> str:
-    reasons = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in row.errors)
-    return f"line {row.line}: rejected ({row.reason_class or 'invalid'}): {reasons}"
+def _rejection_line(line: int, letter: DeadLetter) -> str:
+    """The stderr line of a rejected row, from its (masked) dead letter: a reason can echo a BSN."""
+    reasons = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in letter.errors)
+    return f"line {line}: rejected ({letter.reason_class}): {reasons}"
 
 
 def _whole_file_message(exc: FileFormatError, counts: IngestCounts) -> str:

@@ -35,6 +35,7 @@ from connectors.kafka.broker import EmbeddedBroker
 from connectors.kafka.security import PLAINTEXT, KafkaSecurity
 from schemas.contract_v1 import SOURCES
 from signals.intake import IntakeLimits
+from signals.masking import mask_dead_letter_json
 from streams.replay.input import (
     InternalRecord,
     PlanOptions,
@@ -225,7 +226,10 @@ def _internal_archive(directory: Path, options: ReplayOptions, partitions: int) 
     records = (r for r in read_archive(internal[0]) if selected(r, options.since, options.until))
     result = archived_internal(records, partitions)
     dead = (r for p in _dead_letter_archives(directory) for r in read_archive(p))
-    result.dead_letters = [r.value for r in dead if r.value and selected(r, options.since, options.until)]
+    # An archive of an older version may hold dead letters masked less thoroughly: masked again here.
+    result.dead_letters = [
+        mask_dead_letter_json(r.value) for r in dead if r.value and selected(r, options.since, options.until)
+    ]
     return result
 
 
