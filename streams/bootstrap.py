@@ -20,7 +20,7 @@ from signals.routing import RoutingTable
 from streams import team
 from streams.faust_fixes import apply_fixes
 from streams.faust_fixes.producer import raise_buffer_bound
-from streams.worker import agents, web
+from streams.worker import agents, web, web_security
 from streams.worker.logs import logging_config
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Pipeline
@@ -33,6 +33,7 @@ class VroegsignaalApp(faust.App):
     """faust.App that creates every topic of the deployment before it subscribes."""
 
     pipeline: Pipeline
+    ops_listener: web_security.OpsListener | None = None
     _watchdog: threading.Timer | None = None
 
     async def on_first_start(self) -> None:
@@ -49,9 +50,16 @@ class VroegsignaalApp(faust.App):
         # every 100 records (BROKER-NOTES); a batch writes up to one per household.
         raise_buffer_bound(self, max(10_000, p.settings.batch_max_events * 2))
 
+    async def on_start(self) -> None:
+        await super().on_start()
+        if self.ops_listener is not None:  # metrics answer during table recovery too
+            await self.ops_listener.start()
+
     async def on_stop(self) -> None:
         # Faust's own stop waits without a bound for in-flight messages (streams/worker/shutdown.py).
         self._watchdog = arm_watchdog(self.pipeline.settings.shutdown_grace_s)
+        if self.ops_listener is not None:
+            await self.ops_listener.stop()
         await super().on_stop()
 
     async def on_shutdown(self) -> None:
@@ -61,9 +69,17 @@ class VroegsignaalApp(faust.App):
             self._watchdog.cancel()
 
 
+SAMPLE_REFUSED = (
+    "no teams and routing configured: set 'routing_map' and 'teams_file' (VROEGSIGNAAL_ROUTING_MAP, "
+    "VROEGSIGNAAL_TEAMS_FILE), or 'demo' (VROEGSIGNAAL_DEMO=true) to run with the public sample teams"
+)
+
+
 def load_routing_table(settings: Settings) -> RoutingTable:
-    """The configured CBS map and teams, or the shipped sample."""
+    """The configured CBS map and teams; the shipped sample in demo mode only (its tokens are public)."""
     if settings.routing_map is None and settings.teams_file is None:
+        if not settings.demo:
+            raise SettingsError(SAMPLE_REFUSED)
         return default_routing()
     if settings.routing_map is None or settings.teams_file is None:
         raise SettingsError("settings 'routing_map' and 'teams_file' must be given together")
@@ -74,6 +90,10 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
     """Build the worker app; fails with SettingsError when a required setting is missing."""
     if settings.pseudonym_key is None:
         raise SettingsError("setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY)")
+    routing = load_routing_table(settings)
+    for name in ("session_key", "public_origin"):
+        if getattr(settings, name) is None and not settings.demo:
+            raise SettingsError(f"setting {name!r} is required outside demo mode (VROEGSIGNAAL_{name.upper()})")
     app = VroegsignaalApp(settings.app_id, **_faust_options(settings))
     apply_fixes(
         app,
@@ -84,7 +104,7 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
     app.pipeline = Pipeline(
         settings=settings,
         names=TopicNames(settings.topic_prefix),
-        routing=load_routing_table(settings),
+        routing=routing,
         metrics=metrics or Metrics(),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         app=app,
@@ -92,6 +112,7 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
     agents.register(app, app.pipeline)
     web.register(app, app.pipeline)
     team.register(app, app.pipeline)
+    app.ops_listener = web_security.install(app, ops_bind=settings.ops_bind, ops_port=settings.ops_port)
     return app
 
 

@@ -48,9 +48,14 @@ def with_log_level(args: list[str], level: LogLevel) -> list[str]:
 
 def build(settings: Settings, args: list[str]) -> VroegsignaalApp:
     """The app with every project command attached."""
-    if settings.pseudonym_key is None and _command(args) != "worker":
-        settings = settings.model_copy(update={"pseudonym_key": _placeholder()})
-    app = create_app(settings)
+    host = settings
+    if _command(args) != "worker":
+        if settings.pseudonym_key is None:
+            settings = settings.model_copy(update={"pseudonym_key": _placeholder()})
+        # The other commands serve no team pages: the app only hosts them, so it may stand on the
+        # sample teams; the commands themselves get the settings as configured.
+        host = settings.model_copy(update={"demo": True})
+    app = create_app(host)
     _attach_commands(app, settings)
     return app
 

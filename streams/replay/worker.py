@@ -78,6 +78,9 @@ class ReplayWorker:
             "FETCH_MAX_WAIT_MS": str(s.fetch_max_wait_ms),
             "MAX_MESSAGE_BYTES": str(s.max_message_bytes),
             "LOG_LEVEL": "warning",
+            # Thrown away after the run and on loopback only: it may stand on the sample teams
+            # when no routing is configured, with a session key and origin of its own.
+            "DEMO": "true",
         }
         if s.routing_map is not None and s.teams_file is not None:
             ours |= {"ROUTING_MAP": str(s.routing_map.resolve()), "TEAMS_FILE": str(s.teams_file.resolve())}

@@ -79,7 +79,7 @@ def _guard(auth: TeamAuth) -> Any:
     """The wrapper of every endpoint: 401 without a member's bearer token, CaseError as JSON."""
 
     async def guarded(view: View, request: Request, handler: Handler) -> Response:
-        who = auth.authenticate(request.headers, {})  # the API takes bearer tokens only, no cookies
+        who = await auth.authenticate(request.headers, {})  # the API takes bearer tokens only, no cookies
         if who is None:
             return view.json({"error": "a valid team member bearer token is required"}, status=401)
         try:

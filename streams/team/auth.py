@@ -1,9 +1,12 @@
 """Who is asking: a team member by bearer token (API) or by a signed session cookie (web pages).
 
-The session cookie holds the member id, team, expiry and a fingerprint of the
-member's token hash, signed with HMAC-SHA256; it is HttpOnly and
-SameSite=Strict, so scripts cannot read it and other sites cannot send it.
-Changing a member's token in the teams file ends that member's sessions.
+The session cookie holds a random session id, the member id, team, expiry and a
+fingerprint of the member's token hash, signed with HMAC-SHA256 under the
+deployment's own `session_key` (rotation: signed with the new key, the previous
+one still accepted until its sessions expire). The session id must also be in the
+session store every worker shares, so logging out ends the session everywhere.
+The cookie is HttpOnly and SameSite=Strict; changing a member's token in the
+teams file ends that member's sessions too.
 """
 
 from __future__ import annotations
@@ -11,17 +14,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import orjson
 
 from connectors.team_access import TeamDirectory, TeamMember
 
-__all__ = ["SESSION_COOKIE", "SESSION_TTL_S", "Principal", "TeamAuth", "same_origin", "session_key_from"]
+__all__ = [
+    "SESSION_COOKIE",
+    "SESSION_TTL_S",
+    "Principal",
+    "SessionKeys",
+    "SessionStore",
+    "TeamAuth",
+    "normal_origin",
+    "origin_allowed",
+]
 
 SESSION_COOKIE = "vs_team_session"
 SESSION_TTL_S = 8 * 3600  # one working day
@@ -30,21 +44,38 @@ _FINGERPRINT_HEX = 16
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated team member."""
+    """An authenticated team member; `session_id` only for a cookie session."""
 
     member_id: str
     team_id: str
     name: str
     via: Literal["bearer", "session"]
+    session_id: str | None = None
 
 
-def session_key_from(secret: bytes) -> bytes:
-    """A key for session signatures, derived from the deployment's secret for this one purpose.
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """The key that signs new sessions and the previous one, still accepted during a rotation."""
 
-    >>> session_key_from(b"k") == session_key_from(b"k") != session_key_from(b"other")
-    True
-    """
-    return hmac.new(secret, b"vroegsignaal team session v1", hashlib.sha256).digest()
+    current: bytes
+    previous: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.current) < 16 or (self.previous is not None and len(self.previous) < 16):
+            raise ValueError("a session key must be at least 16 bytes")
+
+
+class SessionStore(Protocol):
+    """Where sessions live so that every worker sees a login and a logout (the read model)."""
+
+    async def start(self, session_id: str, *, member_id: str, team_id: str, expires_at: datetime) -> None:
+        """Record a new session."""
+
+    async def active(self, session_id: str, *, member_id: str, now: datetime) -> bool:
+        """Whether the session exists for this member and has not expired."""
+
+    async def end(self, session_id: str) -> None:
+        """End the session on every worker."""
 
 
 def _b64(raw: bytes) -> str:
@@ -55,14 +86,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _sign(key: bytes, body: str) -> str:
+    return _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+
+
 class TeamAuth:
-    """Authenticates requests against the team directory; issues and checks session cookies."""
+    """Authenticates requests against the team directory; starts, checks and ends sessions."""
 
     def __init__(
-        self, directory: TeamDirectory, session_key: bytes, *, clock: Callable[[], float] = time.time
+        self,
+        directory: TeamDirectory,
+        keys: SessionKeys,
+        sessions: SessionStore,
+        *,
+        public_origin: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._directory = directory
-        self._key = session_key
+        self._keys = keys
+        self._sessions = sessions
+        self.public_origin = normal_origin(public_origin)
         self._clock = clock
 
     @property
@@ -74,65 +117,130 @@ class TeamAuth:
         """The member a token belongs to (the login form posts it)."""
         return self._directory.authenticate(token.strip())
 
-    def authenticate(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal | None:
+    async def authenticate(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal | None:
         """A bearer token wins over a session cookie; None when neither is valid."""
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             member = self._directory.authenticate(token.strip())
             return _principal(member, "bearer") if member else None
         cookie = cookies.get(SESSION_COOKIE)
-        return self.verify(cookie) if cookie else None
+        return await self.verify(cookie) if cookie else None
 
-    def issue(self, member: TeamMember) -> str:
-        """A signed session value for the cookie."""
+    async def issue(self, member: TeamMember) -> str:
+        """Start a session for the member; the signed value for the cookie."""
+        session_id = secrets.token_urlsafe(32)
+        expires = int(self._clock()) + SESSION_TTL_S
+        await self._sessions.start(
+            session_id,
+            member_id=member.member_id,
+            team_id=member.team_id,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+        )
         payload = orjson.dumps(
             {
+                "s": session_id,
                 "m": member.member_id,
                 "t": member.team_id,
-                "exp": int(self._clock()) + SESSION_TTL_S,
+                "exp": expires,
                 "fp": member.token_sha256[:_FINGERPRINT_HEX],
             }
         )
         body = _b64(payload)
-        return f"{body}.{self._sign(body)}"
+        return f"{body}.{_sign(self._keys.current, body)}"
 
-    def verify(self, value: str) -> Principal | None:
-        """The member of a valid, unexpired session whose token has not changed since; else None."""
+    async def verify(self, value: str) -> Principal | None:
+        """The member of a live, unexpired session whose token has not changed since; else None."""
+        claims = self._claims(value)
+        if claims is None:
+            return None
+        member = self._directory.member(str(claims.get("m", "")))
+        if member is None or member.team_id != claims.get("t") or _int(claims.get("exp")) < self._clock():
+            return None
+        if not hmac.compare_digest(member.token_sha256[:_FINGERPRINT_HEX], str(claims.get("fp", ""))):
+            return None
+        session_id = str(claims.get("s", ""))
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        if not session_id or not await self._sessions.active(session_id, member_id=member.member_id, now=now):
+            return None
+        return _principal(member, "session", session_id)
+
+    async def end(self, value: str) -> None:
+        """Log out: the session of a validly signed cookie ends on every worker."""
+        claims = self._claims(value)
+        if claims is not None and claims.get("s"):
+            await self._sessions.end(str(claims["s"]))
+
+    def _claims(self, value: str) -> dict[str, Any] | None:
+        """The claims of a value signed with the current or the previous key."""
         body, _, signature = value.partition(".")
-        if not body or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
+        if not body or not any(
+            hmac.compare_digest(signature.encode(), _sign(key, body).encode())
+            for key in (self._keys.current, self._keys.previous)
+            if key is not None
+        ):
             return None
         try:
             claims = orjson.loads(_unb64(body))
         except (ValueError, orjson.JSONDecodeError):
             return None
-        member = self._directory.member(str(claims.get("m", "")))
-        if member is None or member.team_id != claims.get("t") or int(claims.get("exp", 0)) < self._clock():
-            return None
-        if not hmac.compare_digest(member.token_sha256[:_FINGERPRINT_HEX], str(claims.get("fp", ""))):
-            return None
-        return _principal(member, "session")
+        return claims if isinstance(claims, dict) else None
 
-    def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
+    def origin_allowed(self, headers: Mapping[str, str]) -> bool:
+        """For cookie-authenticated posts (login and logout too): see `origin_allowed`."""
+        return origin_allowed(headers, self.public_origin)
 
 
-def _principal(member: TeamMember, via: Literal["bearer", "session"]) -> Principal:
-    return Principal(member_id=member.member_id, team_id=member.team_id, name=member.name, via=via)
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
-def same_origin(headers: Mapping[str, str]) -> bool:
-    """For cookie-authenticated posts: an Origin (or Referer) header, when sent, must be this host.
+def _principal(
+    member: TeamMember, via: Literal["bearer", "session"], session_id: str | None = None
+) -> Principal:
+    return Principal(
+        member_id=member.member_id, team_id=member.team_id, name=member.name, via=via, session_id=session_id
+    )
 
-    >>> same_origin({"Host": "127.0.0.1:6066", "Origin": "http://127.0.0.1:6066"})
-    True
-    >>> same_origin({"Host": "127.0.0.1:6066", "Origin": "https://evil.example"})
-    False
-    >>> same_origin({"Host": "127.0.0.1:6066"})
-    True
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normal_origin(url: str) -> str:
+    """scheme://host[:port] of a URL, lower case, without the scheme's default port; '' when it has none.
+
+    >>> normal_origin("HTTPS://Team.Example.nl:443/zaken/1?x=2")
+    'https://team.example.nl'
+    >>> normal_origin("http://127.0.0.1:6066"), normal_origin("null")
+    ('http://127.0.0.1:6066', '')
     """
-    host = headers.get("Host", "")
-    origin = headers.get("Origin") or headers.get("Referer")
-    # Browsers send Origin on every cross-site POST; SameSite=Strict already keeps the cookie out.
-    if not origin or origin == "null":
-        return origin != "null"
-    return urlsplit(origin).netloc == host
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    suffix = f":{port}" if port is not None and port != _DEFAULT_PORTS[parts.scheme] else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def origin_allowed(headers: Mapping[str, str], public_origin: str) -> bool:
+    """A cookie-authenticated post must name the public origin in Origin, or else in Referer.
+
+    Not the request's own Host, which the sender chooses; and a post naming neither is
+    refused, since a browser sends at least one of them on every form post.
+
+    >>> origin_allowed({"Origin": "http://127.0.0.1:6066"}, "http://127.0.0.1:6066")
+    True
+    >>> origin_allowed({"Host": "evil.example", "Origin": "http://evil.example"}, "http://127.0.0.1:6066")
+    False
+    >>> origin_allowed({"Referer": "http://127.0.0.1:6066/zaken/c1"}, "http://127.0.0.1:6066")
+    True
+    >>> origin_allowed({}, "http://127.0.0.1:6066"), origin_allowed({"Origin": "null"}, "http://127.0.0.1:6066")
+    (False, False)
+    """
+    expected = normal_origin(public_origin)
+    origin = headers.get("Origin")
+    given = origin if origin is not None else headers.get("Referer")
+    return bool(expected) and given is not None and hmac.compare_digest(normal_origin(given), expected)

@@ -14,7 +14,6 @@ from schemas.cases_v1 import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALST
 from schemas.outputs_v1 import DebtView
 from signals.money import eur_nl
 from streams.team.auth import Principal
-from streams.team.style import CSS
 
 __all__ = ["case_page", "e", "error_page", "euro", "inbox_page", "login_page"]
 
@@ -75,7 +74,8 @@ def _page(title: str, body: str, who: Principal | None = None, team_name: str = 
     return (
         '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{e(title)} – Vroegsignalering</title><style>{CSS}</style></head><body>"
+        f"<title>{e(title)} – Vroegsignalering</title>"
+        '<link rel="stylesheet" href="/team/style.css"></head><body>'
         '<a class="skip" href="#inhoud">Naar de inhoud</a>'
         f'<header><p class="app">Vroegsignalering schulden</p>{header}</header>'
         f'<main id="inhoud">{body}</main></body></html>'

@@ -2,8 +2,9 @@
 
 | method | path | what |
 |---|---|---|
-| GET/POST | /team/login | login form; posting a valid token sets the session cookie |
-| POST | /team/logout | ends the session |
+| GET/POST | /team/login | login form; posting a valid token sets the session cookie (rate limited: 429) |
+| POST | /team/logout | ends the session on every worker |
+| GET | /team/style.css | the one stylesheet (no inline style or script: the CSP forbids them) |
 | GET | /team | to the member's own inbox |
 | GET | /team/{team}/zaken | open cases by priority with their reasons |
 | GET | /zaken/{case_id} | the case and the household's overview (audited) |
@@ -13,6 +14,8 @@
 
 Pages take the session cookie or a bearer token. Without either a page sends
 you to the login form (303); another team's inbox, case or household answers 403.
+A cookie-authenticated post (login and logout too) must carry an Origin or Referer
+of the configured public origin, else 403.
 A form post publishes its event, waits for the broker and (briefly) for the
 sink, then redirects to the case page, which shows the change (post/redirect/get).
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.web import Request, Response, View
@@ -29,19 +32,18 @@ from faust.web import Request, Response, View
 from connectors.readmodel.case_queries import open_cases
 from streams.team import cases as cc
 from streams.team import html as pages
-from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth, same_origin
+from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth
+from streams.team.login_limits import LoginLimiter
+from streams.team.style import CSS
 from streams.worker.pipeline import Pipeline
 
 __all__ = ["register_pages"]
 
 Handler = Callable[[Principal], Awaitable[Response]]
-_HTML_HEADERS = {
-    # No framing by other sites, no caching of personal data, no case ids in referrers to other sites.
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-}
+# No caching of personal data; the CSP and other security headers come with every response
+# (streams/worker/web_security.py).
+_HTML_HEADERS = {"Cache-Control": "no-store"}
+_FOREIGN_FORM = "Dit formulier komt niet van deze site."
 
 
 def _redirect(view: View, location: str) -> Response:
@@ -62,11 +64,14 @@ def _guard(auth: TeamAuth) -> Any:
     """The wrapper of every page: a member or the login form, same-origin posts, errors as pages."""
 
     async def guarded(view: View, request: Request, handler: Handler, *, post: bool = False) -> Response:
-        who = auth.authenticate(request.headers, request.cookies)
+        try:
+            who = await auth.authenticate(request.headers, request.cookies)
+        except cc.CaseError as exc:  # the session store (read model) is not open yet
+            return _html(view, pages.error_page(exc.status, exc.message), exc.status)
         if who is None:
             return _redirect(view, "/team/login")
-        if post and who.via == "session" and not same_origin(request.headers):
-            return _html(view, pages.error_page(403, "Dit formulier komt niet van deze site."), 403)
+        if post and who.via == "session" and not auth.origin_allowed(request.headers):
+            return _html(view, pages.error_page(403, _FOREIGN_FORM, who), 403)
         try:
             return await handler(who)
         except cc.CaseError as exc:
@@ -75,17 +80,27 @@ def _guard(auth: TeamAuth) -> Any:
     return guarded
 
 
-def register_pages(app: faust.App, pipeline: Pipeline, auth: TeamAuth) -> None:
+def register_pages(app: faust.App, pipeline: Pipeline, auth: TeamAuth, limiter: LoginLimiter) -> None:
     """Attach the HTML views."""
     guarded = _guard(auth)
-    _register_session(app, auth, guarded)
+    _register_session(app, auth, limiter, guarded)
     _register_reads(app, pipeline, auth, guarded)
     _register_forms(app, pipeline, guarded)
 
 
-def _register_session(app: faust.App, auth: TeamAuth, guarded: Any) -> None:
-    """Login, logout and the way to one's own inbox."""
+def _too_many(view: View, retry_after_s: int) -> Response:
+    body = pages.login_page(f"Te veel inlogpogingen. Probeer het over {retry_after_s} seconden opnieuw.")
+    return view.html(body, status=429, headers={**_HTML_HEADERS, "Retry-After": str(retry_after_s)})
+
+
+def _register_session(app: faust.App, auth: TeamAuth, limiter: LoginLimiter, guarded: Any) -> None:
+    """Login, logout, the stylesheet and the way to one's own inbox."""
     html = _html
+
+    @app.page("/team/style.css")
+    class Stylesheet(View):
+        async def get(self, request: Request) -> Response:
+            return self.text(CSS, content_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
     @app.page("/team/login")
     class Login(View):
@@ -93,14 +108,28 @@ def _register_session(app: faust.App, auth: TeamAuth, guarded: Any) -> None:
             return html(self, pages.login_page())
 
         async def post(self, request: Request) -> Response:
+            if not auth.origin_allowed(request.headers):
+                return html(self, pages.error_page(403, _FOREIGN_FORM), 403)
+            # Every attempt counts against the address; one naming a member also against that member.
+            address = f"address:{cast(Any, request).remote}"
+            if wait_s := limiter.retry_after_s(address):
+                return _too_many(self, wait_s)
+            limiter.record(address)
             form = await request.post()
             member = auth.login(str(form.get("token", "")))
             if member is None:
                 return html(self, pages.login_page("Deze toegangscode is niet bekend."), 401)
+            if wait_s := limiter.retry_after_s(f"member:{member.member_id}"):
+                return _too_many(self, wait_s)
+            limiter.record(f"member:{member.member_id}")
+            try:
+                session = await auth.issue(member)
+            except cc.CaseError as exc:  # the session store (read model) is not open yet
+                return html(self, pages.error_page(exc.status, exc.message), exc.status)
             response: Any = _redirect(self, f"/team/{member.team_id}/zaken")
             response.set_cookie(
                 SESSION_COOKIE,
-                auth.issue(member),
+                session,
                 max_age=SESSION_TTL_S,
                 path="/",
                 httponly=True,
@@ -112,6 +141,14 @@ def _register_session(app: faust.App, auth: TeamAuth, guarded: Any) -> None:
     @app.page("/team/logout")
     class Logout(View):
         async def post(self, request: Request) -> Response:
+            if not auth.origin_allowed(request.headers):
+                return html(self, pages.error_page(403, _FOREIGN_FORM), 403)
+            cookie = request.cookies.get(SESSION_COOKIE)
+            if cookie:
+                try:
+                    await auth.end(cookie)  # the old cookie stops working on every worker
+                except cc.CaseError as exc:
+                    return html(self, pages.error_page(exc.status, exc.message), exc.status)
             response: Any = _redirect(self, "/team/login")
             response.del_cookie(SESSION_COOKIE, path="/")
             return response

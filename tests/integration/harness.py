@@ -53,6 +53,9 @@ class Worker:
             "VROEGSIGNAAL_DATABASE_URL": self.database_url,
             "VROEGSIGNAAL_PSEUDONYM_KEY": "test-pseudonym-key",
             "VROEGSIGNAAL_READ_TOKEN": "test-read-token",
+            # The sample teams and routing (tokens in the README) and a loopback public origin.
+            "VROEGSIGNAAL_DEMO": "true",
+            "VROEGSIGNAAL_SESSION_KEY": "test-session-key-of-at-least-32-characters",
             "VROEGSIGNAAL_WEB_PORT": str(self.web_port),
             "VROEGSIGNAAL_PARTITIONS": str(PARTITIONS),
             "VROEGSIGNAAL_CLOCK": "off",

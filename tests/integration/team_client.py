@@ -52,8 +52,12 @@ def call(
     form: dict[str, str] | None = None,
     cookie: str | None = None,
     headers: dict[str, str] | None = None,
+    same_origin: bool = True,
 ) -> Answer:
-    """One request; 3xx and 4xx are answers, not exceptions."""
+    """One request; 3xx and 4xx are answers, not exceptions.
+
+    A post to the pages names the worker as its Origin, as a browser's form post does,
+    unless `headers` name an Origin or Referer or `same_origin` is False."""
     data = None
     request = urllib.request.Request(worker.url(path), method=method)
     if json_body is not None:
@@ -71,6 +75,9 @@ def call(
         request.add_header("Cookie", cookie)
     for name, value in (headers or {}).items():
         request.add_header(name, value)
+    named = {name.lower() for name in headers or {}} & {"origin", "referer"}
+    if method == "POST" and same_origin and not named and not path.startswith("/api/"):
+        request.add_header("Origin", worker.url(""))
     try:
         with _OPENER.open(request, timeout=15) as response:
             return _answer(response.status, response.headers, response.read())

@@ -1,0 +1,101 @@
+"""Security headers on every response of the worker's web servers, and the optional operations listener.
+
+Every response, errors included, carries a CSP without inline script or style,
+`X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` and a `Server`
+header without a version; anything that sets no `Cache-Control` of its own gets
+`no-store`, so personal data never sits in a browser or proxy cache.
+
+With `ops_port` set, `/metrics` and the operator's `/households/{key}` move to a
+listener of their own (with `/healthz` and `/readyz` for the probes) and answer 404
+on the main one, so the network can keep team members and creditors away from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import faust
+from aiohttp import web
+
+__all__ = ["OPS_PATHS", "SECURITY_HEADERS", "OpsListener", "install"]
+
+# 'same-origin', not 'no-referrer': under no-referrer a browser sends `Origin: null` on a
+# same-origin form post, and the origin check (streams/team/auth.py) would refuse it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+SERVER_NAME = "vroegsignaal"  # aiohttp would announce its and Python's version
+OPS_ONLY_PATHS = ("/metrics", "/households/{key}")
+OPS_PATHS = (*OPS_ONLY_PATHS, "/healthz", "/readyz")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def _secure_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp's on_response_prepare: runs for every response, also 404s and 500s made by aiohttp."""
+    response.headers.update(SECURITY_HEADERS)
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["Server"] = SERVER_NAME
+
+
+def _ops_only(request: web.Request) -> bool:
+    return request.path == "/metrics" or request.path.startswith("/households/")
+
+
+@web.middleware
+async def _hide_ops_paths(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """On the main listener, when an ops listener serves them: the operations paths do not exist."""
+    if _ops_only(request):
+        raise web.HTTPNotFound()
+    return await handler(request)
+
+
+def install(app: faust.App, *, ops_bind: str, ops_port: int | None) -> OpsListener | None:
+    """Add the headers to the app's web server; the ops listener to start with the app, if configured."""
+    main: web.Application = cast(Any, app.web).web_app  # faust's aiohttp driver; set before it is frozen
+    main.on_response_prepare.append(_secure_headers)
+    if ops_port is None:
+        return None
+    main.middlewares.append(_hide_ops_paths)
+    return OpsListener(app, host=ops_bind, port=ops_port)
+
+
+class OpsListener:
+    """A second aiohttp server for the operations paths, serving the very same Faust views."""
+
+    def __init__(self, app: faust.App, *, host: str, port: int) -> None:
+        self._app, self._host, self._port = app, host, port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Listen; the views are the ones registered on the app (streams/worker/web.py)."""
+        ops = web.Application()
+        ops.on_response_prepare.append(_secure_headers)
+        views: Any = self._app.web.views
+        for path in OPS_PATHS:
+            view = views[path]
+            for method in view.get_methods():
+                ops.router.add_route(method, path, _dispatch(view))
+        self._runner = web.AppRunner(ops, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._host, self._port).start()
+
+    async def stop(self) -> None:
+        """Close the listener and its connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def _dispatch(view: Any) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return cast(web.StreamResponse, await view(request))
+
+    return handle

@@ -1,0 +1,183 @@
+"""Team sign-in: signed sessions with key rotation, logout on every worker, the origin check, login limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from pydantic import SecretStr
+
+from connectors.team_access import TeamMember, default_team_directory
+from streams.bootstrap import load_routing_table
+from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, SessionKeys, TeamAuth, origin_allowed
+from streams.team.login_limits import LoginLimiter
+from streams.team.wiring import public_origin, session_keys, team_directory
+from streams.worker.settings import SettingsError, load_settings
+
+KEY_A = b"a" * 32
+KEY_B = b"b" * 32
+ORIGIN = "https://team.example.nl"
+
+
+class DictSessions:
+    """The session store as a dict: what every worker sees (the read model in production)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, datetime]] = {}
+
+    async def start(self, session_id: str, *, member_id: str, team_id: str, expires_at: datetime) -> None:
+        self.rows[session_id] = (member_id, expires_at)
+
+    async def active(self, session_id: str, *, member_id: str, now: datetime) -> bool:
+        row = self.rows.get(session_id)
+        return row is not None and row[0] == member_id and row[1] > now
+
+    async def end(self, session_id: str) -> None:
+        self.rows.pop(session_id, None)
+
+
+def auth(clock: list[float], keys: SessionKeys, sessions: DictSessions) -> TeamAuth:
+    return TeamAuth(default_team_directory(), keys, sessions, public_origin=ORIGIN, clock=lambda: clock[0])
+
+
+def oost() -> TeamMember:
+    member = default_team_directory().authenticate("demo-oost")
+    assert member is not None
+    return member
+
+
+async def test_a_session_is_valid_until_it_expires() -> None:
+    now, sessions = [1_000_000.0], DictSessions()
+    value = await auth(now, SessionKeys(KEY_A), sessions).issue(oost())
+    who = await auth(now, SessionKeys(KEY_A), sessions).authenticate({}, {SESSION_COOKIE: value})
+    assert who is not None
+    assert (who.member_id, who.team_id, who.via) == ("oost-01", "buurtteam-oost", "session")
+    now[0] += SESSION_TTL_S + 1
+    assert await auth(now, SessionKeys(KEY_A), sessions).authenticate({}, {SESSION_COOKIE: value}) is None
+
+
+async def test_logging_out_ends_the_session_on_every_worker() -> None:
+    now, shared = [1_000_000.0], DictSessions()
+    worker_1, worker_2 = auth(now, SessionKeys(KEY_A), shared), auth(now, SessionKeys(KEY_A), shared)
+    value = await worker_1.issue(oost())
+    assert await worker_2.verify(value) is not None
+    await worker_1.end(value)
+    assert await worker_1.verify(value) is None
+    assert await worker_2.verify(value) is None  # the same signed cookie, replayed elsewhere
+
+
+async def test_a_valid_signature_without_a_stored_session_is_refused() -> None:
+    now = [1_000_000.0]
+    value = await auth(now, SessionKeys(KEY_A), DictSessions()).issue(oost())
+    assert await auth(now, SessionKeys(KEY_A), DictSessions()).verify(value) is None
+
+
+async def test_rotation_signs_with_the_new_key_and_accepts_the_previous_until_it_is_dropped() -> None:
+    now, sessions = [1_000_000.0], DictSessions()
+    old_cookie = await auth(now, SessionKeys(KEY_A), sessions).issue(oost())
+    rotating = auth(now, SessionKeys(KEY_B, previous=KEY_A), sessions)
+    assert await rotating.verify(old_cookie) is not None
+    new_cookie = await rotating.issue(oost())
+    assert await auth(now, SessionKeys(KEY_B), sessions).verify(new_cookie) is not None
+    assert await auth(now, SessionKeys(KEY_A), sessions).verify(new_cookie) is None  # signed with the new key
+    assert await auth(now, SessionKeys(KEY_B), sessions).verify(old_cookie) is None  # previous key dropped
+
+
+async def test_a_tampered_or_foreign_session_is_refused() -> None:
+    now, sessions = [1_000_000.0], DictSessions()
+    value = await auth(now, SessionKeys(KEY_A), sessions).issue(oost())
+    body, signature = value.split(".")
+    forged = body.replace(body[5], "A" if body[5] != "A" else "B") + "." + signature
+    assert await auth(now, SessionKeys(KEY_A), sessions).verify(forged) is None
+    assert await auth(now, SessionKeys(KEY_B), sessions).verify(value) is None
+    assert await auth(now, SessionKeys(KEY_A), sessions).verify("not-a-session") is None
+
+
+async def test_a_bearer_token_wins_and_a_wrong_one_is_not_a_member() -> None:
+    a = auth([0.0], SessionKeys(KEY_A), DictSessions())
+    who = await a.authenticate({"Authorization": "Bearer demo-centrum"}, {})
+    assert who is not None
+    assert who.via == "bearer"
+    assert await a.authenticate({"Authorization": "Bearer nope"}, {}) is None
+    assert await a.authenticate({"Authorization": "Basic demo-centrum"}, {}) is None
+
+
+def test_a_short_session_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        SessionKeys(b"short")
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"Origin": ORIGIN}, True),
+        ({"Origin": "https://TEAM.example.nl:443"}, True),
+        ({"Referer": f"{ORIGIN}/zaken/c-1?melding=status"}, True),
+        ({"Origin": "https://evil.example"}, False),
+        ({"Origin": "http://team.example.nl"}, False),  # another scheme is another site
+        ({"Origin": "https://team.example.nl.evil.example"}, False),
+        ({"Origin": "null", "Referer": f"{ORIGIN}/zaken/c-1"}, False),  # Origin wins when sent
+        ({"Host": "team.example.nl"}, False),  # neither Origin nor Referer
+        (
+            {"Host": "evil.example", "Origin": "https://evil.example"},
+            False,
+        ),  # the Host is the sender's choice
+        ({}, False),
+    ],
+)
+def test_a_cookie_post_must_come_from_the_public_origin(headers: dict[str, str], allowed: bool) -> None:
+    assert origin_allowed(headers, ORIGIN) is allowed
+
+
+def test_failed_logins_count_and_the_window_slides() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_attempts=3, window_s=60, clock=lambda: now[0])
+    for second in (0, 10, 20):
+        now[0] = second
+        assert limiter.retry_after_s("address:10.0.0.1") is None
+        limiter.record("address:10.0.0.1")
+    assert limiter.retry_after_s("address:10.0.0.1") == 40  # until the attempt at 0 s leaves the window
+    assert limiter.retry_after_s("address:10.0.0.2") is None  # another address is not held up
+    now[0] = 60.0
+    assert limiter.retry_after_s("address:10.0.0.1") is None
+    limiter.record("address:10.0.0.1")
+    assert limiter.retry_after_s("address:10.0.0.1") == 10  # attempts at 10, 20 and 60 s
+
+
+def test_a_member_is_limited_across_addresses() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_attempts=2, window_s=300, clock=lambda: now[0])
+    limiter.record("address:10.0.0.1", "member:oost-01")
+    limiter.record("address:10.0.0.2", "member:oost-01")
+    assert limiter.retry_after_s("address:10.0.0.3") is None
+    assert limiter.retry_after_s("address:10.0.0.3", "member:oost-01") == 300
+
+
+def test_outside_demo_the_sample_teams_routing_and_generated_secrets_are_refused() -> None:
+    settings = load_settings()
+    with pytest.raises(SettingsError, match="'routing_map' and 'teams_file'"):
+        load_routing_table(settings)
+    for build, name in (
+        (team_directory, "teams_file"),
+        (session_keys, "session_key"),
+        (public_origin, "public_origin"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            build(settings)
+
+
+def test_demo_mode_runs_on_the_sample_with_a_loopback_origin() -> None:
+    settings = load_settings(demo=True, web_port=7001)
+    assert load_routing_table(settings).teams
+    assert team_directory(settings).authenticate("demo-centrum") is not None
+    assert len(session_keys(settings).current) == 32
+    assert public_origin(settings) == "http://127.0.0.1:7001"
+
+
+def test_configured_session_keys_must_be_long_and_rotate_in_order() -> None:
+    with pytest.raises(SettingsError, match="session_key"):
+        session_keys(load_settings(session_key=SecretStr("too-short")))
+    keys = session_keys(
+        load_settings(session_key=SecretStr("n" * 64), session_key_previous=SecretStr("p" * 64))
+    )
+    assert (keys.current, keys.previous) == (b"n" * 64, b"p" * 64)
