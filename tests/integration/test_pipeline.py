@@ -13,6 +13,7 @@ import pytest
 from connectors.kafka.broker import EmbeddedBroker
 from connectors.readmodel import ReadModel, count_rows, overview
 from connectors.routing_files import default_routing
+from schemas.contract_v1 import SOURCES
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent
 from schemas.outputs_v1 import CostsPermitted, ReminderIssued, Signal
@@ -69,6 +70,27 @@ def test_a_debt_paid_within_its_reminder_term_never_gets_costs_permitted(demo_ru
 def test_costs_charged_before_pay_by_are_reported_as_a_violation(demo_run: Run) -> None:
     violations = [o for o in demo_run.outputs if getattr(o, "type", "") == "cost_violation"]
     assert [(v.debt.debt_ref, v.kind) for v in violations] == [("W-3301", "before_pay_by")]
+
+
+def test_a_housing_reminder_is_on_the_housing_reminders_topic_and_on_no_other(demo_run: Run) -> None:
+    """One reminders topic per source, so a broker ACL can keep each creditor to its own."""
+    names, prefix = demo_run.worker.names, demo_run.worker.names.prefix
+    reminders = [o for o in demo_run.outputs if isinstance(o, ReminderIssued)]
+    topics = [f"{prefix}reminders.{source}" for source in SOURCES]
+    records = asyncio.run(
+        collect(demo_run.worker.broker, topics, until=lambda r: len(r) >= len(reminders), timeout_s=20)
+    )
+    on_topic = {
+        topic: [ReminderIssued.model_validate_json(r.value) for r in records if r.topic == topic]
+        for topic in topics
+    }
+    housing = {r.reminder_id for r in reminders if r.debt.source == "housing"}
+    assert housing
+    assert {r.reminder_id for r in on_topic[f"{prefix}reminders.housing"]} == housing
+    assert not housing & {r.reminder_id for r in on_topic[f"{prefix}reminders.energy"]}
+    for source in SOURCES:
+        assert all(r.debt.source == source for r in on_topic[f"{prefix}reminders.{source}"])
+    assert f"{prefix}reminders" not in names.everything  # the topic all creditors shared is gone
 
 
 def test_household_overview_api_needs_the_token_and_shows_both_debts(demo_run: Run) -> None:
@@ -172,6 +194,9 @@ def test_mixed_input_ends_with_exactly_the_valid_events_keyed_by_household(
     # Each on the dead-letter topic of the source it arrived for, readable by that creditor only.
     assert all(topic == worker.names.dead_letter_for(d.source) for topic, d in letters)
     dead = [d for _, d in letters]
+    energy = [d for topic, d in letters if topic == f"{worker.names.prefix}dead-letter.energy"]
+    assert sorted(d.reason_class for d in energy) == ["invalid", "wrong_source"]
+    assert all(d.source == "energy" for d in energy)
     assert sorted(d.reason_class for d in dead) == sorted(
         ["invalid", "invalid", "wrong_source", "not_json", "unknown_type", "not_json", "too_large"]
     )
