@@ -67,7 +67,7 @@ OPERATIONS = (
     Panel(
         "Events consumed and accepted per source",
         "How many messages per second does each creditor source deliver, and how many pass "
-        "validation? The gap between consumed and accepted is what goes to the dead-letter topic.",
+        "validation? The gap between consumed and accepted goes to the source's dead-letter topic.",
         (
             Query(rate("vroegsignaal_events_consumed_total", "source"), "{{source}} consumed"),
             Query(rate("vroegsignaal_events_accepted_total", "source"), "{{source}} accepted"),
@@ -84,7 +84,7 @@ OPERATIONS = (
     Panel(
         "Dead letters per source and reason",
         "Which sources send messages that fail validation, and why (too_large, not_json, "
-        "invalid, wrong_source, unknown_type, future_dated)? The dead-letter topic holds the details.",
+        "invalid, wrong_source, unknown_type, future_dated)? dead-letter.<source> holds the details.",
         (
             Query(
                 zero_if_none(rate("vroegsignaal_events_dead_lettered_total", "source, reason")),
