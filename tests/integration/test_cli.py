@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,32 @@ def test_the_worker_refuses_to_start_without_a_pseudonym_key(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "pseudonym_key" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_the_worker_refuses_the_sample_teams_outside_demo_mode_and_says_what_to_configure(
+    tmp_path: Path,
+) -> None:
+    result = _run(["worker"], tmp_path, env={"VROEGSIGNAAL_PSEUDONYM_KEY": "k" * 64})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "'routing_map' and 'teams_file'" in result.stderr
+    assert "VROEGSIGNAAL_DEMO=true" in result.stderr
+    # Given teams and routing, the next missing secret is named the same way.
+    files = {
+        "VROEGSIGNAAL_ROUTING_MAP": str(tmp_path / "map.csv"),
+        "VROEGSIGNAAL_TEAMS_FILE": str(tmp_path / "t.toml"),
+    }
+    _sample_files(tmp_path)
+    result = _run(["worker"], tmp_path, env={"VROEGSIGNAAL_PSEUDONYM_KEY": "k" * 64, **files})
+    assert result.returncode == 2, result.stderr
+    assert "'session_key' is required outside demo mode" in result.stderr
+
+
+def _sample_files(directory: Path) -> None:
+    """The shipped sample routing files, copied as an operator would start from them."""
+    sample = resources.files("connectors") / "data"
+    (directory / "map.csv").write_bytes((sample / "buurten-sample.csv").read_bytes())
+    (directory / "t.toml").write_bytes((sample / "teams-sample.toml").read_bytes())
 
 
 def test_rules_from_a_toml_config_file_are_what_rules_prints(tmp_path: Path) -> None:
