@@ -29,6 +29,7 @@ __all__ = [
     "FeedbackStatus",
     "OutcomeRecorded",
     "OverviewViewed",
+    "ReadStatus",
     "Signaalstatus",
     "SignalStatusChanged",
 ]
@@ -46,6 +47,8 @@ Contactsoort = Literal[
     "SMS/Whatsapp",
     "Telefoon",
 ]
+# The answer to an audited read: 200 shown, 403 refused, 404 unknown or not the reader's to know.
+ReadStatus = Literal[200, 403, 404]
 # DDAS EnumDagdeel.
 Dagdeel = Literal["Ochtend", "Middag", "Avond"]
 # DDAS EnumEindresultaat.
@@ -136,11 +139,16 @@ class SignalStatusChanged(_TeamChange):
 
 
 class OverviewViewed(_CaseEvent):
-    """A team member (or the read API) looked at the household's overview: audited, changes nothing."""
+    """A team member (or the read API) asked for a household's overview or case: audited, changes nothing.
+
+    A refused read is audited like a granted one, with the answer given: 403 (not allowed) or 404
+    (unknown, or not the team's to know: signals.access); `household_key` is then the key asked for.
+    """
 
     type: Literal["overview_viewed"] = "overview_viewed"
     case_id: str | None
     team_id: str | None  # None: read with the operators' read token
+    status: ReadStatus = 200
 
 
 CaseEvent = Annotated[

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, exists, select
+from sqlalchemy import Table, exists, select, union
 
 from connectors.readmodel.case_rows import INITIAL_STATUS
 from connectors.readmodel.case_tables import (
@@ -18,7 +18,7 @@ from connectors.readmodel.case_tables import (
 )
 from connectors.readmodel.queries import overview
 from connectors.readmodel.rows import signal_from_row
-from connectors.readmodel.tables import Household, SignalRow, table_of
+from connectors.readmodel.tables import SignalRow, table_of
 from connectors.readmodel.writer import ReadModel
 from schemas.outputs_v1 import HouseholdOverview, Priority, Reason, Signal
 
@@ -32,7 +32,7 @@ __all__ = [
     "case_detail",
     "case_summary",
     "event_stored",
-    "household_team",
+    "household_teams",
     "open_cases",
 ]
 
@@ -108,12 +108,20 @@ class CaseDetail:
     overview: HouseholdOverview | None
 
 
-async def household_team(rm: ReadModel, household_key: str) -> str | None:
-    """The team the household's latest overview is routed to, or None when unknown."""
-    table = table_of(Household)
+async def household_teams(rm: ReadModel, household_key: str) -> set[str]:
+    """The teams the household's kept cases and signals are routed to (need to know: signals.access).
+
+    Signals count as well as cases because the case sink may write a signal's case a moment
+    after the read-model sink wrote the signal. Not the household's latest overview: that is
+    routed by address, signalled or not.
+    """
+    cases, signals = table_of(CaseRow), table_of(SignalRow)
+    stmt = union(
+        select(cases.c.team_id).where(cases.c.household_key == household_key),
+        select(signals.c.team_id).where(signals.c.household_key == household_key),
+    )
     async with rm.engine.connect() as conn:
-        stmt = select(table.c.team_id).where(table.c.household_key == household_key)
-        return (await conn.execute(stmt)).scalar_one_or_none()
+        return set((await conn.execute(stmt)).scalars().all())
 
 
 async def open_cases(rm: ReadModel, team_id: str) -> list[CaseSummary]:

@@ -66,11 +66,18 @@ def audit_row(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChan
         "occurred_at": event.occurred_at,
         "actor": event.actor,
         "team_id": event.team_id,
-        "action": event.type,
+        "action": _action(event),
         "household_key": event.household_key,
         "case_id": event.case_id,
         "signal_id": event.signal_id if isinstance(event, SignalStatusChanged) else None,
     }
+
+
+def _action(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed) -> str:
+    """What happened: the event's type, and for a refused read the answer (`read_refused_404`)."""
+    if isinstance(event, OverviewViewed) and event.status != 200:
+        return f"read_refused_{event.status}"
+    return event.type
 
 
 def _change(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged) -> Row:

@@ -9,9 +9,11 @@
 | POST | /api/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has one |
 | POST | /api/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
 
-401 without a valid member token, 403 for another team's case or household, 404
-for an unknown one. A POST answers 201 once the read model shows the change, or
-202 when the broker has it but the sink has not written it yet.
+401 without a valid member token. Another team's case, and a household without a case
+or signal routed to the member's team (need to know, signals/access.py), answer 404 like
+an unknown one, so an answer never tells that it exists; every read, granted or refused,
+is audited. A POST answers 201 once the read model shows the change, or 202 when the
+broker has it but the sink has not written it yet.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from faust.web import Request, Response, View
 
 from connectors.readmodel.case_queries import CaseDetail, CaseSummary, open_cases
 from connectors.readmodel.queries import overview
+from schemas.cases_v1 import ReadStatus
 from schemas.household import HouseholdKeyError, normalise_key
 from streams.team import cases as cc
 from streams.team.auth import Principal, TeamAuth
@@ -126,12 +129,14 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
                 try:
                     household = normalise_key(key)  # one home, one key however it is written
                 except HouseholdKeyError:
-                    raise cc.CaseError(404, "Dit huishouden is niet bekend.") from None
-                await cc.authorised_household(pipeline, who, household)
-                await cc.audit_view(pipeline, who.member_id, who.team_id, household)
+                    await cc.audit_view(pipeline, who.member_id, who.team_id, key, status=404)
+                    raise cc.CaseError(404, cc.UNKNOWN_HOUSEHOLD) from None
+                await cc.authorised_household(pipeline, who, household)  # need to know, else 404
                 found = await overview(cc.read_model_of(pipeline), household)
+                status: ReadStatus = 200 if found is not None else 404
+                await cc.audit_view(pipeline, who.member_id, who.team_id, household, status=status)
                 if found is None:
-                    raise cc.CaseError(404, "Dit huishouden is niet bekend.")
+                    raise cc.CaseError(404, cc.UNKNOWN_HOUSEHOLD)
                 return self.bytes(found.model_dump_json().encode(), content_type="application/json")
 
             return await guarded(self, request, handle)

@@ -21,7 +21,7 @@ from connectors.readmodel.case_queries import (
     case_detail,
     case_summary,
     event_stored,
-    household_team,
+    household_teams,
 )
 from connectors.readmodel.writer import ReadModel
 from schemas.cases_v1 import (
@@ -33,6 +33,7 @@ from schemas.cases_v1 import (
     OutcomeRecorded,
     SignalStatusChanged,
 )
+from signals.access import case_read, household_read
 from signals.calendar import local_day
 from signals.cases import contact_attempt_id, outcome_id, signalled_debts, status_change_id
 from signals.ids import stable_id
@@ -42,6 +43,8 @@ from streams.worker.audit import audit_view, publish_case_event
 from streams.worker.pipeline import Pipeline
 
 __all__ = [
+    "UNKNOWN_CASE",
+    "UNKNOWN_HOUSEHOLD",
     "CaseError",
     "audit_view",
     "authorised_case",
@@ -78,23 +81,33 @@ def read_model_of(pipeline: Pipeline) -> ReadModel:
     return read_model
 
 
-async def authorised_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseSummary:
-    """The case, if it exists (404) and is routed to the member's team (403)."""
+UNKNOWN_CASE = "Deze zaak bestaat niet."
+UNKNOWN_HOUSEHOLD = "Dit huishouden is niet bekend."
+
+
+async def authorised_case(
+    pipeline: Pipeline, who: Principal, case_id: str, *, audit_refusal: bool = False
+) -> CaseSummary:
+    """The case, if it is routed to the member's team; 404 when it is not, as when it does not exist.
+
+    With `audit_refusal` (a read) the refusal is audited, with the case's household if it has one.
+    """
     found = await case_summary(read_model_of(pipeline), case_id)
-    if found is None:
-        raise CaseError(404, "Deze zaak bestaat niet.")
-    if found.team_id != who.team_id:
-        raise CaseError(403, "Deze zaak hoort niet bij uw team.")
+    if case_read(who.team_id, found.team_id if found else None) == 404:
+        if audit_refusal:
+            household = found.household_key if found else ""
+            await audit_view(pipeline, who.member_id, who.team_id, household, case_id, status=404)
+        raise CaseError(404, UNKNOWN_CASE)
+    assert found is not None  # case_read grants only a case that exists
     return found
 
 
 async def authorised_household(pipeline: Pipeline, who: Principal, household_key: str) -> None:
-    """The household is known (404) and its latest overview is routed to the member's team (403)."""
-    team = await household_team(read_model_of(pipeline), household_key)
-    if team is None:
-        raise CaseError(404, "Dit huishouden is niet bekend.")
-    if team != who.team_id:
-        raise CaseError(403, "Dit huishouden hoort niet bij uw team.")
+    """Need to know: the household has a case or signal routed to the member's team, else an audited 404."""
+    teams = await household_teams(read_model_of(pipeline), household_key)
+    if household_read(who.team_id, teams) == 404:
+        await audit_view(pipeline, who.member_id, who.team_id, household_key, status=404)
+        raise CaseError(404, UNKNOWN_HOUSEHOLD)
 
 
 def _request_id(form: Mapping[str, Any], *content: object) -> str:
@@ -223,8 +236,8 @@ async def change_status(
 
 
 async def read_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseDetail:
-    """A case of the member's own team, its read recorded in the audit log first."""
-    case = await authorised_case(pipeline, who, case_id)
+    """A case of the member's own team, its read recorded in the audit log first (a refused one too)."""
+    case = await authorised_case(pipeline, who, case_id, audit_refusal=True)
     await audit_view(pipeline, who.member_id, who.team_id, case.household_key, case_id)
     detail = await case_detail(read_model_of(pipeline), case_id)
     assert detail is not None  # authorised_case found it; cases are only deleted by retention

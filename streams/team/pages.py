@@ -13,7 +13,8 @@
 | POST | /zaken/{case_id}/signalen/{signal_id}/status | set a signal's status |
 
 Pages take the session cookie or a bearer token. Without either a page sends
-you to the login form (303); another team's inbox, case or household answers 403.
+you to the login form (303); another team's inbox answers 403, another team's case 404
+(as an unknown one: need to know, signals/access.py; the refused read is audited).
 A cookie-authenticated post (login and logout too) must carry an Origin or Referer
 of the configured public origin, else 403.
 A form post publishes its event, waits for the broker and (briefly) for the

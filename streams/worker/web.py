@@ -48,8 +48,9 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         read_model = pipeline.read_model.model
         if read_model is None:
             return self.json({"error": "read model not ready"}, status=503)
-        await audit_view(pipeline, "read-token", None, key)  # every read of an overview is audited
         found = await overview(read_model, key)
+        # Every read of an overview is audited, a refused one (404) too; no answer before the audit.
+        await audit_view(pipeline, "read-token", None, key, status=200 if found is not None else 404)
         if found is None:
             return self.json({"error": f"no household {key}"}, status=404)
         return self.bytes(found.model_dump_json().encode(), content_type="application/json")

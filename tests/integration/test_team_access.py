@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,15 @@ from tests.integration.runs import Run, run_demo_history
 from tests.integration.team_client import DEMO_TOKENS, call, login_cookie
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+# The demo members (connectors/data/teams-sample.toml) and the harness's operator read token.
+MEMBER_IDS = {
+    "buurtteam-centrum": "centrum-01",
+    "buurtteam-oost": "oost-01",
+    "buurtteam-zuidoost": "zuidoost-01",
+    "schuldhulp-centraal": "centraal-01",
+}
+READ_TOKEN = "test-read-token"
 
 
 @dataclass(frozen=True)
@@ -92,15 +103,25 @@ def test_every_endpoint_refuses_a_request_without_a_member(teams: Teams) -> None
         assert bad.status in (401, 303), (method, path, bad)
 
 
-def test_every_endpoint_answers_403_for_another_teams_case_household_or_inbox(teams: Teams) -> None:
+def _refusal(path: str) -> int:
+    """Another team's inbox is 403 (teams are no secret); its cases and households do not exist (404)."""
+    return 403 if path.startswith(("/api/teams/", "/team/")) else 404
+
+
+def test_another_teams_inbox_answers_403_and_its_cases_and_households_404(teams: Teams) -> None:
     for method, path, body in _endpoints(teams, teams.other_case, teams.other_team):
         by_bearer = _send(teams, method, path, body, token=teams.own_token)
-        assert by_bearer.status == 403, (method, path, by_bearer)
+        assert by_bearer.status == _refusal(path), (method, path, by_bearer)
     cookie, _ = login_cookie(teams.run.worker, teams.own_token)
     for method, path, body in _endpoints(teams, teams.other_case, teams.other_team):
         if not path.startswith("/api/"):
             by_session = _send(teams, method, path, body, cookie=cookie)
-            assert by_session.status == 403, (method, path, by_session)
+            assert by_session.status == _refusal(path), (method, path, by_session)
+    # The answer is the one for a case that does not exist: it does not tell that the case does.
+    w, token = teams.run.worker, teams.own_token
+    other = call(w, "GET", f"/api/cases/{teams.other_case['case_id']}", token=token)
+    unknown = call(w, "GET", "/api/cases/case-does-not-exist", token=token)
+    assert (other.status, other.body) == (unknown.status, unknown.body)
     # Nothing was recorded for the other team's case: its page shows no attempt and no outcome.
     seen = call(teams.run.worker, "GET", f"/api/cases/{teams.other_case['case_id']}", token=teams.other_token)
     assert seen.status == 200
@@ -152,3 +173,72 @@ def test_a_cross_site_form_post_with_the_session_is_refused(teams: Teams) -> Non
         headers={"Origin": "https://elders.example"},
     )
     assert answer.status == 403
+
+
+def _never_signalled(run: Run, team: str) -> list[str]:
+    """Households of the team's area in the read model (routed by address) with no case or signal."""
+    with sqlite3.connect(run.database_url.removeprefix("sqlite:///")) as db:
+        rows = db.execute(
+            "SELECT household_key FROM households WHERE team_id = ? AND household_key NOT IN "
+            "(SELECT household_key FROM cases UNION SELECT household_key FROM signals) ORDER BY household_key",
+            (team,),
+        ).fetchall()
+    return [key for (key,) in rows]
+
+
+AuditRow = tuple[str, str, str | None]
+
+
+def _audit(run: Run, household_key: str, until: Callable[[list[AuditRow]], bool]) -> list[AuditRow]:
+    """(actor, action, team) of the audit rows of a household, once `until` holds (the case sink is async)."""
+    deadline = time.monotonic() + 15
+    while True:
+        with sqlite3.connect(run.database_url.removeprefix("sqlite:///")) as db:
+            rows = db.execute(
+                "SELECT actor, action, team_id FROM audit_log WHERE household_key = ? ORDER BY occurred_at",
+                (household_key,),
+            ).fetchall()
+        found = [(a, b, c) for a, b, c in rows]
+        if until(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def _has(row: AuditRow, times: int = 1) -> Callable[[list[AuditRow]], bool]:
+    return lambda rows: rows.count(row) >= times
+
+
+def test_a_household_of_the_teams_area_that_was_never_signalled_is_not_found(teams: Teams) -> None:
+    w = teams.run.worker
+    quiet = _never_signalled(teams.run, teams.own_team)
+    assert quiet, "the demo history has households that paid within the free reminder's term"
+    token = teams.own_token
+    own = call(w, "GET", f"/api/households/{teams.own_case['household_key']}", token=token)
+    assert own.status == 200  # a household with a case of the team: shown
+    unknown = call(w, "GET", "/api/households/9999ZZ-1", token=token)
+    for key in quiet:
+        answer = call(w, "GET", f"/api/households/{key}", token=token)
+        # The same answer as for an address that is nowhere in the read model.
+        assert (answer.status, answer.body) == (unknown.status, unknown.body) == (404, unknown.body), key
+
+
+def test_refused_reads_are_audited_like_granted_ones(teams: Teams) -> None:
+    w, member, team = teams.run.worker, MEMBER_IDS[teams.own_team], teams.own_team
+    quiet = _never_signalled(teams.run, team)[0]
+    assert call(w, "GET", f"/api/households/{quiet}", token=teams.own_token).status == 404
+    refused = (member, "read_refused_404", team)
+    assert refused in _audit(teams.run, quiet, _has(refused))
+    # Another team's case, by the API and by the page: refused and audited with that case's household.
+    other_key = teams.other_case["household_key"]
+    before = _audit(teams.run, other_key, lambda rows: True).count(refused)
+    for path in (f"/api/cases/{teams.other_case['case_id']}", f"/zaken/{teams.other_case['case_id']}"):
+        assert call(w, "GET", path, token=teams.own_token).status == 404
+    assert _audit(teams.run, other_key, _has(refused, before + 2)).count(refused) == before + 2
+    # The operators' read API audits its refusals too (an address nowhere in the read model).
+    assert call(w, "GET", "/households/9999ZZ-2", token=READ_TOKEN).status == 404
+    by_operator = ("read-token", "read_refused_404", None)
+    assert by_operator in _audit(teams.run, "9999ZZ-2", _has(by_operator))
+    own_key = teams.own_case["household_key"]
+    assert call(w, "GET", f"/api/households/{own_key}", token=teams.own_token).status == 200
+    granted = (member, "overview_viewed", team)
+    assert granted in _audit(teams.run, own_key, _has(granted))
