@@ -138,7 +138,7 @@ class _RowPublisher:
             self.pending.append(await self.producer.send(self.names.inbound(self.source), row.raw, key))
             return True
         letter = dead_letter(row, source=self.source, path=self.path)
-        print(_rejection_line(row.line, letter), file=self.err)
+        print(rejection_line(row.line, letter), file=self.err)
         value = letter.model_dump_json().encode()
         topic = self.names.dead_letter_for(self.source)
         self.pending.append(await self.producer.send(topic, value, self.source.encode()))
@@ -179,7 +179,7 @@ def dead_letter(row: FileRow, *, source: str, path: Path) -> DeadLetter:
     )
 
 
-def _rejection_line(line: int, letter: DeadLetter) -> str:
+def rejection_line(line: int, letter: DeadLetter) -> str:
     """The stderr line of a rejected row, from its (masked) dead letter: a reason can echo a BSN."""
     reasons = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in letter.errors)
     return f"line {line}: rejected ({letter.reason_class}): {reasons}"

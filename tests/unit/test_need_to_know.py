@@ -58,7 +58,8 @@ def test_a_refused_read_is_audited_with_its_answer() -> None:
         "view-2": "read_refused_404",
     }
     # A read is audited, never anything that would make a case of it.
-    assert not rows.cases and not rows.attempts
+    assert not rows.cases
+    assert not rows.attempts
 
 
 def test_a_read_audited_before_refusals_were_recorded_still_decodes_as_granted() -> None:
@@ -67,4 +68,5 @@ def test_a_read_audited_before_refusals_were_recorded_still_decodes_as_granted()
         ' "actor": "read-token", "team_id": null, "case_id": null, "occurred_at": "2026-09-01T10:00:00Z"}'
     )
     event = CASE_EVENT.validate_json(old)
-    assert isinstance(event, OverviewViewed) and event.status == 200
+    assert isinstance(event, OverviewViewed)
+    assert event.status == 200
