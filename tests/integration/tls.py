@@ -65,7 +65,12 @@ def make_pki(directory: Path, *, client_key_password: str | None = None) -> Pki:
     pki = Pki(directory)
     _ca(directory, "ca", "vroegsignaal test CA")
     _ca(directory, "other-ca", "some other CA")
-    _leaf(directory, "server", "broker", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth")
+    _leaf(
+        directory,
+        "server",
+        "broker",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth",
+    )
     _leaf(directory, "client", "vroegsignaal-worker", "extendedKeyUsage=clientAuth", client_key_password)
     return pki
 
@@ -86,7 +91,9 @@ def _ca(directory: Path, name: str, subject: str) -> None:
 
 def _leaf(directory: Path, name: str, subject: str, extensions: str, password: str | None = None) -> None:
     _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key", cwd=directory)
-    _openssl("req", "-new", "-key", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={subject}", cwd=directory)
+    _openssl(
+        "req", "-new", "-key", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={subject}", cwd=directory
+    )
     (directory / f"{name}.ext").write_text(extensions + "\n")
     _openssl(
         "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
@@ -104,7 +111,9 @@ def _leaf(directory: Path, name: str, subject: str, extensions: str, password: s
 class Stunnel:
     """stunnel4 accepting TLS on `port` and forwarding plaintext to `target_port` on loopback."""
 
-    def __init__(self, pki: Pki, *, target_port: int, port: int | None = None, require_client_cert: bool = False):
+    def __init__(
+        self, pki: Pki, *, target_port: int, port: int | None = None, require_client_cert: bool = False
+    ):
         self.pki, self.target_port = pki, target_port
         self.port = port or free_port()
         self.require_client_cert = require_client_cert
