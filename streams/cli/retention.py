@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 
 from connectors.kafka.admin import bootstrap_of
 from connectors.kafka.partitions import partition_of_household
+from connectors.kafka.security import start_client
 from connectors.readmodel import ReadModel
 from connectors.readmodel.retention import (
     RetentionResult,
@@ -79,8 +80,9 @@ async def run_retention(settings: Settings, *, dry_run: bool, now: datetime | No
 async def _publish(settings: Settings, events: list[OutcomeRecorded]) -> None:
     """Send the system's outcomes to the case-events topic, keyed and partitioned by household like a team's."""
     topic = TopicNames(settings.topic_prefix).case_events
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(settings.broker_url), acks="all")
-    await producer.start()
+    bootstrap, security = bootstrap_of(settings.broker_url), settings.kafka_security.client
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **security.client_kwargs())
+    await start_client(producer, bootstrap, security)  # a TLS or SASL failure names its setting
     try:
         for event in events:
             await producer.send_and_wait(
