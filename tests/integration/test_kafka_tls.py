@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
+from pydantic import SecretStr
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.archive import archive_topics
@@ -29,7 +30,9 @@ from connectors.kafka.security import KafkaSecurityError
 from schemas.contract_v1 import Address
 from schemas.household import household_key
 from streams.cli.ingest_file import IngestCounts, ingest
+from streams.replay.run import ReplayOptions, replay
 from streams.worker.settings import Settings, SettingsError, load_settings
+from synthetic.generate import GenerateOptions, generate
 from tests.integration.harness import PARTITIONS, Worker
 from tests.integration.tls import Pki, Stunnel, TlsUnavailable, make_pki, stunnel_binary
 
@@ -172,6 +175,19 @@ async def test_a_worker_ingest_sink_and_archive_run_over_mutual_tls(
     finally:
         worker.stop()
     assert "SSL" not in worker.log_tail(200), worker.log_tail(200)
+
+
+async def test_a_replay_runs_its_worker_and_clients_over_mutual_tls(
+    tls_broker: TlsBroker, tmp_path: Path
+) -> None:
+    """The replay's own producers, admin and readers, and its worker process (given kafka_security)."""
+    source = tmp_path / "history"
+    generate(GenerateOptions(households=20, months=2, seed=3), source, progress=None)
+    settings = settings_of(tls_broker).model_copy(update={"pseudonym_key": SecretStr("tls-replay-key")})
+    options = ReplayOptions(source_dir=source, out=tmp_path / "out")
+    summary = await replay(settings, options, broker_url=tls_broker.url)
+    assert summary.plan.accepted > 0
+    assert sum(summary.outputs.values()) > 0, summary.lines()
 
 
 async def test_a_client_with_a_wrong_ca_fails_in_one_line_naming_the_setting(tls_broker: TlsBroker) -> None:
