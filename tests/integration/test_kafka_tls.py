@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import sys
 import time
 import uuid
@@ -26,7 +27,7 @@ from pydantic import SecretStr
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.archive import archive_topics
 from connectors.kafka.broker import EmbeddedBroker, free_port
-from connectors.kafka.security import KafkaSecurityError
+from connectors.kafka.security import KafkaSecurityError, explain
 from schemas.contract_v1 import Address
 from schemas.household import household_key
 from streams.cli.ingest_file import IngestCounts, ingest
@@ -34,7 +35,7 @@ from streams.replay.run import ReplayOptions, replay
 from streams.worker.settings import Settings, SettingsError, load_settings
 from synthetic.generate import GenerateOptions, generate
 from tests.integration.harness import PARTITIONS, Worker
-from tests.integration.tls import Pki, Stunnel, TlsUnavailable, make_pki, stunnel_binary
+from tests.integration.tls import Pki, Stunnel, TlsUnavailable, leaf_certificate, make_pki, stunnel_binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -266,6 +267,27 @@ async def test_a_plaintext_client_at_the_tls_listener_is_told_to_set_tls(tls_bro
     plaintext = load_settings().kafka_security.client
     with pytest.raises(KafkaSecurityError, match=r"speaks TLS but the client does not.*kafka_security\.tls"):
         await ensure_topics(tls_broker.bootstrap, ["tls-never"], partitions=1, security=plaintext)
+
+
+async def test_a_broker_certificate_for_another_host_is_named_as_such(tls_broker: TlsBroker) -> None:
+    directory = tls_broker.pki.directory
+    leaf_certificate(directory, "elsewhere", "elsewhere", "subjectAltName=DNS:elsewhere.example")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "elsewhere.pem", directory / "elsewhere.key")
+    server = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        checked = load_settings(kafka_security={"tls": True, "ca_file": str(tls_broker.pki.ca)})
+        reason = await explain(f"127.0.0.1:{port}", checked.kafka_security.client)
+        assert reason is not None
+        assert "does not name 127.0.0.1" in reason
+        assert "kafka_security.check_hostname" in reason
+        unchecked = load_settings(
+            kafka_security={"tls": True, "ca_file": str(tls_broker.pki.ca), "check_hostname": False}
+        )
+        assert await explain(f"127.0.0.1:{port}", unchecked.kafka_security.client) is None
+    finally:
+        server.close()
 
 
 def test_a_key_password_that_does_not_open_the_key_is_refused_when_the_settings_load(

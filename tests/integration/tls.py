@@ -65,13 +65,15 @@ def make_pki(directory: Path, *, client_key_password: str | None = None) -> Pki:
     pki = Pki(directory)
     _ca(directory, "ca", "vroegsignaal test CA")
     _ca(directory, "other-ca", "some other CA")
-    _leaf(
+    leaf_certificate(
         directory,
         "server",
         "broker",
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth",
     )
-    _leaf(directory, "client", "vroegsignaal-worker", "extendedKeyUsage=clientAuth", client_key_password)
+    leaf_certificate(
+        directory, "client", "vroegsignaal-worker", "extendedKeyUsage=clientAuth", client_key_password
+    )
     return pki
 
 
@@ -89,7 +91,10 @@ def _ca(directory: Path, name: str, subject: str) -> None:
     )  # fmt: skip
 
 
-def _leaf(directory: Path, name: str, subject: str, extensions: str, password: str | None = None) -> None:
+def leaf_certificate(
+    directory: Path, name: str, subject: str, extensions: str, password: str | None = None
+) -> None:
+    """`<name>.pem` and `<name>.key`, signed by the CA in `directory`, with the given X.509v3 extensions."""
     _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key", cwd=directory)
     _openssl(
         "req", "-new", "-key", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={subject}", cwd=directory
