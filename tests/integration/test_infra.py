@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
+from streams.bootstrap import load_routing_table
+from streams.team.wiring import team_directory
 from streams.worker.settings import Settings, load_settings
+from tests.integration.team_client import DEMO_TOKENS
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +32,8 @@ needs_promtool = pytest.mark.skipif(
     reason="promtool not found: install the Debian package `prometheus` (.ci/run does)",
 )
 PORT = Settings.model_fields["web_port"].default
-SECRET_FIELDS = {"pseudonym_key", "read_token", "database_url"}
+OPS_PORT = 6067  # /metrics and /households on a listener of their own (compose and Kubernetes)
+SECRET_FIELDS = {"pseudonym_key", "read_token", "database_url", "session_key"}
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[?-][^}]*)?\}")
 
 
@@ -51,7 +55,11 @@ def _promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def _interpolated(value: Any) -> str:
     """A compose value with every ${VAR...} replaced, as compose would with VAR set."""
-    return INTERPOLATION.sub(lambda m: f"test-{m.group(1).lower()}", str(value))
+
+    def plausible(m: re.Match[str]) -> str:
+        return "https://test.example" if m.group(1).endswith("_ORIGIN") else f"test-{m.group(1).lower()}"
+
+    return INTERPOLATION.sub(plausible, str(value))
 
 
 def _settings_from_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, Any]) -> Settings:
@@ -91,13 +99,16 @@ def test_every_alert_has_severity_summary_description_and_runbook(yaml: ModuleTy
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
 
 
-def test_prometheus_scrapes_each_compose_worker_on_the_web_port(yaml: ModuleType) -> None:
+def test_prometheus_scrapes_each_compose_worker_on_the_ops_port(yaml: ModuleType) -> None:
     config = _load(yaml, PROMETHEUS / "prometheus.yml")
     compose = _load(yaml, INFRA / "compose.yaml")
     job = next(j for j in config["scrape_configs"] if j["job_name"] == "vroegsignaal")
     targets = {t for static in job["static_configs"] for t in static["targets"]}
     workers = {name for name in compose["services"] if name.startswith("worker-")}
-    assert targets == {f"{name}:{PORT}" for name in workers}
+    assert targets == {f"{name}:{OPS_PORT}" for name in workers}
+    assert all(
+        int(compose["services"][w]["environment"]["VROEGSIGNAAL_OPS_PORT"]) == OPS_PORT for w in workers
+    )
     assert job["metrics_path"] == "/metrics"
     assert config["rule_files"] == ["alerts.yml"]
 
@@ -357,8 +368,20 @@ def test_compose_worker_environment_builds_valid_settings(
     assert settings.database_url is not None
     assert settings.database_url.startswith("postgresql+asyncpg://")
     assert settings.shutdown_grace_s < int(service["stop_grace_period"].removesuffix("s"))
-    # The secret comes from infra/.env, never a literal in the committed file.
+    # The secrets come from infra/.env, never a literal in the committed file.
     assert "${" in str(service["environment"]["VROEGSIGNAAL_PSEUDONYM_KEY"])
+    assert "${" in str(service["environment"]["VROEGSIGNAAL_SESSION_KEY"])
+    # Not demo mode: the municipality's teams and map, mounted read-only from infra/.env's directory.
+    assert not settings.demo
+    assert settings.session_key is not None
+    assert settings.public_origin is not None
+    assert (settings.ops_port, settings.web_port) == (OPS_PORT, PORT)
+    assert settings.teams_file is not None
+    assert settings.routing_map is not None
+    mounted = {_interpolated(v).split(":")[1]: v for v in service["volumes"]}
+    assert str(settings.teams_file.parent) in mounted
+    assert mounted[str(settings.routing_map.parent)].startswith("${VROEGSIGNAAL_ROUTING_DIR")
+    assert mounted[str(settings.teams_file.parent)].endswith(":ro")
 
 
 def test_compose_monitoring_mounts_the_files_in_infra(yaml: ModuleType) -> None:
@@ -397,6 +420,9 @@ def test_docker_compose_accepts_the_file() -> None:
         "POSTGRES_PASSWORD": "test",
         "VROEGSIGNAAL_PSEUDONYM_KEY": "test",
         "VROEGSIGNAAL_READ_TOKEN": "test",
+        "VROEGSIGNAAL_SESSION_KEY": "test",
+        "VROEGSIGNAAL_PUBLIC_ORIGIN": "https://vroegsignaal.example.org",
+        "VROEGSIGNAAL_ROUTING_DIR": "/etc/vroegsignaal-routing",
         "GRAFANA_ADMIN_PASSWORD": "test",
     }
     result = subprocess.run(
@@ -427,7 +453,10 @@ def test_deployment_probes_health_and_readiness_on_the_metrics_port(yaml: Module
     spec = _manifest(yaml, "deployment.yaml")["spec"]
     container = spec["template"]["spec"]["containers"][0]
     assert spec["replicas"] == 2
-    assert container["ports"] == [{"name": "metrics", "containerPort": PORT, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "web", "containerPort": PORT, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": OPS_PORT, "protocol": "TCP"},
+    ]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
@@ -465,6 +494,42 @@ def test_configmap_builds_valid_settings_and_holds_no_secret(
     assert settings.store == "rocksdb://"
     assert settings.web_bind == "0.0.0.0"
     assert settings.web_port == PORT
+    assert (settings.ops_bind, settings.ops_port) == ("0.0.0.0", OPS_PORT)
+    assert not settings.demo
+    assert settings.public_origin is not None
+
+
+def test_kubernetes_workers_mount_teams_and_routing_without_demo_members(
+    yaml: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = _manifest(yaml, "configmap.yaml")["data"]
+    settings = _settings_from_env(
+        monkeypatch, {**data, **_manifest(yaml, "secret.example.yaml")["stringData"]}
+    )
+    assert settings.teams_file is not None
+    assert settings.routing_map is not None
+    pod = _manifest(yaml, "deployment.yaml")["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    volume = mounts[str(settings.teams_file.parent)]
+    assert mounts[str(settings.routing_map.parent)] == volume
+    config_map = next(v for v in pod["volumes"] if v["name"] == volume)["configMap"]["name"]
+    routing = _manifest(yaml, "routing.example.yaml")
+    assert routing["metadata"]["name"] == config_map
+    for path in (settings.teams_file, settings.routing_map):
+        (tmp_path / path.name).write_text(routing["data"][path.name], encoding="utf-8")
+    local = settings.model_copy(
+        update={
+            "teams_file": tmp_path / settings.teams_file.name,
+            "routing_map": tmp_path / settings.routing_map.name,
+        }
+    )
+    assert load_routing_table(local).teams  # the placeholder is a valid teams file and map
+    # ... with no member: the sample's demo tokens are public, so they must not sign in here.
+    assert all(team_directory(local).authenticate(token) is None for token in DEMO_TOKENS)
+    for path in sorted(KUBERNETES.glob("*.yaml")):
+        assert not re.search(
+            r"^\s*-?\s*(name:\s*)?VROEGSIGNAAL_DEMO\b", path.read_text(encoding="utf-8"), re.M
+        ), path.name
 
 
 def test_secret_template_holds_placeholders_only(yaml: ModuleType) -> None:
@@ -478,8 +543,16 @@ def test_secret_template_holds_placeholders_only(yaml: ModuleType) -> None:
 def test_service_and_pod_monitor_use_the_named_metrics_port(yaml: ModuleType) -> None:
     service = _manifest(yaml, "service.yaml")
     assert service["spec"]["ports"] == [
-        {"name": "metrics", "port": PORT, "targetPort": "metrics", "protocol": "TCP"}
+        {"name": "web", "port": PORT, "targetPort": "web", "protocol": "TCP"},
+        {"name": "metrics", "port": OPS_PORT, "targetPort": "metrics", "protocol": "TCP"},
     ]
+    policy = _manifest(yaml, "networkpolicy.yaml")["spec"]
+    assert policy["podSelector"]["matchLabels"].items() <= pod_labels_of(yaml).items()
+    ops_rules = [
+        rule for rule in policy["ingress"] if {"port": "metrics", "protocol": "TCP"} in rule["ports"]
+    ]
+    assert ops_rules
+    assert all(rule.get("from") for rule in ops_rules)  # the ops port is never open to everyone
     monitor = _manifest(yaml, "podmonitor.yaml")
     assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
     assert monitor["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics"
@@ -488,6 +561,11 @@ def test_service_and_pod_monitor_use_the_named_metrics_port(yaml: ModuleType) ->
     assert service["spec"]["selector"].items() <= pod_labels.items()
     # The alert rules select job="vroegsignaal".
     assert pod_labels[monitor["spec"]["jobLabel"]] == "vroegsignaal"
+
+
+def pod_labels_of(yaml: ModuleType) -> dict[str, str]:
+    labels: dict[str, str] = _manifest(yaml, "deployment.yaml")["spec"]["template"]["metadata"]["labels"]
+    return labels
 
 
 # --- image --------------------------------------------------------------------------------
