@@ -20,6 +20,7 @@ from signals.retention import (
     state_forget_at,
 )
 from signals.state import OpenSignal
+from streams.worker.settings import SettingsError, load_settings
 from tests.unit.factories import at, event, play
 
 # Paid off and closed at 14:00 Amsterdam time (CET) on Tuesday 10 March 2026.
@@ -110,3 +111,14 @@ def test_the_ddas_result_says_whether_the_household_was_ever_reached(reached: bo
     closed = close_inactive_case(_case(reached=reached), now=QUIET + timedelta(days=200), days=90)
     assert closed is not None
     assert closed.resultaat == resultaat
+
+
+def test_the_forget_period_must_outlast_the_consecutive_look_back_and_the_dedup_horizon() -> None:
+    assert load_settings().household_forget_days == 365
+    assert load_settings(household_forget_days=184).household_forget_days == 184  # look-back 183
+    with pytest.raises(SettingsError, match="household_forget_days"):
+        load_settings(household_forget_days=183)
+    with pytest.raises(SettingsError, match="household_forget_days"):
+        load_settings(retention_months=24, rules={"consecutive_lookback_days": 400})
+    with pytest.raises(SettingsError, match="household_forget_days"):
+        load_settings(household_forget_days=200, rules={"dedup_horizon_days": 200})
