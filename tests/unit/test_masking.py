@@ -187,3 +187,15 @@ def test_replay_masks_an_archived_dead_letter_of_an_older_version() -> None:
     assert again.value_bytes == len(raw)  # same length: digits starred one for one
     assert mask_dead_letter(again) == again  # idempotent
     _no_bsn(mask_dead_letter_json(b"not a dead letter " + BSN.encode()).decode())
+
+
+def test_every_dead_letter_is_built_by_the_masking_module() -> None:
+    """A new dead-letter producer cannot forget to mask: only signals/masking.py constructs one."""
+    root = Path(__file__).parents[2]
+    builders = [
+        str(path.relative_to(root))
+        for room in ("schemas", "signals", "streams", "connectors", "synthetic")
+        for path in (root / room).rglob("*.py")
+        if "DeadLetter(" in path.read_text(encoding="utf-8").replace("class DeadLetter(", "")
+    ]
+    assert builders == ["signals/masking.py"]
