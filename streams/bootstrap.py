@@ -93,7 +93,9 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
     routing = load_routing_table(settings)
     for name in ("session_key", "public_origin"):
         if getattr(settings, name) is None and not settings.demo:
-            raise SettingsError(f"setting {name!r} is required outside demo mode (VROEGSIGNAAL_{name.upper()})")
+            raise SettingsError(
+                f"setting {name!r} is required outside demo mode (VROEGSIGNAAL_{name.upper()})"
+            )
     app = VroegsignaalApp(settings.app_id, **_faust_options(settings))
     apply_fixes(
         app,
