@@ -189,6 +189,9 @@ async def test_a_replay_runs_its_worker_and_clients_over_mutual_tls(
     summary = await replay(settings, options, broker_url=tls_broker.url)
     assert summary.plan.accepted > 0
     assert sum(summary.outputs.values()) > 0, summary.lines()
+    # --embedded runs its own plaintext broker: the live cluster's TLS settings do not apply there.
+    embedded = ReplayOptions(source_dir=source, out=tmp_path / "embedded", embedded=True)
+    assert (await replay(settings, embedded)).outputs == summary.outputs
 
 
 async def test_a_client_with_a_wrong_ca_fails_in_one_line_naming_the_setting(tls_broker: TlsBroker) -> None:
