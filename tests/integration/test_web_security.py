@@ -26,13 +26,13 @@ CSP = (
 ELSEWHERE = "https://elders.example"
 
 
-def _worker(broker: EmbeddedBroker, data_dir: Path, **env: str) -> Worker:
+def _worker(broker: EmbeddedBroker, data_dir: Path, database_url: str | None = None, **env: str) -> Worker:
     token = uuid.uuid4().hex[:8]
     worker = Worker(
         broker=broker,
         prefix=f"w{token}.",
         data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'read.db'}",
+        database_url=database_url or f"sqlite:///{data_dir / 'read.db'}",
         app_id=f"w{token}",
         extra_env={f"VROEGSIGNAAL_{k.upper()}": v for k, v in env.items()},
     )
@@ -71,6 +71,20 @@ def test_logging_out_ends_the_session_on_the_server(worker: Worker) -> None:
     # The browser forgets the cookie; a copy kept elsewhere no longer works either.
     replayed = _inbox(worker, cookie)
     assert (replayed.status, replayed.location) == (303, "/team/login")
+
+
+def test_a_logout_on_one_worker_ends_the_session_on_another(worker: Worker, tmp_path: Path) -> None:
+    # Another worker process with the same session key and read model (its own group and topics).
+    other = _worker(worker.broker, tmp_path, database_url=worker.database_url)
+    try:
+        other.wait_ready()
+        cookie, _ = login_cookie(worker, TOKEN)
+        assert _inbox(other, cookie).status == 200
+        assert call(worker, "POST", "/team/logout", cookie=cookie).status == 303
+        replayed = _inbox(other, cookie)
+        assert (replayed.status, replayed.location) == (303, "/team/login")
+    finally:
+        other.stop()
 
 
 def test_cross_site_posts_are_refused_login_and_logout_included(worker: Worker) -> None:
