@@ -46,7 +46,7 @@ from connectors.readmodel.writer import ReadModel, _insert_for
 from schemas.outputs_v1 import DebtRef
 from signals.retention import InactiveCase, may_forget
 
-__all__ = ["RetentionResult", "forget_quiet_households", "open_cases", "purge_closed_cases"]
+__all__ = ["RetentionResult", "forget_quiet_households", "open_cases_with_activity", "purge_closed_cases"]
 
 _CHUNK = 500
 _HOUSEHOLD_TABLES = (
@@ -210,7 +210,7 @@ async def _purge_households(conn: AsyncConnection, keys: list[str], cutoff: date
     return len(gone)
 
 
-async def open_cases(rm: ReadModel) -> list[InactiveCase]:
+async def open_cases_with_activity(rm: ReadModel) -> list[InactiveCase]:
     """Every case without an outcome, with its last activity: a signal, a contact attempt or a status change."""
     cases, outcomes = table_of(CaseRow), table_of(CaseOutcome)
     attempts, statuses = table_of(ContactAttempt), table_of(SignalStatusRow)

@@ -23,7 +23,7 @@ from connectors.readmodel import ReadModel
 from connectors.readmodel.retention import (
     RetentionResult,
     forget_quiet_households,
-    open_cases,
+    open_cases_with_activity,
     purge_closed_cases,
 )
 from schemas.cases_v1 import OutcomeRecorded
@@ -63,7 +63,11 @@ async def run_retention(settings: Settings, *, dry_run: bool, now: datetime | No
     try:
         await read_model.migrate()
         days = settings.case_inactive_close_days
-        due = [e for c in await open_cases(read_model) if (e := close_inactive_case(c, now=now, days=days))]
+        due = [
+            e
+            for c in await open_cases_with_activity(read_model)
+            if (e := close_inactive_case(c, now=now, days=days))
+        ]
         if due and not dry_run:
             await _publish(settings, due)
         purged = await purge_closed_cases(read_model, cutoff=cutoff, dry_run=dry_run)
