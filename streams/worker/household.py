@@ -88,7 +88,7 @@ class HouseholdProcessor:
             self._ended_at.pop(partition, None)
 
     def pending_wakeups(self) -> int:
-        """Households with a pending deadline, over the partitions indexed here."""
+        """Households with a pending deadline (a quiet one's forget time counts), over the partitions indexed here."""
         return sum(len(index) for index in self._indexes.values())
 
     def process(
