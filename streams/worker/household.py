@@ -12,7 +12,7 @@ import gc
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
 from schemas.outputs_v1 import Effect, HouseholdOverview, Route
@@ -190,6 +190,9 @@ class HouseholdProcessor:
 
     def _forgettable(self, state: HouseholdState, stream_time: datetime) -> bool:
         """The retention rule of signals/retention.py at stream time (the table holds no cases)."""
+        days = self._forget_after_days
+        if days is None or stream_time - state.as_of < timedelta(days=days - 2):
+            return False  # well before the boundary (day starts and DST move it by hours): skip the debts
         forget_at = self._forget_at(state)
         return forget_at is not None and stream_time >= forget_at
 
