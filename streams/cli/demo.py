@@ -61,6 +61,11 @@ async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_
         if not await _wait_ready(web_port, worker, stop):
             return _worker_failed(worker, data_dir) if worker.poll() is not None else 0
         print("worker ready; feeding one simulated day every", seconds_per_day, "s", flush=True)
+        # The demo's public origin is this address exactly (a form posted via `localhost` is refused).
+        print(
+            f"team pages: http://127.0.0.1:{web_port}/team/login (demo tokens: README 'Team pages')",
+            flush=True,
+        )
         tasks = [
             asyncio.create_task(_feed(broker.bootstrap, names, settings.partitions, seconds_per_day, stop)),
             asyncio.create_task(_print_outputs(broker.bootstrap, names, settings, stop)),
