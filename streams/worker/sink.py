@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import faust
 from aiokafka import TopicPartition
-from prometheus_client import Gauge, start_http_server
+from prometheus_client import Gauge
 
 from connectors.kafka.admin import bootstrap_of
 from connectors.kafka.batches import BatchConsumer, ConsumerOptions
@@ -25,6 +25,7 @@ from streams.worker.outputs import OUTPUT_MESSAGE
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import Settings
 from streams.worker.topics import TopicNames
+from streams.worker.web_security import serve_metrics
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ async def run_standalone(settings: Settings) -> None:
     their own, and a database outage never touches the stream processing.
     """
     metrics = Metrics()
-    start_http_server(settings.web_port, settings.web_bind, registry=metrics.registry)
+    listener = await serve_metrics(metrics.registry, host=settings.web_bind, port=settings.web_port)
     read_model = await ReadModel.open(settings.effective_database_url)
     consumer = sink_consumer(settings, TopicNames(settings.topic_prefix))
     try:
@@ -127,6 +128,7 @@ async def run_standalone(settings: Settings) -> None:
         await _consume(read_model, consumer, settings=settings, metrics=metrics)
     finally:
         await read_model.close()
+        await listener.cleanup()
 
 
 async def _consume(

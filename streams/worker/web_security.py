@@ -17,8 +17,9 @@ from typing import Any, cast
 
 import faust
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-__all__ = ["OPS_PATHS", "SECURITY_HEADERS", "OpsListener", "install"]
+__all__ = ["OPS_PATHS", "SECURITY_HEADERS", "OpsListener", "install", "serve_metrics"]
 
 # 'same-origin', not 'no-referrer': under no-referrer a browser sends `Origin: null` on a
 # same-origin form post, and the origin check (streams/team/auth.py) would refuse it.
@@ -99,3 +100,21 @@ def _dispatch(view: Any) -> Handler:
         return cast(web.StreamResponse, await view(request))
 
     return handle
+
+
+async def serve_metrics(registry: CollectorRegistry, *, host: str, port: int) -> web.AppRunner:
+    """The standalone sink's listener: every path answers the metrics, with the same headers as the worker.
+
+    Not prometheus_client's own server, which announces Python's version and sends no nosniff.
+    """
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.on_response_prepare.append(_secure_headers)
+    app.router.add_get("/{path:.*}", metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

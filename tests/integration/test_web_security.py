@@ -215,3 +215,25 @@ def test_login_attempts_are_limited_per_address_with_retry_after(
         assert not any(k.lower() == "set-cookie" for k, _ in limited.raw_headers)
     finally:
         worker.stop()
+
+
+def test_the_standalone_sink_answers_with_the_same_headers(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    token = uuid.uuid4().hex[:8]
+    sink = Worker(
+        broker=broker,
+        prefix=f"s{token}.",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'read.db'}",
+        app_id=f"s{token}",
+        command=("sink",),
+    )
+    asyncio.run(create_topics(broker, sink.names))
+    sink.start()
+    try:
+        sink.wait_ready()
+        metrics = call(sink, "GET", "/metrics")
+        assert metrics.status == 200
+        assert "vroegsignaal_" in metrics.body
+        _has_security_headers(metrics, "sink metrics")
+    finally:
+        sink.stop()
