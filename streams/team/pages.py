@@ -135,7 +135,8 @@ def _register_session(app: faust.App, auth: TeamAuth, limiter: LoginLimiter, gua
                 path="/",
                 httponly=True,
                 samesite="Strict",
-                secure=_secure(request),
+                # Secure whenever the public origin is HTTPS, also behind a proxy that does not say so.
+                secure=_secure(request) or auth.public_origin.startswith("https://"),
             )
             return response
 
