@@ -89,7 +89,10 @@ def load_routing_table(settings: Settings) -> RoutingTable:
 def create_app(settings: Settings, *, metrics: Metrics | None = None) -> VroegsignaalApp:
     """Build the worker app; fails with SettingsError when a required setting is missing."""
     if settings.pseudonym_key is None:
-        raise SettingsError("setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY)")
+        raise SettingsError(
+            "setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY); "
+            "to try vroegsignaal without any set-up run `vroegsignaal demo`"
+        )
     routing = load_routing_table(settings)
     for name in ("session_key", "public_origin"):
         if getattr(settings, name) is None and not settings.demo:
