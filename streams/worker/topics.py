@@ -67,11 +67,9 @@ class TopicNames:
 
     def output(self, effect: Effect | HouseholdOverview) -> str:
         """Output topic of an effect: its creditor's own for what a creditor reads, else the shared one."""
-        kind = type(effect)
-        if kind in CREDITOR_OUTPUT_TOPICS:
-            assert isinstance(effect, ReminderIssued | CostsPermitted | CostViolation)
-            return self._per_source(CREDITOR_OUTPUT_TOPICS[kind], effect.debt.source)
-        return f"{self.prefix}{SHARED_OUTPUT_TOPICS[kind]}"
+        if isinstance(effect, ReminderIssued | CostsPermitted | CostViolation):
+            return self._per_source(CREDITOR_OUTPUT_TOPICS[type(effect)], effect.debt.source)
+        return f"{self.prefix}{SHARED_OUTPUT_TOPICS[type(effect)]}"
 
     @property
     def signals(self) -> str:
