@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     ops_bind: str = "127.0.0.1"
     ops_port: int | None = Field(default=None, ge=1, le=65535)
     # Login attempts per client address and per member within the window (per worker process).
-    login_max_attempts: int = Field(default=10, ge=1, le=10_000)
+    login_max_attempts: int = Field(default=20, ge=1, le=10_000)
     login_window_s: float = Field(default=300.0, gt=0, le=86_400)
 
     # --- retention (issue 15) ---

@@ -56,6 +56,8 @@ class Worker:
             # The sample teams and routing (tokens in the README) and a loopback public origin.
             "VROEGSIGNAAL_DEMO": "true",
             "VROEGSIGNAAL_SESSION_KEY": "test-session-key-of-at-least-32-characters",
+            # Tests log the same demo member in many times from one address.
+            "VROEGSIGNAAL_LOGIN_MAX_ATTEMPTS": "1000",
             "VROEGSIGNAAL_WEB_PORT": str(self.web_port),
             "VROEGSIGNAAL_PARTITIONS": str(PARTITIONS),
             "VROEGSIGNAAL_CLOCK": "off",
