@@ -51,7 +51,9 @@ class KafkaSecuritySettings(BaseModel):
             if self.sasl_username is not None or self.sasl_password is not None:
                 raise ValueError("kafka_security.sasl_username/sasl_password need sasl_mechanism")
         elif not self.sasl_username or self.sasl_password is None:
-            raise ValueError(f"kafka_security.sasl_mechanism {self.sasl_mechanism} needs sasl_username and sasl_password")
+            raise ValueError(
+                f"kafka_security.sasl_mechanism {self.sasl_mechanism} needs sasl_username and sasl_password"
+            )
         elif self.sasl_mechanism == "PLAIN" and not self.tls:
             raise ValueError("kafka_security.sasl_mechanism PLAIN sends the password in clear: set tls=true")
         self._client = self._build()
