@@ -10,7 +10,7 @@ from connectors.readmodel import sessions as sessions
 from connectors.readmodel.queries import count_rows, overview, signals_for
 from connectors.readmodel.retry import BatchWriter, is_transient, write_with_retry
 from connectors.readmodel.rows import Item
-from connectors.readmodel.writer import ReadModel, ReadModelError, async_url
+from connectors.readmodel.writer import ReadModel, ReadModelError, async_url, shown_url
 
 __all__ = [
     "BatchWriter",
@@ -21,6 +21,7 @@ __all__ = [
     "count_rows",
     "is_transient",
     "overview",
+    "shown_url",
     "signals_for",
     "write_with_retry",
 ]

@@ -62,6 +62,15 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername=driver)
 
 
+def shown_url(url: str | URL) -> str:
+    """The URL as it may appear in a message or log: the password starred.
+
+    >>> shown_url("postgresql://vs:s3cr3t@db/vs")
+    'postgresql://vs:***@db/vs'
+    """
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     """A connect hook: WAL lets readers (team pages) run beside the sink; busy timeout waits for locks."""
 

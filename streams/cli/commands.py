@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from connectors.kafka.broker import EmbeddedBroker
-from connectors.readmodel import ReadModel, overview
+from connectors.readmodel import ReadModel, overview, shown_url
 from schemas.export import export_json_schemas
 from schemas.household import HouseholdKeyError, parse_household
 from schemas.outputs_v1 import HouseholdOverview
@@ -63,7 +63,7 @@ async def print_overview(settings: Settings, postcode: str, house: str) -> None:
     finally:
         await read_model.close()
     if found is None:
-        raise CommandError(f"no household {key} in {settings.effective_database_url}")
+        raise CommandError(f"no household {key} in {shown_url(settings.effective_database_url)}")
     print(render_overview(found))
 
 

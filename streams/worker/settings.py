@@ -207,6 +207,18 @@ def _one_line(exc: ValidationError) -> str:
     name = ".".join(str(part) for part in first["loc"]) or "settings"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     got = first.get("input")
-    # A table (kafka_security) or a password may hold secrets: name the setting, never echo them.
-    shown = "" if isinstance(got, dict) or "password" in name else f" (got {got!r})"
+    # A table (kafka_security), a secret or a URL with a password: name the setting, never echo it.
+    shown = "" if isinstance(got, dict) or _may_hold_a_secret(name) else f" (got {got!r})"
     return f"setting {name!r}: {first['msg'].removeprefix('Value error, ')}{shown}{more}"
+
+
+_SECRET_WORDS = ("password", "key", "token", "secret", "database_url")
+
+
+def _may_hold_a_secret(name: str) -> bool:
+    """A setting whose value must not appear in an error: SecretStr fields and URLs with passwords.
+
+    >>> _may_hold_a_secret("session_key"), _may_hold_a_secret("database_url"), _may_hold_a_secret("partitions")
+    (True, True, False)
+    """
+    return any(word in name for word in _SECRET_WORDS)

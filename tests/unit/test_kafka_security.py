@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faust.auth import SASLCredentials, SSLCredentials
@@ -191,3 +192,19 @@ def test_the_worker_app_is_configured_with_the_credentials() -> None:
     assert isinstance(credentials, SASLCredentials)
     assert credentials.ssl_context is settings.kafka_security.client.ssl_context
     assert _faust_options(load_settings())["broker_credentials"] is None
+
+
+@pytest.mark.parametrize(
+    ("given", "secret"),
+    [
+        ({"session_key": ["x" * 40]}, "x" * 40),
+        ({"read_token": ["tok3n-value"]}, "tok3n-value"),
+        ({"database_url": ["postgresql://vs:s3cr3t@db/vs"]}, "s3cr3t"),
+    ],
+)
+def test_a_settings_error_never_echoes_a_secret_or_a_database_password(
+    given: dict[str, Any], secret: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**given)
+    assert secret not in str(refused.value)
