@@ -120,7 +120,7 @@ async def household_teams(rm: ReadModel, household_key: str) -> set[str]:
         select(cases.c.team_id).where(cases.c.household_key == household_key),
         select(signals.c.team_id).where(signals.c.household_key == household_key),
     )
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         return set((await conn.execute(stmt)).scalars().all())
 
 
@@ -132,7 +132,7 @@ async def open_cases(rm: ReadModel, team_id: str) -> list[CaseSummary]:
         .where(cases.c.team_id == team_id, ~exists().where(outcomes.c.case_id == cases.c.case_id))
         .order_by(cases.c.priority_rank, cases.c.first_signal_at, cases.c.case_id)
     )
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         rows = (await conn.execute(stmt)).mappings().all()
         signals = await _signals_of(conn, [r["case_id"] for r in rows])
     return [_summary(r, signals.get(r["case_id"], ()), None) for r in rows]
@@ -141,7 +141,7 @@ async def open_cases(rm: ReadModel, team_id: str) -> list[CaseSummary]:
 async def case_summary(rm: ReadModel, case_id: str) -> CaseSummary | None:
     """One case with its signals and outcome, or None."""
     cases = table_of(CaseRow)
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().one_or_none()
         if row is None:
             return None
@@ -161,7 +161,7 @@ async def case_detail(rm: ReadModel, case_id: str) -> CaseDetail | None:
         .where(attempts.c.case_id == case_id)
         .order_by(attempts.c.datum, attempts.c.recorded_at, attempts.c.attempt_id)
     )
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         rows = (await conn.execute(stmt)).mappings().all()
     views = tuple(AttemptView(**{k: r[k] for k in AttemptView.__dataclass_fields__}) for r in rows)
     return CaseDetail(summary=summary, attempts=views, overview=await overview(rm, summary.household_key))
@@ -170,7 +170,7 @@ async def case_detail(rm: ReadModel, case_id: str) -> CaseDetail | None:
 async def event_stored(rm: ReadModel, table_name: str, column: str, event_id: str) -> bool:
     """Whether the sink has written the row of this event (the web handler waits for it)."""
     table: Table = table_of(_BY_NAME[table_name])
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         stmt = select(table.c[column]).where(table.c[column] == event_id).limit(1)
         return (await conn.execute(stmt)).first() is not None
 

@@ -25,7 +25,7 @@ class SignalRecord:
 async def overview(rm: ReadModel, household_key: str) -> HouseholdOverview | None:
     """The household's latest stored overview, or None if none was written."""
     households, debts = table_of(Household), table_of(Debt)
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         household = (
             (await conn.execute(select(households).where(households.c.household_key == household_key)))
             .mappings()
@@ -45,7 +45,7 @@ async def signals_for(rm: ReadModel, household_key: str) -> list[SignalRecord]:
         .where(table.c.household_key == household_key)
         .order_by(table.c.raised_at, table.c.signal_id)
     )
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         rows = (await conn.execute(stmt)).mappings().all()
     return [SignalRecord(signal_from_row(r), r["resolved_at"], r["resolution_id"]) for r in rows]
 

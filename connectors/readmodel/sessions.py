@@ -40,6 +40,7 @@ class SqlSessionStore:
     """The sessions table of an open read model: start, check and end sessions."""
 
     def __init__(self, read_model: ReadModel) -> None:
+        self._read_model = read_model
         self._engine = read_model.engine
 
     async def start(self, session_id: str, *, member_id: str, team_id: str, expires_at: datetime) -> None:
@@ -62,7 +63,7 @@ class SqlSessionStore:
         query = select(TeamSession.member_id).where(
             TeamSession.session_sha256 == _digest(session_id), TeamSession.expires_at > now
         )
-        async with self._engine.connect() as conn:
+        async with self._read_model.reading() as conn:  # every page checks it: a timeout, never a hang
             found = (await conn.execute(query)).scalar_one_or_none()
         return found == member_id
 

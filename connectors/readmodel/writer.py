@@ -8,7 +8,8 @@ Only async drivers are used (aiosqlite, asyncpg): nothing here blocks the event 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, Unavailable
+from connectors.readmodel.retry import is_transient
 from connectors.readmodel.rows import BatchRows, Item, Row, plan_batch
 from connectors.readmodel.tables import (
     CostGateDecision,
@@ -85,22 +87,55 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
 
 
 class ReadModel:
-    """The SQL read model: one engine, `migrate`, `write` a batch, `ping`, `close`."""
+    """The SQL read model: one engine, `migrate`, `write` a batch, `reading`, `ping`, `close`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_timeout_s: float = 5.0) -> None:
         self._engine = engine
+        self._read_timeout_s = read_timeout_s
 
     @classmethod
-    async def open(cls, url: str | URL, *, busy_timeout_ms: int = 5000, echo: bool = False) -> ReadModel:
-        """Build the engine (lazily connecting) for a SQLite or PostgreSQL URL."""
+    async def open(
+        cls,
+        url: str | URL,
+        *,
+        busy_timeout_ms: int = 5000,
+        read_timeout_s: float = 5.0,
+        pool_size: int = 4,
+        max_overflow: int = 4,
+        echo: bool = False,
+    ) -> ReadModel:
+        """Build the engine (lazily connecting) for a SQLite or PostgreSQL URL.
+
+        The pool is bounded (`pool_size` + `max_overflow` connections); a request waits at most
+        `read_timeout_s` for one, and a PostgreSQL connect gives up after as long.
+        """
         parsed = async_url(url)
+        pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": read_timeout_s}
         if parsed.get_backend_name() == "sqlite":
-            engine = create_async_engine(parsed, echo=echo)
+            engine = create_async_engine(parsed, echo=echo, **pool)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         else:
             # pre_ping replaces connections a database restart has killed, before a batch uses them.
-            engine = create_async_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=4)
-        return cls(engine)
+            engine = create_async_engine(
+                parsed, echo=echo, pool_pre_ping=True, connect_args={"timeout": read_timeout_s}, **pool
+            )
+        return cls(engine, read_timeout_s=read_timeout_s)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for the reads of one request, within `read_timeout_s` from start to end.
+
+        A database that is down or slower than that raises Unavailable (HTTP 503), never hangs.
+        """
+        try:
+            async with asyncio.timeout(self._read_timeout_s), self._engine.connect() as conn:
+                yield conn
+        except TimeoutError:
+            raise Unavailable("database", f"no answer within {self._read_timeout_s:g} s") from None
+        except Exception as exc:
+            if is_transient(exc):
+                raise Unavailable("database", f"unreachable ({type(exc).__name__})") from exc
+            raise
 
     @property
     def engine(self) -> AsyncEngine:
