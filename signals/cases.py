@@ -10,7 +10,8 @@ date rule here (`signals.calendar`).
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
@@ -22,12 +23,15 @@ from signals.ids import stable_id
 __all__ = [
     "NOT_PICKED_UP",
     "PRIORITY_RANK",
+    "StoredOutcome",
     "case_id_of",
     "contact_attempt_id",
     "creditor_feedback",
+    "decided_feedback",
     "feedback_status",
     "matching_period",
     "outcome_id",
+    "same_outcome",
     "signalled_debts",
     "status_change_id",
 ]
@@ -121,3 +125,48 @@ def creditor_feedback(outcome: OutcomeRecorded) -> list[CreditorFeedback]:
         )
         for ref in outcome.debts
     ]
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """The outcome a case has in the read model: which event it was and what it says.
+
+    The case sink stores the first outcome event of a case (a conditional insert on the
+    case's row) and reads it back; every outcome event carries the case's one outcome id,
+    so the id alone does not tell the winner: who, when and what do.
+    """
+
+    event_id: str
+    actor: str
+    recorded_at: datetime
+    resultaat: str
+    datum: date
+
+    @classmethod
+    def of(cls, event: OutcomeRecorded) -> StoredOutcome:
+        """What the case's row holds when `event` is the one stored."""
+        return cls(event.event_id, event.actor, event.occurred_at, event.resultaat, event.datum)
+
+
+def same_outcome(stored: StoredOutcome, event: OutcomeRecorded) -> bool:
+    """Whether the stored outcome says what `event` says (result and date): a retry, not a rival.
+
+    Two members recording the same result on the same day both get it; another result or
+    date is a conflict (409).
+    """
+    return (stored.resultaat, stored.datum) == (event.resultaat, event.datum)
+
+
+def decided_feedback(
+    stored: Mapping[str, StoredOutcome], events: Iterable[OutcomeRecorded]
+) -> list[CreditorFeedback]:
+    """The creditors' feedback of the events that are their case's stored outcome, once per feedback id.
+
+    An outcome that lost (its case stored another) gives none; the stored one gives the
+    same ids and content every time it is processed again (a retried batch, a replay).
+    """
+    feedback: dict[str, CreditorFeedback] = {}
+    for event in events:
+        if stored.get(event.case_id) == StoredOutcome.of(event):
+            feedback.update((fb.feedback_id, fb) for fb in creditor_feedback(event))
+    return list(feedback.values())

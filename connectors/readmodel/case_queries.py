@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from connectors.readmodel.rows import signal_from_row
 from connectors.readmodel.tables import SignalRow, table_of
 from connectors.readmodel.writer import ReadModel
 from schemas.outputs_v1 import HouseholdOverview, Priority, Reason, Signal
+from signals.cases import StoredOutcome
 
 __all__ = [
     "AttemptView",
@@ -34,6 +36,10 @@ __all__ = [
     "event_stored",
     "household_teams",
     "open_cases",
+    "stored_attempt",
+    "stored_outcome",
+    "stored_outcomes",
+    "stored_status",
 ]
 
 _PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal")
@@ -246,3 +252,39 @@ def _summary(row: Any, signals: tuple[SignalView, ...], outcome: OutcomeView | N
         signals=signals,
         outcome=outcome,
     )
+
+
+async def stored_outcomes(conn: Any, case_ids: Iterable[str]) -> dict[str, StoredOutcome]:
+    """The outcome each of these cases has, on an open connection (cases without one are left out)."""
+    table, ids = table_of(CaseOutcome), list(case_ids)
+    found: dict[str, StoredOutcome] = {}
+    for start in range(0, len(ids), 500):
+        stmt = select(table).where(table.c.case_id.in_(ids[start : start + 500]))
+        for row in (await conn.execute(stmt)).mappings():
+            found[row["case_id"]] = StoredOutcome(
+                row["event_id"], row["actor"], row["recorded_at"], row["resultaat"], row["datum"]
+            )
+    return found
+
+
+async def stored_outcome(rm: ReadModel, case_id: str) -> StoredOutcome | None:
+    """The case's one outcome as stored, or None while it has none."""
+    async with rm.engine.connect() as conn:
+        return (await stored_outcomes(conn, [case_id])).get(case_id)
+
+
+async def stored_attempt(rm: ReadModel, attempt_id: str) -> AttemptView | None:
+    """The contact attempt stored under this id, or None."""
+    table = table_of(ContactAttempt)
+    async with rm.engine.connect() as conn:
+        row = (await conn.execute(select(table).where(table.c.attempt_id == attempt_id))).mappings().first()
+    return None if row is None else AttemptView(**{k: row[k] for k in AttemptView.__dataclass_fields__})
+
+
+async def stored_status(rm: ReadModel, signal_id: str) -> tuple[str | None, str] | None:
+    """(event id of the last change, status) of a signal, or None when the signal is not linked to a case."""
+    table = table_of(SignalStatusRow)
+    async with rm.engine.connect() as conn:
+        stmt = select(table.c.event_id, table.c.status).where(table.c.signal_id == signal_id)
+        row = (await conn.execute(stmt)).first()
+    return None if row is None else (row[0], row[1])

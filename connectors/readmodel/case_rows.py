@@ -3,7 +3,8 @@
 `plan_case_batch` applies the batch rules the SQL upserts apply across batches,
 so the rows do not depend on how the messages were cut into batches: a case
 keeps its earliest and latest signal and most urgent priority; a signal's status
-is the newest change; a case's outcome is the first one recorded.
+is the newest change; a case's outcome is the first one recorded; a case event whose id
+came before (in the batch or, checked by the writer, in the audit log) changes nothing.
 """
 
 from __future__ import annotations
@@ -163,7 +164,9 @@ def plan_case_batch(items: Sequence[CaseItem], *, period_months: int = 1) -> Cas
         if isinstance(item, Signal):
             rows.add_signal(item, period_months)
             continue
-        rows.audit.setdefault(item.event_id, audit_row(item))
+        if item.event_id in rows.audit:
+            continue  # an id seen before changes nothing, whatever it carries (first one wins)
+        rows.audit[item.event_id] = audit_row(item)
         if isinstance(item, ContactAttemptRecorded):
             rows.add_attempt(item)
         elif isinstance(item, OutcomeRecorded):

@@ -12,9 +12,10 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, or_
+from sqlalchemy import ColumnElement, Table, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from connectors.readmodel.case_queries import stored_outcomes
 from connectors.readmodel.case_rows import CaseItem, CaseRows, Row, plan_case_batch
 from connectors.readmodel.case_tables import (
     AuditEntry,
@@ -26,17 +27,25 @@ from connectors.readmodel.case_tables import (
 from connectors.readmodel.retry import backoff_s, is_transient
 from connectors.readmodel.tables import table_of
 from connectors.readmodel.writer import ReadModel, _chunks, _insert_for
+from signals.cases import StoredOutcome
 
 __all__ = ["write_case_batch", "write_case_rows", "write_cases_with_retry"]
 
 
-async def write_case_batch(rm: ReadModel, items: Sequence[CaseItem], *, period_months: int = 1) -> None:
-    """Plan and write one batch in one transaction."""
+async def write_case_batch(
+    rm: ReadModel, items: Sequence[CaseItem], *, period_months: int = 1
+) -> dict[str, StoredOutcome]:
+    """Plan and write one batch in one transaction; the stored outcome of every case the batch recorded one for.
+
+    The outcome row is a conditional insert (the first one of a case stays), so what is
+    stored after the write, read in the same transaction, decides which outcome event won.
+    """
     if not items:
-        return
+        return {}
     rows = plan_case_batch(items, period_months=period_months)
     async with rm.engine.begin() as conn:
         await write_case_rows(conn, rows)
+        return await stored_outcomes(conn, rows.outcomes.keys())
 
 
 async def write_cases_with_retry(
@@ -45,15 +54,14 @@ async def write_cases_with_retry(
     *,
     period_months: int = 1,
     on_retry: Callable[[int, BaseException], None] | None = None,
-) -> None:
+) -> dict[str, StoredOutcome]:
     """Write the batch, retrying while the database is unavailable; other errors are raised."""
     rng = random.Random()
     attempt = 0
     while True:
         attempt += 1
         try:
-            await write_case_batch(rm, items, period_months=period_months)
-            return
+            return await write_case_batch(rm, items, period_months=period_months)
         except Exception as exc:
             if not is_transient(exc):
                 raise
@@ -67,11 +75,22 @@ async def write_case_rows(conn: AsyncConnection, rows: CaseRows) -> None:
     insert = _insert_for(conn)
     await _upsert_cases(conn, insert, rows.cases.values())
     await _insert_new(conn, insert, table_of(SignalStatusRow), rows.links.values())
-    await _upsert_statuses(conn, insert, rows.statuses.values())
+    # A status change whose id is already audited was applied (or refused) before: not again.
+    audited = await _audited(conn, [r["event_id"] for r in rows.statuses.values()])
+    await _upsert_statuses(conn, insert, (r for r in rows.statuses.values() if r["event_id"] not in audited))
     await _insert_new(conn, insert, table_of(ContactAttempt), rows.attempts.values())
     # The first outcome of a case stays: "exactly one final outcome".
     await _insert_new(conn, insert, table_of(CaseOutcome), rows.outcomes.values())
     await _insert_new(conn, insert, table_of(AuditEntry), rows.audit.values())
+
+
+async def _audited(conn: AsyncConnection, event_ids: list[str]) -> set[str]:
+    """Which of these case-event ids the audit log already holds."""
+    table, found = table_of(AuditEntry), set[str]()
+    for start in range(0, len(event_ids), 500):
+        stmt = select(table.c.event_id).where(table.c.event_id.in_(event_ids[start : start + 500]))
+        found.update((await conn.execute(stmt)).scalars())
+    return found
 
 
 async def _insert_new(conn: AsyncConnection, insert: Any, table: Table, rows: Iterable[Row]) -> None:

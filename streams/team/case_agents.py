@@ -1,5 +1,9 @@
 """The agent of the team workflow: the case sink (case events -> SQL, then creditor feedback).
 
+A case's one outcome is decided here, where it is stored: the first outcome event of the
+case in its partition's order is stored (a conditional insert), and only that one gives
+feedback to the creditors; a replay of the topic decides the same.
+
 It acknowledges a batch only after its effects are durable (rows committed, then
 feedback acknowledged by the broker), so a crash re-processes it; rows and feedback
 ids are deterministic, so that changes nothing downstream. Signals reach the case
@@ -20,7 +24,7 @@ from connectors.readmodel.case_rows import CaseItem
 from connectors.readmodel.case_writer import write_cases_with_retry
 from schemas.cases_v1 import CASE_EVENT, CreditorFeedback, OutcomeRecorded
 from schemas.outputs_v1 import Signal
-from signals.cases import creditor_feedback
+from signals.cases import StoredOutcome, decided_feedback
 from streams.worker.batching import batches, crash_on_error
 from streams.worker.pipeline import Pipeline
 
@@ -61,15 +65,16 @@ def _case_sink(pipeline: Pipeline) -> Any:
             read_model = await pipeline.read_model.ready()
             items = [decode(e.message.topic, e.value, signals) for e in batch]
             # Not acknowledged (offsets not committed) until the database has the batch.
-            await write_cases_with_retry(
+            stored = await write_cases_with_retry(
                 read_model, items, period_months=s.case_period_months, on_retry=on_retry
             )
-            # Then the creditors' feedback on recorded outcomes, acknowledged by the broker.
+            # Then the creditors' feedback, acknowledged by the broker: only of the outcome each
+            # case has stored (the first one recorded); a losing outcome gives none.
+            outcomes = [item for item in items if isinstance(item, OutcomeRecorded)]
+            lost = sum(stored.get(o.case_id) != StoredOutcome.of(o) for o in outcomes)
+            m.conflicts.labels("outcome").inc(lost)
             pending: list[Awaitable[Any]] = [
-                await _send(pipeline, fb)
-                for item in items
-                if isinstance(item, OutcomeRecorded)
-                for fb in creditor_feedback(item)
+                await _send(pipeline, fb) for fb in decided_feedback(stored, outcomes)
             ]
             await asyncio.gather(*pending)
 

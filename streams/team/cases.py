@@ -22,6 +22,9 @@ from connectors.readmodel.case_queries import (
     case_summary,
     event_stored,
     household_teams,
+    stored_attempt,
+    stored_outcome,
+    stored_status,
 )
 from connectors.readmodel.writer import ReadModel
 from schemas.cases_v1 import (
@@ -35,7 +38,7 @@ from schemas.cases_v1 import (
 )
 from signals.access import case_read, household_read
 from signals.calendar import local_day
-from signals.cases import contact_attempt_id, outcome_id, signalled_debts, status_change_id
+from signals.cases import contact_attempt_id, outcome_id, same_outcome, signalled_debts, status_change_id
 from signals.ids import stable_id
 from streams.errors import StreamsError
 from streams.team.auth import Principal
@@ -146,6 +149,8 @@ def _date(form: Mapping[str, Any], name: str, *, default: date | None = None) ->
 def _bool(form: Mapping[str, Any], name: str) -> bool:
     value = form.get(name)
     value = value.lower() if isinstance(value, str) else value
+    if not isinstance(value, str | bool):  # a JSON list or object is unhashable: no `in` on a set
+        value = None
     if value in _YES:
         return True
     if value in _NO:
@@ -181,9 +186,7 @@ def contact_attempt(who: Principal, case: CaseSummary, form: Mapping[str, Any]) 
 
 
 def outcome(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> OutcomeRecorded:
-    """Validate an outcome form into its event (409 when the case already has its one outcome)."""
-    if case.outcome is not None:
-        raise CaseError(409, "Deze zaak heeft al een eindresultaat.")
+    """Validate an outcome form into its event (its id is the case's one outcome id)."""
     resultaat = _choice(form, "resultaat", EINDRESULTATEN)
     datum = _date(form, "datum", default=local_day(datetime.now(UTC)))
     debts = signalled_debts(view.signal for view in case.signals)
@@ -211,28 +214,90 @@ def status_change(
 async def record_contact_attempt(
     pipeline: Pipeline, who: Principal, case: CaseSummary, form: Mapping[str, Any]
 ) -> ContactAttemptRecorded:
-    """Validate and publish a contact attempt."""
+    """Validate and publish a contact attempt; a stored request id answers without publishing again."""
     event = contact_attempt(who, case, form)
-    await publish_case_event(pipeline, event)
+    if await _stored_as(pipeline, event) is None:
+        await publish_case_event(pipeline, event)
     return event
 
 
 async def record_outcome(
     pipeline: Pipeline, who: Principal, case: CaseSummary, form: Mapping[str, Any]
 ) -> OutcomeRecorded:
-    """Validate and publish the final outcome."""
+    """Validate and publish the final outcome; once the case has one, only the same one is answered (else 409)."""
     event = outcome(who, case, form)
-    await publish_case_event(pipeline, event)
+    if await _stored_as(pipeline, event) is None:
+        await publish_case_event(pipeline, event)
     return event
 
 
 async def change_status(
     pipeline: Pipeline, who: Principal, case: CaseSummary, signal_id: str, form: Mapping[str, Any]
 ) -> SignalStatusChanged:
-    """Validate and publish a signal status change."""
+    """Validate and publish a signal status change; a request id used before is not published again."""
     event = status_change(who, case, signal_id, form)
-    await publish_case_event(pipeline, event)
+    if await _stored_as(pipeline, event) is None:
+        await publish_case_event(pipeline, event)
     return event
+
+
+CONFLICTING_OUTCOME = "Deze zaak heeft al een ander eindresultaat: '{}'. Er is niets gewijzigd."
+CONFLICTING_REQUEST = (
+    "Dit formulier (request_id) is al verwerkt met andere gegevens; het eerste blijft staan en er is niets "
+    "gewijzigd. Open de zaak opnieuw om een nieuwe wijziging in te voeren."
+)
+SUPERSEDED_STATUS = (
+    "Dit formulier (request_id) is al verwerkt en daarna vervangen door een nieuwere statuswijziging; "
+    "er is niets gewijzigd."
+)
+
+
+async def _stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
+    """None while the read model has nothing under the event's id; True when it holds this very change
+    (an identical retry); a CaseError 409 when it holds another content under the same id.
+
+    For an outcome the id is the case's: the case has its one outcome, which must say the same.
+    """
+    read_model = read_model_of(pipeline)
+    if isinstance(event, OutcomeRecorded):
+        stored = await stored_outcome(read_model, event.case_id)
+        if stored is None:
+            return None
+        if not same_outcome(stored, event):
+            _conflict(pipeline, "outcome")
+            raise CaseError(409, CONFLICTING_OUTCOME.format(stored.resultaat))
+        return True
+    if isinstance(event, ContactAttemptRecorded):
+        attempt = await stored_attempt(read_model, event.event_id)
+        if attempt is None:
+            return None
+        mine = (event.soort, event.bereikt, event.datum, event.dagdeel, event.actor)
+        if (attempt.soort, attempt.bereikt, attempt.datum, attempt.dagdeel, attempt.actor) != mine:
+            _conflict(pipeline, "request_id")
+            raise CaseError(409, CONFLICTING_REQUEST, "request_id")
+        return True
+    return await _status_stored_as(pipeline, read_model, event)
+
+
+async def _status_stored_as(
+    pipeline: Pipeline, read_model: ReadModel, event: SignalStatusChanged
+) -> bool | None:
+    """`_stored_as` of a status change: the signal's row names the last change applied."""
+    current = await stored_status(read_model, event.signal_id)
+    if current is not None and current[0] == event.event_id:
+        if current[1] != event.status:
+            _conflict(pipeline, "request_id")
+            raise CaseError(409, CONFLICTING_REQUEST, "request_id")
+        return True
+    if await event_stored(read_model, "audit_log", "event_id", event.event_id):
+        # Applied before and replaced since (or refused as a rival): what it said is no longer known.
+        _conflict(pipeline, "request_id")
+        raise CaseError(409, SUPERSEDED_STATUS, "request_id")
+    return None
+
+
+def _conflict(pipeline: Pipeline, kind: str) -> None:
+    pipeline.metrics.conflicts.labels(kind).inc()
 
 
 async def read_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseDetail:
@@ -245,12 +310,15 @@ async def read_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseDet
 
 
 async def wait_stored(pipeline: Pipeline, event: TeamChange, *, timeout_s: float = 5.0) -> bool:
-    """Poll (without blocking the loop) until the case sink has written the event's row."""
+    """Poll (without blocking the loop) until the case sink has written the event's row.
+
+    True when the read model holds this change; a CaseError 409 when it holds another under
+    the same id (the case's other outcome, a request id first used with other content):
+    the sink, which stores the first one, decided; False when the sink has not got to it yet.
+    """
     deadline = time.monotonic() + timeout_s
-    read_model = read_model_of(pipeline)
     while True:
-        # Every case event gets its audit row in the same transaction as its other rows.
-        if await event_stored(read_model, "audit_log", "event_id", event.event_id):
+        if await _stored_as(pipeline, event):
             return True
         if time.monotonic() > deadline:
             return False

@@ -7,13 +7,17 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from connectors.readmodel.case_rows import INITIAL_STATUS, plan_case_batch
-from schemas.cases_v1 import EINDRESULTATEN
+from schemas.cases_v1 import EINDRESULTATEN, OutcomeRecorded
 from signals.cases import (
     NOT_PICKED_UP,
+    StoredOutcome,
     case_id_of,
     creditor_feedback,
+    decided_feedback,
     feedback_status,
     matching_period,
+    outcome_id,
+    same_outcome,
     signalled_debts,
 )
 from tests.unit import case_examples as ex
@@ -129,3 +133,60 @@ def test_feedback_goes_to_each_signalled_debt_and_says_nothing_else() -> None:
 
 def test_only_signal_worthy_debts_are_signalled() -> None:
     assert signalled_debts([ex.signal("s1")]) == (ex.RENT,)
+
+
+def _rivals() -> tuple[OutcomeRecorded, OutcomeRecorded]:
+    """Two members' outcomes of one case, sent at once: one id (the case's), other results."""
+    case_id = ex.case_of()
+    first = ex.outcome("Vervolghulp en/of verwijzing financieel", ex.later(ex.SEPT, 3))
+    second = first.model_copy(
+        update={
+            "resultaat": "Niet opgepakt: andere reden",
+            "occurred_at": first.occurred_at + timedelta(seconds=1),
+        }
+    )
+    assert first.event_id == second.event_id == outcome_id(case_id)
+    return first, second
+
+
+def test_only_the_stored_outcome_gives_creditor_feedback_and_the_rival_none() -> None:
+    first, second = _rivals()
+    assert decided_feedback({first.case_id: StoredOutcome.of(first)}, [first, second]) == creditor_feedback(
+        first
+    )
+    won_by_second = decided_feedback({first.case_id: StoredOutcome.of(second)}, [first, second])
+    assert won_by_second == creditor_feedback(second)
+    assert {f.status for f in won_by_second} == {"not_picked_up"}
+
+
+def test_an_outcome_without_a_stored_row_gives_no_feedback() -> None:
+    first, _ = _rivals()
+    assert decided_feedback({}, [first]) == []
+
+
+def test_the_stored_outcome_processed_again_gives_the_same_feedback_once_per_id() -> None:
+    first, _ = _rivals()
+    stored = {first.case_id: StoredOutcome.of(first)}
+    feedback = decided_feedback(stored, [first, first])  # a producer retry put it on the topic twice
+    assert feedback == decided_feedback(stored, [first]) == creditor_feedback(first)
+    assert len({f.feedback_id for f in feedback}) == len(feedback) == len(first.debts)
+
+
+def test_the_same_result_and_date_is_the_same_outcome_whoever_sends_it_and_anything_else_conflicts() -> None:
+    first, second = _rivals()
+    stored = StoredOutcome.of(first)
+    colleague = first.model_copy(update={"actor": "member-2", "occurred_at": second.occurred_at})
+    assert same_outcome(stored, colleague)
+    assert not same_outcome(stored, second)
+    assert not same_outcome(stored, first.model_copy(update={"datum": first.datum + timedelta(days=1)}))
+
+
+def test_a_case_event_id_seen_before_in_the_batch_changes_nothing_whatever_it_carries() -> None:
+    applied = ex.status("s1", "Opgepakt", ex.later(ex.SEPT, 2), "r1")
+    rival = applied.model_copy(
+        update={"status": "Niet opgepakt: andere reden", "occurred_at": ex.later(ex.SEPT, 3)}
+    )
+    rows = plan_case_batch([applied, rival])
+    assert rows.statuses["s1"]["status"] == "Opgepakt"
+    first, second = _rivals()
+    assert plan_case_batch([first, second]).outcomes[first.case_id]["resultaat"] == first.resultaat
