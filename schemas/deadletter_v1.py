@@ -7,7 +7,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-ReasonClass = Literal["too_large", "not_json", "invalid", "wrong_source", "unknown_type", "future_dated"]
+# household_limit (issue 16): a valid event beyond the household's bounds (signals.limits), refused by the household stage.
+ReasonClass = Literal[
+    "too_large", "not_json", "invalid", "wrong_source", "unknown_type", "future_dated", "household_limit"
+]
 
 
 class _Model(BaseModel):

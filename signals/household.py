@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas.contract_v1 import SupplyEnding
+from schemas.deadletter_v1 import ReasonClass
 from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route
 from signals.ids import stable_id
+from signals.limits import HouseholdLimits, refusal
 from signals.overview import HouseholdState, fold_new, is_duplicate
 from signals.policy import Policy
 from signals.reminders import (
@@ -29,9 +31,17 @@ from signals.reminders import (
     judge_charge,
     record_violation,
 )
-from signals.rules import evaluate, resolve_if_settled, worthiness_deadlines
+from signals.rules import evaluate_bounded, resolve_if_settled, worthiness_deadlines
 
-__all__ = ["Outcome", "advance", "handle_event", "next_wakeup"]
+__all__ = ["Outcome", "Refusal", "advance", "handle_event", "next_wakeup"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A valid event the household stage does not fold in: it goes to the dead-letter topic instead."""
+
+    reason_class: ReasonClass
+    message: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,10 @@ class Outcome:
     effects: tuple[Effect, ...]
     duplicate: bool = False
     costs_avoided_cents: int = 0
+    # News that raised no signal because the case has `max_signals_per_case` (signals.limits).
+    withheld_signals: int = 0
+    # Not folded in (state unchanged, no effects): the caller dead-letters the event.
+    refused: Refusal | None = None
 
 
 def handle_event(
@@ -51,17 +65,23 @@ def handle_event(
     policy: Policy,
     route: Route,
     stream_time: datetime | None = None,
+    limits: HouseholdLimits | None = None,
 ) -> Outcome:
     """Fold one accepted event into the household and evaluate it as of the household's clock.
 
     `stream_time` (the partition's, before this event) dates a free reminder for
     an event that arrived late, so its term is not already over when it is sent.
+    With `limits`, an event beyond the household's bounds is refused (`Outcome.refused`,
+    state unchanged) and signals are coalesced and capped per case (signals.limits).
     """
     event = accepted.event
     if state is None:
         state = HouseholdState(household_key=accepted.household_key, as_of=event.occurred_at)
     if is_duplicate(state, accepted, dedup_horizon_days=policy.dedup_horizon_days):
         return Outcome(state=state, effects=(), duplicate=True)
+    beyond = refusal(state, accepted, limits) if limits is not None else None
+    if beyond is not None:
+        return Outcome(state=state, effects=(), refused=Refusal("household_limit", beyond))
     state = fold_new(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
     at, effects = state.as_of, list[Effect]()
     key = (event.source, event.creditor_id, event.debt_ref)
@@ -71,8 +91,8 @@ def handle_event(
     if isinstance(event, SupplyEnding):
         state, winter = _winter_supply_ending(state, event, policy)
         effects += winter
-    state, evaluated = evaluate(state, policy=policy, at=at, route=route)
-    return Outcome(state=state, effects=(*effects, *evaluated))
+    state, evaluated, withheld = evaluate_bounded(state, policy=policy, at=at, route=route, limits=limits)
+    return Outcome(state=state, effects=(*effects, *evaluated), withheld_signals=int(withheld))
 
 
 def _winter_supply_ending(
@@ -120,12 +140,18 @@ def next_wakeup(state: HouseholdState, policy: Policy) -> datetime | None:
 
 
 def _fire(
-    state: HouseholdState, due: list[Deadline], *, policy: Policy, route: Route, stream_time: datetime
-) -> tuple[HouseholdState, list[Effect], int]:
+    state: HouseholdState,
+    due: list[Deadline],
+    *,
+    policy: Policy,
+    route: Route,
+    stream_time: datetime,
+    limits: HouseholdLimits | None = None,
+) -> tuple[HouseholdState, list[Effect], int, int]:
     """Deal with all deadlines at one time T, as of T: reminders, gates, charges, then the household."""
     at, clock = due[0].at, state.as_of
     effects: list[Effect] = []
-    avoided = 0
+    avoided = withheld = 0
     for deadline in due:
         if deadline.rank == RANK_REMIND and deadline.debt_key:
             # Issued as of T, sent when it really goes out: the term runs from the sending day.
@@ -146,24 +172,37 @@ def _fire(
     # Household evaluation only moves forward in time; the clock already covered an earlier T.
     if at > clock:
         state = state.model_copy(update={"as_of": at})
-        state, evaluated = evaluate(state, policy=policy, at=at, route=route)
+        state, evaluated, held = evaluate_bounded(state, policy=policy, at=at, route=route, limits=limits)
         effects += evaluated
-    return state, effects, avoided
+        withheld += held
+    return state, effects, avoided, withheld
 
 
-def advance(state: HouseholdState, *, stream_time: datetime, policy: Policy, route: Route) -> Outcome:
+def advance(
+    state: HouseholdState,
+    *,
+    stream_time: datetime,
+    policy: Policy,
+    route: Route,
+    limits: HouseholdLimits | None = None,
+) -> Outcome:
     """Fire, in time order, every deadline T with T + grace <= stream_time, each as of T."""
     grace = timedelta(hours=policy.lateness_grace_hours)
     effects: list[Effect] = []
-    avoided = 0
+    avoided = withheld = 0
     while pending := _pending(state, policy):
         first = min(d.at for d in pending)
         if first + grace > stream_time:
             break
         due = sorted(d for d in pending if d.at == first)
-        state, fired, saved = _fire(state, due, policy=policy, route=route, stream_time=stream_time)
+        state, fired, saved, held = _fire(
+            state, due, policy=policy, route=route, stream_time=stream_time, limits=limits
+        )
         effects += fired
         avoided += saved
+        withheld += held
     # A settling event newer than the fired deadlines may already be folded in: resolve on it.
     state, resolved = resolve_if_settled(state, state.as_of)
-    return Outcome(state=state, effects=(*effects, *resolved), costs_avoided_cents=avoided)
+    return Outcome(
+        state=state, effects=(*effects, *resolved), costs_avoided_cents=avoided, withheld_signals=withheld
+    )

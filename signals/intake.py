@@ -128,6 +128,12 @@ def _dead(
     raw: bytes | None, origin: Origin, reason: ReasonClass, errors: tuple[FieldError, ...]
 ) -> DeadLetter:
     # The raw BSN never leaves ingest, not even inside a rejected message or its reasons.
+def refused_letter(accepted: AcceptedEvent, reason: ReasonClass, message: str, origin: Origin) -> DeadLetter:
+    """A valid event the household stage refused (e.g. `household_limit`): the creditor event's JSON as sent on."""
+    raw = accepted.event.model_dump_json().encode()
+    return _dead(raw, origin, reason, (FieldError(path="", message=message),))
+
+
     return build_dead_letter(
         raw,
         reason_class=reason,

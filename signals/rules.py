@@ -43,6 +43,7 @@ from signals.figures import (
     settled_since,
 )
 from signals.ids import stable_id
+from signals.limits import HouseholdLimits, case_period
 from signals.money import eur_en, eur_nl
 from signals.policy import Policy
 from signals.reminders import gate_deadline
@@ -50,7 +51,9 @@ from signals.sources import SOURCE_FACTS
 from signals.state import CreditorMark, DebtState, HouseholdState, OpenSignal
 
 __all__ = [
+    "case_is_full",
     "evaluate",
+    "evaluate_bounded",
     "format_eur_nl",
     "is_signal_worthy",
     "resolve_if_settled",
@@ -234,24 +237,21 @@ def _open_creditors(figures: list[DebtAt]) -> set[Creditor]:
 
 
 def _kinds(
-    state: HouseholdState, figures: list[DebtAt], worthy: list[DebtAt], policy: Policy, at: datetime
+    figures: list[DebtAt], worthy: list[DebtAt], policy: Policy, earlier: datetime | None
 ) -> tuple[SignalKind, ...]:
-    lookback = timedelta(days=policy.consecutive_lookback_days)
     flags: list[tuple[SignalKind, bool]] = [
         ("crisis", any(_crisis(f, policy) for f in worthy)),
         ("multiple", len(_open_creditors(figures)) >= 2),
-        ("consecutive", _earlier_episode(state, at, lookback)),
+        ("consecutive", earlier is not None),
     ]
     return tuple(kind for kind, on in flags if on) or ("single",)
 
 
-def _earlier_episode(state: HouseholdState, at: datetime, lookback: timedelta) -> bool:
-    """A resolved signal within the look-back; a still-open one is the same episode, not a new one."""
-    return (
-        state.open_signal is None
-        and state.last_signal_at is not None
-        and at - state.last_signal_at <= lookback
-    )
+def _earlier_episode(state: HouseholdState, at: datetime, policy: Policy) -> datetime | None:
+    """A resolved signal within the look-back (its time); a still-open one is the same episode, not a new one."""
+    lookback = timedelta(days=policy.consecutive_lookback_days)
+    last = state.last_signal_at
+    return last if state.open_signal is None and last is not None and at - last <= lookback else None
 
 
 def _priority(kinds: tuple[SignalKind, ...]) -> Priority:
@@ -261,7 +261,7 @@ def _priority(kinds: tuple[SignalKind, ...]) -> Priority:
 
 
 def _household_reasons(
-    state: HouseholdState, figures: list[DebtAt], kinds: tuple[SignalKind, ...], policy: Policy
+    figures: list[DebtAt], kinds: tuple[SignalKind, ...], policy: Policy, earlier: datetime | None
 ) -> list[Reason]:
     reasons = []
     if "multiple" in kinds:
@@ -273,8 +273,8 @@ def _household_reasons(
                 en=f"Debts with {count} creditors at once",
             )
         )
-    if "consecutive" in kinds and state.last_signal_at is not None:
-        day, days = local_day(state.last_signal_at).isoformat(), policy.consecutive_lookback_days
+    if "consecutive" in kinds and earlier is not None:
+        day, days = local_day(earlier).isoformat(), policy.consecutive_lookback_days
         reasons.append(
             Reason(
                 code="consecutive_signal",
@@ -286,14 +286,14 @@ def _household_reasons(
 
 
 def _reasons(
-    state: HouseholdState,
     figures: list[DebtAt],
     worthy: list[DebtAt],
     kinds: tuple[SignalKind, ...],
     policy: Policy,
+    earlier: datetime | None,
 ) -> tuple[Reason, ...]:
     per_debt = [r for f in worthy for r in _debt_reasons(f, policy)]
-    return (*per_debt, *_household_reasons(state, figures, kinds, policy))
+    return (*per_debt, *_household_reasons(figures, kinds, policy, earlier))
 
 
 def _snapshots(figures: list[DebtAt], worthy: list[DebtAt]) -> tuple[DebtSnapshot, ...]:
@@ -320,36 +320,74 @@ def _raise(
     policy: Policy,
     at: datetime,
     route: Route,
+    limits: HouseholdLimits | None = None,
 ) -> tuple[HouseholdState, Signal]:
-    kinds, snapshots = _kinds(state, figures, worthy, policy, at), _snapshots(figures, worthy)
-    number = state.signals_raised + 1
+    """A new signal; or, within `coalesce_within` of the open one, that one again with newer content."""
+    again = _coalesced(state, at, limits)
+    if again is not None:
+        number, raised_at, earlier = again.number or 0, again.raised_at, again.earlier_signal_at
+        violations = (*again.violations, *state.pending_violations)
+    else:
+        number, raised_at, earlier = state.signals_raised + 1, at, _earlier_episode(state, at, policy)
+        violations = state.pending_violations
+    kinds, snapshots = _kinds(figures, worthy, policy, earlier), _snapshots(figures, worthy)
     signal = Signal(
-        signal_id=stable_id("signal", state.household_key, number, at),
+        signal_id=stable_id("signal", state.household_key, number, raised_at),
         household_key=state.household_key,
         route=route,
         priority=_priority(kinds),
         kinds=kinds,
-        reasons=_reasons(state, figures, worthy, kinds, policy),
+        reasons=_reasons(figures, worthy, kinds, policy, earlier),
         debts=snapshots,
         total_cents=sum(s.principal_cents + s.costs_cents for s in snapshots),
-        violations=state.pending_violations,
-        raised_at=at,
+        violations=violations,
+        raised_at=raised_at,
     )
+    case = _case_count(state, raised_at, limits) + (again is None)
     marks = {(m.source, m.creditor_id): m for m in state.signalled}
     crises = _creditor_crises(worthy, policy)
     for (source, creditor_id), cents in _creditor_amounts(worthy).items():
         marks[(source, creditor_id)] = CreditorMark(
             source=source, creditor_id=creditor_id, cents=cents, crisis=(source, creditor_id) in crises
         )
-    return state.model_copy(
-        update={
-            "open_signal": OpenSignal(signal_id=signal.signal_id, raised_at=at, team_id=route.team_id),
-            "last_signal_at": at,
-            "signals_raised": number,
-            "pending_violations": (),
-            "signalled": tuple(marks[k] for k in sorted(marks)),
-        }
-    ), signal
+    opened = OpenSignal(signal_id=signal.signal_id, raised_at=raised_at, team_id=route.team_id)
+    if limits is not None:  # what an update in place needs; without limits the state stays as before
+        opened = opened.model_copy(
+            update={"number": number, "earlier_signal_at": earlier, "violations": violations}
+        )
+    update = {
+        "open_signal": opened,
+        "last_signal_at": raised_at,
+        "signals_raised": number,
+        "pending_violations": (),
+        "signalled": tuple(marks[k] for k in sorted(marks)),
+    }
+    if limits is not None:
+        update |= {"case_period": case_period(raised_at, limits), "case_signals": case}
+    return state.model_copy(update=update), signal
+
+
+def _coalesced(state: HouseholdState, at: datetime, limits: HouseholdLimits | None) -> OpenSignal | None:
+    """The open signal that news at `at` updates in place, if it was raised within `coalesce_within`."""
+    open_signal = state.open_signal
+    if limits is None or open_signal is None or open_signal.number is None:
+        return None
+    since = at - open_signal.raised_at
+    return open_signal if timedelta(0) <= since < limits.coalesce_within else None
+
+
+def _case_count(state: HouseholdState, at: datetime, limits: HouseholdLimits | None) -> int:
+    """Signals already raised in the case (matching period) a signal at `at` belongs to."""
+    if limits is None or state.case_period != case_period(at, limits):
+        return 0
+    return state.case_signals
+
+
+def case_is_full(state: HouseholdState, at: datetime, limits: HouseholdLimits | None) -> bool:
+    """A new signal at `at` would pass `max_signals_per_case` (an update in place never does)."""
+    if limits is None or _coalesced(state, at, limits) is not None:
+        return False
+    return _case_count(state, at, limits) >= limits.max_signals_per_case
 
 
 def _has_news(state: HouseholdState, worthy: list[DebtAt], policy: Policy) -> bool:
@@ -401,10 +439,25 @@ def evaluate(
     state: HouseholdState, *, policy: Policy, at: datetime, route: Route
 ) -> tuple[HouseholdState, tuple[Effect, ...]]:
     """Raise a signal when a signal-worthy debt is news, or resolve the open one when all is settled."""
+    state, effects, _ = evaluate_bounded(state, policy=policy, at=at, route=route, limits=None)
+    return state, effects
+
+
+def evaluate_bounded(
+    state: HouseholdState, *, policy: Policy, at: datetime, route: Route, limits: HouseholdLimits | None
+) -> tuple[HouseholdState, tuple[Effect, ...], bool]:
+    """`evaluate` within the household's bounds (signals.limits); True when news raised no signal.
+
+    News within `coalesce_within` of the open signal updates it (same id); news when the case
+    already has `max_signals_per_case` signals raises none (withheld: True).
+    """
     figures = [debt_at(d, at) for d in state.debts]
     state = _forget_settled_creditors(state, figures)
     worthy = [f for f in figures if _worthy(f, policy)]
     if worthy and _has_news(state, worthy, policy):
-        state, signal = _raise(state, figures, worthy, policy, at, route)
-        return state, (signal,)
-    return resolve_if_settled(state, at)
+        if case_is_full(state, at, limits):
+            return state, (), True
+        state, signal = _raise(state, figures, worthy, policy, at, route, limits)
+        return state, (signal,), False
+    resolved_state, effects = resolve_if_settled(state, at)
+    return resolved_state, effects, False

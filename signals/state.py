@@ -214,11 +214,19 @@ class SeenEvent(_State):
 
 
 class OpenSignal(_State):
-    """The household's latest unresolved signal."""
+    """The household's latest unresolved signal.
+
+    `number`, `earlier_signal_at` and `violations` let news shortly after it update this signal
+    in place (signals.limits, coalescing); a state stored before issue 16 has none, and its
+    open signal is not updated but followed by a new one, as before.
+    """
 
     signal_id: str
     raised_at: AwareDatetime
     team_id: str
+    number: int | None = None
+    earlier_signal_at: AwareDatetime | None = None  # the signal was `consecutive` to this one
+    violations: tuple[CostViolation, ...] = ()
 
 
 class CreditorMark(_State):
@@ -244,6 +252,9 @@ class HouseholdState(_State):
     signalled: tuple[CreditorMark, ...] = ()
     violations: tuple[CostViolation, ...] = ()
     pending_violations: tuple[CostViolation, ...] = ()
+    # The matching period (case) of the last signal and how many signals it has (signals.limits).
+    case_period: date | None = None
+    case_signals: int = 0
 
     def debt(self, key: DebtKey) -> DebtState | None:
         """The debt with this key, if known."""

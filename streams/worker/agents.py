@@ -11,8 +11,10 @@ import faust
 from faust.types import EventT
 from pydantic import ValidationError
 
-from schemas.internal_v1 import HOUSEHOLD_MESSAGE, ClockTick, HouseholdMessage
-from signals.intake import IntakeLimits, Origin, dead_letter
+from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent, ClockTick, HouseholdMessage
+from signals.household import Refusal
+from signals.intake import IntakeLimits, Origin, dead_letter, refused_letter
+from signals.limits import HouseholdLimits
 from streams.faust_fixes.current_event import set_current_event
 from streams.worker import outputs
 from streams.worker.batching import batches, by_partition, crash_on_error
@@ -40,6 +42,12 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         route=pipeline.routing.route,
         partition_of=pipeline.partition_of,
         forget_after_days=s.household_forget_days,
+        limits=HouseholdLimits(
+            max_open_debts=s.max_open_debts_per_household,
+            max_signals_per_case=s.max_signals_per_case,
+            coalesce_within=timedelta(minutes=s.signal_coalesce_minutes),
+            case_period_months=s.case_period_months,
+        ),
     )
     ingest = IngestProcessor(
         names=names,
@@ -108,8 +116,11 @@ def _household_agent(
         for (_, partition), events in by_partition(batch).items():
             # Table reads of a RocksDB store go to the current event's partition.
             set_current_event(events[-1])
-            messages = _decode_internal(pipeline, events, outbox)
+            offsets: dict[int, int] = {}
+            messages = _decode_internal(pipeline, events, outbox, offsets)
             before = read_time(stream_times, str(partition))
+            for accepted, refusal in result.refused:
+                _dead_letter_refused(pipeline, accepted, refusal, partition, offsets[id(accepted)], outbox)
             result = processor.process(partition, messages, before)
             results.append((partition, events[-1], result))
         # Effects first, acknowledged by the broker; states after. A crash in
@@ -136,16 +147,46 @@ def _household_agent(
 
 
 def _decode_internal(
-    pipeline: Pipeline, events: Sequence[EventT], outbox: outputs.Outbox
+    pipeline: Pipeline, events: Sequence[EventT], outbox: outputs.Outbox, offsets: dict[int, int]
 ) -> list[HouseholdMessage]:
-    """Messages of the internal topic; one that does not decode goes to the dead-letter topic."""
+    """Messages of the internal topic; one that does not decode goes to the dead-letter topic.
+
+    `offsets` receives each message's offset by `id(message)`, for the dead letter of a refused one.
+    """
     messages = []
     for event in events:
         try:
-            messages.append(HOUSEHOLD_MESSAGE.validate_json(event.value))
+            message = HOUSEHOLD_MESSAGE.validate_json(event.value)
         except ValidationError as exc:
+            continue
+        offsets[id(message)] = event.message.offset
+        messages.append(message)
             _dead_letter_internal(pipeline, event, "internal", exc, outbox)
     return messages
+
+def _dead_letter_refused(
+    pipeline: Pipeline,
+    accepted: AcceptedEvent,
+    refusal: Refusal,
+    partition: int,
+    offset: int,
+    outbox: outputs.Outbox,
+) -> None:
+    """A valid event the household stage refused, to its source's dead-letter topic, counted."""
+    source = accepted.event.source
+    origin = Origin(
+        source=source,
+        topic=pipeline.names.events_by_household,
+        partition=partition,
+        offset=offset,
+        key=accepted.household_key.encode(),
+        received_at=datetime.now(UTC),  # recorded on the dead letter only
+    )
+    pipeline.metrics.events_dead_lettered.labels(source, refusal.reason_class).inc()
+    if refusal.reason_class == "household_limit":
+        pipeline.metrics.household_limit.labels(source, "open_debts").inc()
+    outbox.add_intake(refused_letter(accepted, refusal.reason_class, refusal.message, origin))
+
 
 
 def _dead_letter_internal(

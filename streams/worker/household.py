@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
-from schemas.outputs_v1 import Effect, HouseholdOverview, Route
-from signals.household import Outcome, advance, handle_event, next_wakeup
+from schemas.outputs_v1 import Effect, HouseholdOverview, Route, Signal
+from signals.household import Outcome, Refusal, advance, handle_event, next_wakeup
+from signals.limits import HouseholdLimits
 from signals.overview import HouseholdState
 from signals.policy import Policy
 from signals.retention import state_forget_at
@@ -58,6 +59,20 @@ class BatchResult:
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)  # (source or 'tick', outcome)
     # Households to delete from the table (a tombstone on its changelog): quiet past the retention period.
     forgotten: list[str] = field(default_factory=list)
+    # Valid events not folded in (beyond a household's bounds): the agent dead-letters them.
+    refused: list[tuple[AcceptedEvent, Refusal]] = field(default_factory=list)
+
+
+def _last_versions(outputs: list[Output]) -> list[Output]:
+    """Coalesce within a batch: of a signal updated in place (same id, signals.limits), only the last version.
+
+    Every sink upserts on the id, so the read model ends the same however the messages were
+    cut into batches; a burst of events for one address sends one signal per batch.
+    """
+    last = {o.signal_id: i for i, o in enumerate(outputs) if isinstance(o, Signal)}
+    if len(last) == sum(isinstance(o, Signal) for o in outputs):
+        return outputs
+    return [o for i, o in enumerate(outputs) if not isinstance(o, Signal) or last[o.signal_id] == i]
 
 
 class HouseholdProcessor:
@@ -71,9 +86,11 @@ class HouseholdProcessor:
         route: Callable[[str], Route],
         partition_of: Callable[[str], int],
         forget_after_days: int | None = None,
+        limits: HouseholdLimits | None = None,
     ) -> None:
         self._states = states
         self._policy = policy
+        self._limits = limits if limits is not None else HouseholdLimits()
         self._forget_after_days = forget_after_days  # None: households are never forgotten
         self._route = route
         self._partition_of = partition_of
@@ -121,6 +138,7 @@ class HouseholdProcessor:
                 result.stream_time = moment
                 self._fire_due(index, cache, result)
         self._ended_at[partition] = result.stream_time
+        result.outputs = _last_versions(result.outputs)
         for key, state in cache.items():
             if state is None:
                 result.forgotten.append(key)
@@ -150,9 +168,12 @@ class HouseholdProcessor:
             policy=self._policy,
             route=self._route_of(key),
             stream_time=result.stream_time,
+            limits=self._limits,
         )
         result.outcomes.append((message.event.source, outcome))
-        if not outcome.duplicate:
+        if outcome.refused is not None:
+            result.refused.append((message, outcome.refused))
+        elif not outcome.duplicate:
             self._store(key, outcome, cache, index, result)
 
     def _fire_due(
@@ -164,7 +185,11 @@ class HouseholdProcessor:
             if state is None:
                 continue
             outcome = advance(
-                state, stream_time=result.stream_time, policy=self._policy, route=self._route_of(key)
+                state,
+                stream_time=result.stream_time,
+                policy=self._policy,
+                route=self._route_of(key),
+                limits=self._limits,
             )
             result.outcomes.append(("tick", outcome))
             self._store(key, outcome, cache, index, result)

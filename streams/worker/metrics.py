@@ -32,6 +32,13 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.household_limit = Counter(
+            "vroegsignaal_household_limit_total",
+            "Bounds per household hit (signals.limits): events refused for open_debts (dead-lettered as"
+            " household_limit), signals withheld for signals_per_case; per source ('tick' for a deadline).",
+            ["source", "limit"],
+            registry=r,
+        )
         self.events_dead_lettered = Counter(
             "vroegsignaal_events_dead_lettered_total",
             "Inbound messages sent to the dead-letter topic, per source and reason class.",

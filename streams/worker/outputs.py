@@ -125,8 +125,12 @@ def record_counts(m: Metrics, *, consumed: Mapping[str, int], duplicates: Mappin
 def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Outcome]]) -> None:
     """Count duplicates and effects of the household stage."""
     for source, outcome in outcomes:
+        if outcome.withheld_signals:
+            m.household_limit.labels(source, "signals_per_case").inc(outcome.withheld_signals)
         if outcome.duplicate:
             m.events_duplicate.labels(source).inc()
+        elif outcome.refused is not None:
+            continue  # counted as dead-lettered by the agent
         elif source != "tick":
             # consumed = accepted + duplicate + dead-lettered, summed over both stages.
             m.events_accepted.labels(source).inc()

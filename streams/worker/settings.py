@@ -120,6 +120,34 @@ class Settings(BaseSettings):
     # --- secure Kafka (issue 15) ---
     # TLS and SASL for every Kafka client (streams/worker/kafka_security.py), e.g.
     # VROEGSIGNAAL_KAFKA_SECURITY__TLS=true, VROEGSIGNAAL_KAFKA_SECURITY__CA_FILE=/etc/kafka/ca.pem.
+    # --- readiness and timeouts (issue 16) ---
+    # A request's reads (pages, API, sessions) get this long from the database, a publish (audit, case
+    # event, HTTP ingest) this long from the broker; then 503 with Retry-After, never a hang.
+    read_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    publish_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # /readyz answers from the last probe of the broker and the database, made this often.
+    probe_interval_s: float = Field(default=2.0, gt=0, le=60)
+    # The read model's connection pool: at most db_pool_size + db_max_overflow connections per process.
+    db_pool_size: int = Field(default=4, ge=1, le=100)
+    db_max_overflow: int = Field(default=4, ge=0, le=100)
+
+    # --- malformed input and slow clients (issue 16) ---
+    # Every web listener closes a connection whose request head is not complete this long after its
+    # first byte; a body (form, JSON, ingest) not complete this long after its head answers 408; an
+    # idle kept-alive connection is closed after web_keepalive_timeout_s.
+    web_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    web_body_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    web_keepalive_timeout_s: float = Field(default=75.0, gt=0, le=3600)
+
+    # --- bounds per household (issue 16) ---
+    # signals/limits.py: a new debt beyond this many open ones is dead-lettered as household_limit
+    # (households in debt assistance have about 14 creditors; NVVK, Nibud).
+    max_open_debts_per_household: int = Field(default=50, ge=1, le=10_000)
+    # A case (one matching period) raises at most this many signals; further news waits for the next period.
+    max_signals_per_case: int = Field(default=10, ge=1, le=1000)
+    # News within this many minutes (event time) of the open signal updates it instead of raising another.
+    signal_coalesce_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
     kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
 
     @field_validator("broker_url")
