@@ -139,6 +139,34 @@ class Metrics:
         self.rebalances = Counter(
             "vroegsignaal_rebalances_total", "Consumer-group rebalances seen by this worker.", registry=r
         )
+        # Readiness and timeouts (issue 16): the route is the template, never the path (no household keys).
+        self.http_request_duration = Histogram(
+            "vroegsignaal_http_request_duration_seconds",
+            "Time to answer an HTTP request, per route template, method and status class.",
+            ["route", "method", "status_class"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.http_unavailable = Counter(
+            "vroegsignaal_http_unavailable_total",
+            "Requests answered 503 because the broker or the database did not answer in time.",
+            ["dependency"],
+            registry=r,
+        )
+        self.dependency_up = Gauge(
+            "vroegsignaal_dependency_up",
+            "1 when the last readiness probe of the dependency (broker, database) succeeded.",
+            ["dependency"],
+            registry=r,
+        )
+        # Same id, other content (issue 16): an ingest event_id (also dead-lettered as
+        # conflicting_duplicate), a team form's request_id (409), a case's second outcome (409).
+        self.conflicts = Counter(
+            "vroegsignaal_conflicts_total",
+            "Messages refused because their id was seen before with other content, per kind.",
+            ["kind"],
+            registry=r,
+        )
 
     def record_sink_up(self, up: bool) -> None:
         """Whether the last read-model write or ping succeeded (the gauge and readiness)."""
