@@ -61,8 +61,6 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1, le=7)
     store: Store = "memory://"
-    # Keyed hash of BSNs; required outside the demo (the demo keeps one in data_dir).
-    pseudonym_key: SecretStr | None = None
     # Bearer token for the read API (GET /households/...); teams come later.
     read_token: SecretStr | None = None
     # POST /ingest/{source}: creditor label -> its source and token hash.
@@ -120,6 +118,8 @@ class Settings(BaseSettings):
     # --- secure Kafka (issue 15) ---
     # TLS and SASL for every Kafka client (streams/worker/kafka_security.py), e.g.
     # VROEGSIGNAAL_KAFKA_SECURITY__TLS=true, VROEGSIGNAAL_KAFKA_SECURITY__CA_FILE=/etc/kafka/ca.pem.
+    kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
+
     # --- readiness and timeouts (issue 16) ---
     # A request's reads (pages, API, sessions) get this long from the database, a publish (audit, case
     # event, HTTP ingest) this long from the broker; then 503 with Retry-After, never a hang.
@@ -147,8 +147,6 @@ class Settings(BaseSettings):
     max_signals_per_case: int = Field(default=10, ge=1, le=1000)
     # News within this many minutes (event time) of the open signal updates it instead of raising another.
     signal_coalesce_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
-
-    kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
 
     @field_validator("broker_url")
     @classmethod
