@@ -31,6 +31,7 @@ from schemas.cases_v1 import ReadStatus
 from schemas.household import HouseholdKeyError, normalise_key
 from streams.team import cases as cc
 from streams.team.auth import Principal, TeamAuth
+from streams.worker.edge import BadInput, read_json_object
 from streams.worker.pipeline import Pipeline
 
 __all__ = ["case_json", "register_api", "summary_json"]
@@ -142,15 +143,12 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
             return await guarded(self, request, handle)
 
 
-async def body_of(request: Request) -> dict[str, Any]:
-    """The JSON object a POST carries."""
+async def body_of(request: Request, timeout_s: float) -> dict[str, Any]:
+    """The JSON object a POST carries (edge.py: 400, 408, 413 instead of an exception)."""
     try:
-        parsed = orjson.loads(await request.read())
-    except orjson.JSONDecodeError:
-        raise cc.CaseError(400, "De body moet een JSON-object zijn.") from None
-    if not isinstance(parsed, dict):
-        raise cc.CaseError(400, "De body moet een JSON-object zijn.")
-    return parsed
+        return await read_json_object(request, timeout_s=timeout_s)
+    except BadInput as exc:
+        raise cc.CaseError(exc.status, exc.message) from None
 
 
 def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
@@ -166,7 +164,9 @@ def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         async def post(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 case = await cc.authorised_case(pipeline, who, case_id)
-                event = await cc.record_contact_attempt(pipeline, who, case, await body_of(request))
+                event = await cc.record_contact_attempt(
+                    pipeline, who, case, await body_of(request, pipeline.settings.web_body_timeout_s)
+                )
                 return await answer(self, event)
 
             return await guarded(self, request, handle)
@@ -176,7 +176,9 @@ def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         async def post(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 case = await cc.authorised_case(pipeline, who, case_id)
-                event = await cc.record_outcome(pipeline, who, case, await body_of(request))
+                event = await cc.record_outcome(
+                    pipeline, who, case, await body_of(request, pipeline.settings.web_body_timeout_s)
+                )
                 return await answer(self, event)
 
             return await guarded(self, request, handle)
@@ -186,7 +188,13 @@ def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         async def post(self, request: Request, case_id: str, signal_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 case = await cc.authorised_case(pipeline, who, case_id)
-                event = await cc.change_status(pipeline, who, case, signal_id, await body_of(request))
+                event = await cc.change_status(
+                    pipeline,
+                    who,
+                    case,
+                    signal_id,
+                    await body_of(request, pipeline.settings.web_body_timeout_s),
+                )
                 return await answer(self, event)
 
             return await guarded(self, request, handle)

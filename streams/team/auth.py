@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from connectors.team_access import TeamDirectory, TeamMember
+from streams.worker.edge import bearer_token, cookie
 
 __all__ = [
     "SESSION_COOKIE",
@@ -115,16 +116,17 @@ class TeamAuth:
 
     def login(self, token: str) -> TeamMember | None:
         """The member a token belongs to (the login form posts it)."""
-        return self._directory.authenticate(token.strip())
+        token = token.strip()
+        return self._directory.authenticate(token) if token.isascii() and token.isprintable() else None
 
     async def authenticate(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal | None:
         """A bearer token wins over a session cookie; None when neither is valid."""
-        scheme, _, token = headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            member = self._directory.authenticate(token.strip())
+        token = bearer_token(headers)  # '' for one that cannot be a token (edge.py: never an exception)
+        if token is not None:
+            member = self._directory.authenticate(token) if token else None
             return _principal(member, "bearer") if member else None
-        cookie = cookies.get(SESSION_COOKIE)
-        return await self.verify(cookie) if cookie else None
+        session = cookie(cookies, SESSION_COOKIE)
+        return await self.verify(session) if session else None
 
     async def issue(self, member: TeamMember) -> str:
         """Start a session for the member; the signed value for the cookie."""
@@ -173,10 +175,14 @@ class TeamAuth:
     def _claims(self, value: str) -> dict[str, Any] | None:
         """The claims of a value signed with the current or the previous key."""
         body, _, signature = value.partition(".")
-        if not body or not any(
-            hmac.compare_digest(signature.encode(), _sign(key, body).encode())
-            for key in (self._keys.current, self._keys.previous)
-            if key is not None
+        if (
+            not body
+            or not value.isascii()
+            or not any(
+                hmac.compare_digest(signature.encode(), _sign(key, body).encode())
+                for key in (self._keys.current, self._keys.previous)
+                if key is not None
+            )
         ):
             return None
         try:

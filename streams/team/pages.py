@@ -36,6 +36,8 @@ from streams.team import html as pages
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth
 from streams.team.login_limits import LoginLimiter
 from streams.team.style import CSS
+from streams.worker.edge import BadInput, read_form
+from streams.worker.edge import cookie as edge_cookie
 from streams.worker.pipeline import Pipeline
 
 __all__ = ["register_pages"]
@@ -84,7 +86,7 @@ def _guard(auth: TeamAuth) -> Any:
 def register_pages(app: faust.App, pipeline: Pipeline, auth: TeamAuth, limiter: LoginLimiter) -> None:
     """Attach the HTML views."""
     guarded = _guard(auth)
-    _register_session(app, auth, limiter, guarded)
+    _register_session(app, auth, limiter, guarded, pipeline.settings.web_body_timeout_s)
     _register_reads(app, pipeline, auth, guarded)
     _register_forms(app, pipeline, guarded)
 
@@ -94,7 +96,9 @@ def _too_many(view: View, retry_after_s: int) -> Response:
     return view.html(body, status=429, headers={**_HTML_HEADERS, "Retry-After": str(retry_after_s)})
 
 
-def _register_session(app: faust.App, auth: TeamAuth, limiter: LoginLimiter, guarded: Any) -> None:
+def _register_session(
+    app: faust.App, auth: TeamAuth, limiter: LoginLimiter, guarded: Any, body_timeout_s: float
+) -> None:
     """Login, logout, the stylesheet and the way to one's own inbox."""
     html = _html
 
@@ -116,8 +120,11 @@ def _register_session(app: faust.App, auth: TeamAuth, limiter: LoginLimiter, gua
             if wait_s := limiter.retry_after_s(address):
                 return _too_many(self, wait_s)
             limiter.record(address)
-            form = await request.post()
-            member = auth.login(str(form.get("token", "")))
+            try:
+                form = await read_form(request, timeout_s=body_timeout_s)
+            except BadInput as exc:
+                return html(self, pages.login_page(exc.message), exc.status)
+            member = auth.login(form.get("token", ""))
             if member is None:
                 return html(self, pages.login_page("Deze toegangscode is niet bekend."), 401)
             if wait_s := limiter.retry_after_s(f"member:{member.member_id}"):
@@ -145,7 +152,7 @@ def _register_session(app: faust.App, auth: TeamAuth, limiter: LoginLimiter, gua
         async def post(self, request: Request) -> Response:
             if not auth.origin_allowed(request.headers):
                 return html(self, pages.error_page(403, _FOREIGN_FORM), 403)
-            cookie = request.cookies.get(SESSION_COOKIE)
+            cookie = edge_cookie(request.cookies, SESSION_COOKIE)
             if cookie:
                 try:
                     await auth.end(cookie)  # the old cookie stops working on every worker
@@ -200,7 +207,10 @@ def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         return _redirect(view, f"/zaken/{event.case_id}?melding={notice if stored else 'verwerking'}")
 
     async def form_of(request: Request) -> Mapping[str, Any]:
-        return dict(await request.post())
+        try:
+            return await read_form(request, timeout_s=pipeline.settings.web_body_timeout_s)
+        except BadInput as exc:
+            raise cc.CaseError(exc.status, exc.message) from None
 
     @app.page("/zaken/{case_id}/contactpogingen")
     class Attempt(View):

@@ -19,6 +19,9 @@ import faust
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from streams.faust_fixes.slow_clients import GuardedAppRunner, runner_like
+from streams.worker.edge import last_resort
+
 __all__ = ["OPS_PATHS", "SECURITY_HEADERS", "OpsListener", "install", "serve_metrics"]
 
 # 'same-origin', not 'no-referrer': under no-referrer a browser sends `Origin: null` on a
@@ -77,14 +80,14 @@ class OpsListener:
 
     async def start(self) -> None:
         """Listen; the views are the ones registered on the app (streams/worker/web.py)."""
-        ops = web.Application()
+        ops = web.Application(middlewares=[last_resort])
         ops.on_response_prepare.append(_secure_headers)
         views: Any = self._app.web.views
         for path in OPS_PATHS:
             view = views[path]
             for method in view.get_methods():
                 ops.router.add_route(method, path, _dispatch(view))
-        self._runner = web.AppRunner(ops, access_log=None)
+        self._runner = runner_like(self._app.web, ops)  # the main listener's header and keep-alive deadlines
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port).start()
 
@@ -102,7 +105,9 @@ def _dispatch(view: Any) -> Handler:
     return handle
 
 
-async def serve_metrics(registry: CollectorRegistry, *, host: str, port: int) -> web.AppRunner:
+async def serve_metrics(
+    registry: CollectorRegistry, *, host: str, port: int, header_timeout_s: float = 10.0
+) -> web.AppRunner:
     """The standalone sink's listener: every path answers the metrics, with the same headers as the worker.
 
     Not prometheus_client's own server, which announces Python's version and sends no nosniff.
@@ -114,7 +119,7 @@ async def serve_metrics(registry: CollectorRegistry, *, host: str, port: int) ->
     app = web.Application()
     app.on_response_prepare.append(_secure_headers)
     app.router.add_get("/{path:.*}", metrics)
-    runner = web.AppRunner(app, access_log=None)
+    runner = GuardedAppRunner(app, header_timeout_s=header_timeout_s, access_log=None)  # no slow-client hold
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -1,0 +1,137 @@
+"""A deadline for a request's headers, which aiohttp does not have; a bounded idle keep-alive.
+
+Targets aiohttp 3.14 (`web_protocol.RequestHandler`: the parser is fed in `data_received`,
+`_request_count` grows by one per complete request head, `_request_in_progress` is set while
+a handler runs; `web_runner.AppRunner._make_server` builds the `web.Server` that is the
+protocol factory). Faust's web driver builds its `AppRunner` with aiohttp's defaults.
+
+Why: aiohttp closes an idle connection only after `keepalive_timeout` (3630 s by default)
+and has no timeout at all for a request head that trickles in: a client sending one header
+line every 5 s held its connection for 100 s and more (issue 16), and a few hundred such
+clients hold every file descriptor. Here a connection must deliver a complete request head
+within `header_timeout_s` of its first byte (and of its opening), else it is closed without
+an answer; an idle keep-alive connection is closed after `keepalive_timeout_s`. The body's
+deadline is the parsers' (streams/worker/edge.py answers 408).
+
+Shown by: tests/integration/test_slow_clients.py (headers one line every 1.5 s against a
+2 s deadline are cut off; without this runner aiohttp keeps them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+__all__ = ["CHECKED_AIOHTTP_VERSIONS", "GuardedAppRunner", "guard_faust_web", "runner_like"]
+
+# The aiohttp releases this was read against; tests/integration/test_slow_clients.py fails on another.
+CHECKED_AIOHTTP_VERSIONS = frozenset({"3.14.5"})
+
+
+class _HeaderDeadlineHandler(RequestHandler):
+    """aiohttp's protocol, closing a connection whose request head is not complete in time."""
+
+    def __init__(self, manager: web.Server, *, header_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._header_timeout_s = header_timeout_s
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._heads_at_arming = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._arm()  # a connection that sends nothing at all gets the same deadline
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        heads = self._request_count
+        super().data_received(data)
+        if self._request_count != heads:
+            self._disarm()  # a complete request head: its handler and the body deadline take over
+        elif data and self._header_timer is None and not self._request_in_progress:
+            self._arm()  # the first bytes of the next request head on a kept-alive connection
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._heads_at_arming = self._request_count
+        self._header_timer = self._loop.call_later(self._header_timeout_s, self._expire)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expire(self) -> None:
+        self._header_timer = None
+        if self._request_count != self._heads_at_arming or self._request_in_progress or self._messages:
+            return
+        self.force_close()  # no answer: the client never finished asking
+
+
+class _GuardedServer(web.Server):
+    """aiohttp's protocol factory, making the handler above."""
+
+    def __init__(self, *args: Any, header_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timeout_s = header_timeout_s
+
+    def __call__(self) -> RequestHandler:
+        return _HeaderDeadlineHandler(
+            self, loop=self._loop, header_timeout_s=self._header_timeout_s, **self._kwargs
+        )
+
+
+class GuardedAppRunner(web.AppRunner):
+    """An `AppRunner` whose connections have a header deadline and a bounded keep-alive."""
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        header_timeout_s: float,
+        keepalive_timeout_s: float = 75.0,
+        **kwargs: Any,
+    ) -> None:
+        # lingering_time: how long the unread rest of a body (after a 401, 408, 413) is drained before closing.
+        super().__init__(app, keepalive_timeout=keepalive_timeout_s, lingering_time=2.0, **kwargs)
+        self.header_timeout_s = header_timeout_s
+        self.keepalive_timeout_s = keepalive_timeout_s
+
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()  # starts and freezes the app as aiohttp does
+        return _GuardedServer(
+            plain.request_handler,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=plain._loop,  # noqa: SLF001  # the loop aiohttp chose; no public accessor
+            header_timeout_s=self.header_timeout_s,
+            **plain._kwargs,  # noqa: SLF001  # the handler options (access log, keep-alive, ...)
+        )
+
+
+def guard_faust_web(web_driver: Any, *, header_timeout_s: float, keepalive_timeout_s: float = 75.0) -> None:
+    """Give Faust's aiohttp web driver (before it starts) the guarded runner."""
+    web_driver._runner = GuardedAppRunner(  # noqa: SLF001  # Faust builds it in __init__, starts it later
+        web_driver.web_app,
+        header_timeout_s=header_timeout_s,
+        keepalive_timeout_s=keepalive_timeout_s,
+        access_log=None,
+    )
+
+
+def runner_like(web_driver: Any, app: web.Application) -> web.AppRunner:
+    """A runner for another listener of the same worker (the ops listener), with the same deadlines."""
+    main = getattr(web_driver, "_runner", None)
+    if isinstance(main, GuardedAppRunner):
+        return GuardedAppRunner(
+            app,
+            header_timeout_s=main.header_timeout_s,
+            keepalive_timeout_s=main.keepalive_timeout_s,
+            access_log=None,
+        )
+    return web.AppRunner(app, access_log=None)
