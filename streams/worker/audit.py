@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from connectors.kafka.probe import broker_within
 from schemas.cases_v1 import (
     ContactAttemptRecorded,
     OutcomeRecorded,
@@ -29,14 +30,15 @@ _MAX_KEY_CHARS = 200
 async def publish_case_event(
     pipeline: Pipeline, event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed
 ) -> None:
-    """Send the event keyed by household and wait until the broker has it."""
+    """Send the event keyed by household and wait until the broker has it (Unavailable after publish_timeout_s)."""
     topic = pipeline.topic(pipeline.names.case_events)
-    future = await topic.send(
-        key=event.household_key.encode(),
-        value=event.model_dump_json().encode(),
-        partition=pipeline.partition_of(event.household_key),
-    )
-    await future
+    async with broker_within(pipeline.settings.publish_timeout_s):
+        future = await topic.send(
+            key=event.household_key.encode(),
+            value=event.model_dump_json().encode(),
+            partition=pipeline.partition_of(event.household_key),
+        )
+        await future
 
 
 async def audit_view(
