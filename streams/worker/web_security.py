@@ -20,7 +20,6 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from streams.faust_fixes.slow_clients import GuardedAppRunner, runner_like
-from streams.worker.edge import last_resort
 
 __all__ = ["OPS_PATHS", "SECURITY_HEADERS", "OpsListener", "install", "serve_metrics"]
 
@@ -80,7 +79,9 @@ class OpsListener:
 
     async def start(self) -> None:
         """Listen; the views are the ones registered on the app (streams/worker/web.py)."""
-        ops = web.Application(middlewares=[last_resort])
+        # The main listener's middlewares (the edge's last resort, the request timing) but for the hiding.
+        main: web.Application = cast(Any, self._app.web).web_app
+        ops = web.Application(middlewares=[m for m in main.middlewares if m is not _hide_ops_paths])
         ops.on_response_prepare.append(_secure_headers)
         views: Any = self._app.web.views
         for path in OPS_PATHS:
