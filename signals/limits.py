@@ -90,4 +90,3 @@ def refusal(state: HouseholdState | None, accepted: AcceptedEvent, limits: House
 def case_period(at: datetime, limits: HouseholdLimits) -> date:
     """The first day of the matching period (the case) a signal raised at `at` belongs to."""
     return matching_period(at, limits.case_period_months)[0]
-

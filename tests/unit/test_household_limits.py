@@ -1,0 +1,167 @@
+"""Bounds per household (signals.limits): open-debt cap, signals per case, coalescing a burst."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from schemas.internal_v1 import AcceptedEvent
+from schemas.outputs_v1 import Signal
+from signals.household import Outcome, handle_event
+from signals.limits import HouseholdLimits
+from signals.overview import HouseholdState
+from signals.policy import Policy
+from streams.worker.household import HouseholdProcessor
+from tests.unit.factories import ROUTE, at, day, event, of_type
+
+POLICY = Policy.default()
+# Health debts due long ago are signal-worthy at once: every new one is news (a higher amount).
+OLD_DUE = day(-200)
+
+
+def _debt(n: int, *, minutes: float = 0, kind: str = "debt.opened", **fields: Any) -> AcceptedEvent:
+    fields.setdefault("amount_cents", 100_000)
+    if kind == "debt.opened":
+        fields.setdefault("due_date", OLD_DUE)
+    return event(kind, source="health", debt_ref=f"D{n}", occurred_at=at(0, hours=minutes / 60), **fields)
+
+
+def _play(
+    events: list[AcceptedEvent], limits: HouseholdLimits | None, state: HouseholdState | None = None
+) -> tuple[HouseholdState, list[Outcome]]:
+    outcomes = []
+    for accepted in events:
+        outcome = handle_event(state, accepted, policy=POLICY, route=ROUTE, limits=limits)
+        outcomes.append(outcome)
+        state = outcome.state
+    assert state is not None
+    return state, outcomes
+
+
+@pytest.mark.parametrize(("opened", "refused"), [(2, 0), (3, 0), (4, 1)])
+def test_a_new_debt_beyond_the_cap_is_refused(opened: int, refused: int) -> None:
+    limits = HouseholdLimits(max_open_debts=3)  # cap - 1, cap, cap + 1 debts opened
+    state, outcomes = _play([_debt(n, minutes=n) for n in range(opened)], limits)
+    refusals = [o.refused for o in outcomes if o.refused is not None]
+    assert len(refusals) == refused
+    assert len(state.debts) == min(opened, 3)
+    for refusal in refusals:
+        assert refusal.reason_class == "household_limit"
+        assert "3 open debts" in refusal.message
+    last = outcomes[-1]
+    if refused:
+        assert last.effects == ()
+        assert last.state == outcomes[-2].state
+
+
+def test_closing_or_paying_a_known_debt_at_the_cap_is_never_refused() -> None:
+    limits = HouseholdLimits(max_open_debts=2)
+    state, _ = _play([_debt(0), _debt(1, minutes=1)], limits)
+    _, outcomes = _play(
+        [
+            _debt(1, minutes=2, kind="payment.received", paid_cents=5_000, amount_cents=15_000),
+            _debt(0, minutes=3, kind="debt.updated", due_date=OLD_DUE, amount_cents=30_000),
+            _debt(0, minutes=4, kind="debt.closed", amount_cents=0),
+        ],
+        limits,
+        state,
+    )
+    assert [o.refused for o in outcomes] == [None, None, None]
+    # The closed debt freed a place: a new one is taken again.
+    after, more = _play([_debt(2, minutes=5)], limits, outcomes[-1].state)
+    assert more[0].refused is None
+    assert len(after.debts) == 3
+
+
+def test_a_payment_for_an_unknown_debt_at_the_cap_passes() -> None:
+    limits = HouseholdLimits(max_open_debts=1)
+    state, _ = _play([_debt(0)], limits)
+    _, outcomes = _play(
+        [_debt(9, minutes=1, kind="payment.received", paid_cents=100, amount_cents=0)], limits, state
+    )
+    assert outcomes[0].refused is None
+
+
+def test_without_limits_nothing_is_refused_and_every_news_is_a_new_signal() -> None:
+    _, outcomes = _play([_debt(n, minutes=n) for n in range(5)], None)
+    signals = [s for o in outcomes for s in of_type(o.effects, Signal)]
+    assert len({s.signal_id for s in signals}) == 5
+
+
+def test_a_burst_within_the_window_is_one_signal_updated_in_place() -> None:
+    limits = HouseholdLimits()
+    state, outcomes = _play([_debt(n, minutes=n) for n in range(5)], limits)
+    signals = [s for o in outcomes for s in of_type(o.effects, Signal)]
+    assert len({s.signal_id for s in signals}) == 1
+    last = signals[-1]
+    assert len(last.debts) == 5
+    assert last.raised_at == at(0)
+    assert last.total_cents == 5 * 100_000
+    assert state.signals_raised == 1
+    assert state.case_signals == 1
+    # An hour later (event time) news is a new signal again.
+    _, later = _play([_debt(9, minutes=60)], limits, state)
+    new = of_type(later[0].effects, Signal)
+    assert len(new) == 1
+    assert new[0].signal_id != last.signal_id
+
+
+def test_a_case_raises_at_most_max_signals_per_case_then_news_is_withheld() -> None:
+    limits = HouseholdLimits(max_signals_per_case=2, coalesce_within=timedelta(0))
+    state, outcomes = _play([_debt(n, minutes=n) for n in range(4)], limits)
+    signals = [s for o in outcomes for s in of_type(o.effects, Signal)]
+    assert len(signals) == 2
+    assert [o.withheld_signals for o in outcomes] == [0, 0, 1, 1]
+    assert len(state.debts) == 4  # the events are folded in: the overview shows every debt
+    # The next matching period (April) raises again, with the whole picture.
+    _, april = _play(
+        [event("debt.opened", source="health", debt_ref="D9", occurred_at=at(35), due_date=OLD_DUE)],
+        limits,
+        state,
+    )
+    raised = of_type(april[0].effects, Signal)
+    assert len(raised) == 1
+    assert len(raised[0].debts) == 5
+
+
+def test_a_batch_sends_one_signal_per_household_for_a_burst() -> None:
+    states: dict[str, bytes] = {}
+    processor = HouseholdProcessor(
+        states=states,
+        policy=POLICY,
+        route=lambda _key: ROUTE,
+        partition_of=lambda _key: 0,
+        limits=HouseholdLimits(max_open_debts=50),
+    )
+    burst = [_debt(n, minutes=n / 60) for n in range(60)]
+    result = processor.process(0, burst, None)
+    signals = [o for o in result.outputs if isinstance(o, Signal)]
+    assert len(signals) == 1
+    assert len(signals[0].debts) == 50  # the last version: every debt taken, none beyond the cap
+    assert len(result.refused) == 10
+    assert {r.reason_class for _, r in result.refused} == {"household_limit"}
+    assert [a.event.debt_ref for a, _ in result.refused] == [f"D{n}" for n in range(50, 60)]
+
+
+def test_the_same_burst_cut_into_other_batches_ends_in_the_same_signal() -> None:
+    def run(cuts: list[int]) -> dict[str, Signal]:
+        states: dict[str, bytes] = {}
+        processor = HouseholdProcessor(
+            states=states, policy=POLICY, route=lambda _key: ROUTE, partition_of=lambda _key: 0
+        )
+        burst = [_debt(n, minutes=n / 60) for n in range(12)]
+        last: dict[str, Signal] = {}
+        stream_time = None
+        for start, end in zip([0, *cuts], [*cuts, len(burst)], strict=True):
+            result = processor.process(0, burst[start:end], stream_time)
+            states.update(result.states)  # as the agent does once the outputs are sent
+            stream_time = result.stream_time
+            last |= {o.signal_id: o for o in result.outputs if isinstance(o, Signal)}
+        return last
+
+    whole = run([])
+    assert len(whole) == 1
+    assert len(next(iter(whole.values())).debts) == 12
+    assert run([1, 5, 6]) == whole == run([11])
