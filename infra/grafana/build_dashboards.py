@@ -94,6 +94,19 @@ OPERATIONS = (
         unit="ops",
     ),
     Panel(
+        "Bounds per household hit",
+        "How often does a household reach its bounds (issue 16)? open_debts: a new debt beyond "
+        "max_open_debts_per_household, dead-lettered as household_limit; signals_per_case: news that raised "
+        "no signal because the case already has max_signals_per_case. Real households rarely get near them.",
+        (
+            Query(
+                zero_if_none(rate("vroegsignaal_household_limit_total", "source, limit")),
+                "{{source}} {{limit}}",
+            ),
+        ),
+        unit="ops",
+    ),
+    Panel(
         "Processing latency p50 / p99 per stage",
         "How long does a batch take from being consumed to its outputs being acknowledged by "
         "the broker, per stage (ingest, household)? Rising p99 means workers are saturated.",
