@@ -8,8 +8,16 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 # household_limit (issue 16): a valid event beyond the household's bounds (signals.limits), refused by the household stage.
+# conflicting_duplicate (issue 16): an event_id seen before (same source and creditor) with other content.
 ReasonClass = Literal[
-    "too_large", "not_json", "invalid", "wrong_source", "unknown_type", "future_dated", "household_limit"
+    "too_large",
+    "not_json",
+    "invalid",
+    "wrong_source",
+    "unknown_type",
+    "future_dated",
+    "household_limit",
+    "conflicting_duplicate",
 ]
 
 

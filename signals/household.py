@@ -17,7 +17,7 @@ from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route
 from signals.ids import stable_id
 from signals.limits import HouseholdLimits, refusal
-from signals.overview import HouseholdState, fold_new, is_duplicate
+from signals.overview import CONFLICTING_DUPLICATE, HouseholdState, dedup_verdict, fold_new
 from signals.policy import Policy
 from signals.reminders import (
     RANK_CHARGE,
@@ -77,8 +77,11 @@ def handle_event(
     event = accepted.event
     if state is None:
         state = HouseholdState(household_key=accepted.household_key, as_of=event.occurred_at)
-    if is_duplicate(state, accepted, dedup_horizon_days=policy.dedup_horizon_days):
+    verdict = dedup_verdict(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
+    if verdict == "duplicate":
         return Outcome(state=state, effects=(), duplicate=True)
+    if verdict == "conflict":
+        return Outcome(state=state, effects=(), refused=Refusal("conflicting_duplicate", CONFLICTING_DUPLICATE))
     beyond = refusal(state, accepted, limits) if limits is not None else None
     if beyond is not None:
         return Outcome(state=state, effects=(), refused=Refusal("household_limit", beyond))

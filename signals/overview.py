@@ -15,8 +15,9 @@ re-exported here, so this module is the one to import the household state from.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from schemas.contract_v1 import (
     CollectionPaused,
@@ -69,12 +70,14 @@ from signals.state import (
 )
 
 __all__ = [
+    "CONFLICTING_DUPLICATE",
     "AmountFact",
     "ContactFact",
     "CreditorMark",
     "DebtAt",
     "DebtKey",
     "DebtState",
+    "DedupVerdict",
     "Fact",
     "GateState",
     "HouseholdState",
@@ -86,11 +89,13 @@ __all__ = [
     "SupplyFact",
     "TermsFact",
     "apply",
+    "content_fingerprint",
     "costs_cents",
     "current_terms",
     "day_start",
     "days_overdue",
     "debt_at",
+    "dedup_verdict",
     "fold_new",
     "insert_fact",
     "is_duplicate",
@@ -117,13 +122,40 @@ def insert_fact(facts: tuple[_F, ...], fact: _F) -> tuple[_F, ...]:
     return tuple(sorted((*facts, fact), key=lambda f: f.order()))
 
 
-def is_duplicate(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_days: int) -> bool:
-    """Already folded in, or older than the dedup horizon (its id may be forgotten: treat as seen)."""
+DedupVerdict = Literal["new", "duplicate", "conflict"]
+CONFLICTING_DUPLICATE = (
+    "event_id was received before with other content (same source and creditor); the first one stands. "
+    "Send a correction as a new event with its own event_id."
+)
+
+
+def content_fingerprint(event: CreditorEvent) -> str:
+    """8 bytes of a hash of the event as validated (normalised, without BSN or birth date), in hex.
+
+    The same event re-sent (other whitespace, key order or time offset, another transport)
+    has the same fingerprint; another amount or date has another.
+    """
+    return hashlib.blake2b(event.model_dump_json().encode(), digest_size=8).hexdigest()
+
+
+def dedup_verdict(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_days: int) -> DedupVerdict:
+    """`new`; `duplicate` when folded in before with the same content, or older than the dedup horizon
+    (its id may be forgotten: treated as seen); `conflict` when its id was folded in with other content.
+    """
     event = accepted.event
     if event.occurred_at < state.as_of - timedelta(days=dedup_horizon_days):
-        return True
+        return "duplicate"
     dedup_key = event.dedup_key
-    return any(seen.dedup_key == dedup_key for seen in state.seen)
+    seen = next((s for s in state.seen if s.dedup_key == dedup_key), None)
+    if seen is None:
+        return "new"
+    # A state stored before fingerprints knows the id only: a duplicate, as it always was.
+    return "duplicate" if seen.fp in (None, content_fingerprint(event)) else "conflict"
+
+
+def is_duplicate(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_days: int) -> bool:
+    """Not new: a duplicate, or a conflicting one (either way it is not folded in)."""
+    return dedup_verdict(state, accepted, dedup_horizon_days=dedup_horizon_days) != "new"
 
 
 def _contact(accepted: AcceptedEvent) -> DebtorContact:
@@ -242,7 +274,7 @@ def fold_new(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_da
     as_of = max(state.as_of, event.occurred_at)
     horizon = as_of - timedelta(days=dedup_horizon_days)
     seen = [s for s in state.seen if s.at >= horizon] + [
-        SeenEvent(dedup_key=event.dedup_key, at=event.occurred_at)
+        SeenEvent(dedup_key=event.dedup_key, at=event.occurred_at, fp=content_fingerprint(event))
     ]
     update = {
         "as_of": as_of,

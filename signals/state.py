@@ -207,10 +207,15 @@ def _debt_ref(source: Source, creditor_id: str, debt_ref: str) -> DebtRef:
 
 
 class SeenEvent(_State):
-    """A folded event's dedup key and event time (forgotten after the dedup horizon)."""
+    """A folded event's dedup key, event time and content fingerprint (forgotten after the dedup horizon).
+
+    `fp` tells an identical retry from another content under the same id (signals.overview
+    `dedup_verdict`); a state stored before issue 16 has none, and its ids count as duplicates.
+    """
 
     dedup_key: str
     at: AwareDatetime
+    fp: str | None = None
 
 
 class OpenSignal(_State):

@@ -27,7 +27,7 @@ from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import AcceptedEvent, ClockTick
 from signals.calendar import day_start, local_day
 from signals.intake import IntakeLimits, Origin, accept
-from streams.worker.dedup import RecentIds
+from streams.worker.dedup import RecentIds, raw_fingerprint
 
 __all__ = ["InternalRecord", "RawRecord", "ReplayPlan", "plan", "read_generated"]
 
@@ -227,7 +227,7 @@ class _Planner:
         )
         if isinstance(result, DeadLetter):
             self.plan.dead_letters.append(result.model_dump_json().encode())
-        elif self.recent.seen(result.event.dedup_key):
+        elif self.recent.seen(result.event.dedup_key, raw_fingerprint(record.raw)):
             self.plan.duplicates += 1
         else:
             self.plan.accepted += 1

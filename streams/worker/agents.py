@@ -185,6 +185,8 @@ def _dead_letter_refused(
     pipeline.metrics.events_dead_lettered.labels(source, refusal.reason_class).inc()
     if refusal.reason_class == "household_limit":
         pipeline.metrics.household_limit.labels(source, "open_debts").inc()
+    if refusal.reason_class == "conflicting_duplicate":
+        pipeline.metrics.conflicts.labels("event_id").inc()
     outbox.add_intake(refused_letter(accepted, refusal.reason_class, refusal.message, origin))
 
 

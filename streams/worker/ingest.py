@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from schemas.deadletter_v1 import DeadLetter
 from schemas.internal_v1 import AcceptedEvent, ClockTick
 from signals.intake import IntakeLimits, Origin, accept, dead_letter
-from streams.worker.dedup import RecentIds
+from streams.worker.dedup import RecentIds, raw_fingerprint
 from streams.worker.tables import read_time
 from streams.worker.topics import TopicNames
 
@@ -85,7 +85,9 @@ class IngestProcessor:
                 pseudonym_key=self._pseudonym_key,
                 limits=self._limits,
             )
-            if isinstance(accepted, AcceptedEvent) and self._recent.seen(accepted.event.dedup_key):
+            # Only an identical re-send is dropped here; the same id with other bytes goes on to be judged.
+            fingerprint = raw_fingerprint(record.value)
+            if isinstance(accepted, AcceptedEvent) and self._recent.seen(accepted.event.dedup_key, fingerprint):
                 result.duplicates[source] += 1
                 continue
             result.intake.append((source, accepted))
