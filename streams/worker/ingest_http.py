@@ -19,10 +19,12 @@ import orjson
 from faust.web import Request, Response, View
 
 from connectors.files import FileRow, parse_row
+from connectors.kafka.probe import broker_within
 from schemas.contract_v1 import SOURCES
 from schemas.deadletter_v1 import FieldError
 from signals.masking import mask_errors
 from streams.errors import StreamsError
+from streams.worker.edge import BadInput, bearer_token, read_body
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import CreditorToken
 
@@ -30,7 +32,11 @@ __all__ = ["MAX_BODY_BYTES", "MAX_EVENTS", "BadRequest", "authenticate", "regist
 
 MAX_EVENTS = 1000
 MAX_BODY_BYTES = 16 * 1024 * 1024
-_READ_CHUNK_BYTES = 64 * 1024
+_UNREADABLE = {
+    400: "the body could not be read",
+    408: "the body did not arrive within the body timeout (web_body_timeout_s)",
+    413: f"the body is more than {MAX_BODY_BYTES} bytes",
+}
 
 
 class BadRequest(StreamsError):
@@ -57,47 +63,36 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
 
 async def _ingest(pipeline: Pipeline, request: Request, source: str) -> int:
     """Check, validate and publish one request; the number of events published."""
-    creditor = authenticate(pipeline.settings.creditor_tokens, request.headers.get("Authorization", ""))
+    creditor = authenticate(pipeline.settings.creditor_tokens, request.headers)
     if creditor is None:
         raise BadRequest(401, {"error": "a valid creditor bearer token is required"})
     if source not in SOURCES:
         raise BadRequest(404, {"error": f"unknown source {source[:32]!r}; one of {', '.join(SOURCES)}"})
     if creditor.source != source:
         raise BadRequest(403, {"error": f"this token may deliver to /ingest/{creditor.source} only"})
-    body = await _read_body(request, limit=MAX_BODY_BYTES)
+    try:
+        body = await read_body(request, limit=MAX_BODY_BYTES, timeout_s=pipeline.settings.web_body_timeout_s)
+    except BadInput as exc:
+        raise BadRequest(
+            exc.status, {"accepted": 0, "error": _UNREADABLE.get(exc.status, exc.message)}
+        ) from None
     rows = validate(split_body(body, max_message_bytes=pipeline.settings.max_message_bytes), source)
     await _publish(pipeline, source, rows)
     return len(rows)
 
 
-def authenticate(tokens: Mapping[str, CreditorToken], authorization: str) -> CreditorToken | None:
+def authenticate(tokens: Mapping[str, CreditorToken], headers: Mapping[str, str]) -> CreditorToken | None:
     """The credential a bearer token belongs to, or None; compares hashes in constant time."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(headers)  # printable ASCII or nothing (edge.py)
+    if not token:
         return None
-    digest = hashlib.sha256(token.strip().encode()).hexdigest().encode()
+    digest = hashlib.sha256(token.encode()).hexdigest().encode()
     found = None
     # No early exit: the time taken does not tell which entry, if any, matched.
     for credential in tokens.values():
         if hmac.compare_digest(digest, credential.token_sha256.encode()):
             found = credential
     return found
-
-
-async def _read_body(request: Request, *, limit: int) -> bytes:
-    """The body, read in chunks so an oversized request is refused without holding it all."""
-    declared = request.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(f"the body is more than {limit} bytes")
-    content: Any = request.content  # type: ignore[attr-defined]  # aiohttp's stream; faust's Request type lacks it
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await content.read(_READ_CHUNK_BYTES):
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(f"the body is more than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def split_body(body: bytes, *, max_message_bytes: int) -> list[bytes]:
@@ -140,14 +135,16 @@ def validate(items: list[bytes], source: str) -> list[FileRow]:
 
 
 async def _publish(pipeline: Pipeline, source: str, rows: list[FileRow]) -> None:
-    """Send every event and wait for the broker's acknowledgement of each."""
+    """Send every event and wait for the broker's acknowledgement of each (503 after publish_timeout_s)."""
     topic = pipeline.topic(pipeline.names.inbound(source))
     pending = []
-    for row in rows:
-        assert row.event is not None  # validate() let only valid rows through
-        # Keyed by debt so one debt's events keep their order on one partition.
-        pending.append(await topic.send(key=row.event.debt_ref.encode(), value=row.raw))
-    await asyncio.gather(*pending)
+    # A 503 may leave some events published: the creditor resends the same event_ids, which dedup drops.
+    async with broker_within(pipeline.settings.publish_timeout_s):
+        for row in rows:
+            assert row.event is not None  # validate() let only valid rows through
+            # Keyed by debt so one debt's events keep their order on one partition.
+            pending.append(await topic.send(key=row.event.debt_ref.encode(), value=row.raw))
+        await asyncio.gather(*pending)
 
 
 def _whole(message: str) -> tuple[FieldError, ...]:

@@ -39,16 +39,16 @@ def register_sink(app: faust.App, pipeline: Pipeline) -> None:
 
     @app.task
     async def open_read_model() -> None:
-        read_model = await ReadModel.open(s.effective_database_url)
+        read_model = await ReadModel.open(
+            s.effective_database_url,
+            read_timeout_s=s.read_timeout_s,
+            pool_size=s.db_pool_size,
+            max_overflow=s.db_max_overflow,
+        )
         await _migrate(read_model)
         pipeline.read_model.open_with(read_model)
         m.record_sink_up(True)
-
-    @app.timer(5.0)
-    async def ping_read_model() -> None:
-        read_model = pipeline.read_model.model
-        if read_model is not None:
-            m.record_sink_up(await read_model.ping())
+        # The readiness probe (streams/worker/readiness.py) pings it from now on.
 
     if not s.sink_in_worker:
         return  # `vroegsignaal sink` runs it as a process of its own
@@ -119,7 +119,12 @@ async def run_standalone(settings: Settings) -> None:
     their own, and a database outage never touches the stream processing.
     """
     metrics = Metrics()
-    listener = await serve_metrics(metrics.registry, host=settings.web_bind, port=settings.web_port)
+    listener = await serve_metrics(
+        metrics.registry,
+        host=settings.web_bind,
+        port=settings.web_port,
+        header_timeout_s=settings.web_header_timeout_s,
+    )
     read_model = await ReadModel.open(settings.effective_database_url)
     consumer = sink_consumer(settings, TopicNames(settings.topic_prefix))
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.web import Request, Response, View
@@ -11,13 +11,27 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors.readmodel import overview
 from schemas.household import HouseholdKeyError, normalise_key
-from streams.worker import ingest_http
+from streams.faust_fixes.slow_clients import guard_faust_web
+from streams.worker import ingest_http, web_timing
 from streams.worker.audit import audit_view
+from streams.worker.edge import bearer_token, last_resort
 from streams.worker.pipeline import Pipeline
+from streams.worker.readiness import readiness, register_probe
 
 
 def register(app: faust.App, pipeline: Pipeline) -> None:
-    """Attach the views."""
+    """Attach the views; every request passes the edge's last resort, every connection the slow-client deadlines."""
+    # Faust's aiohttp driver; its middlewares are set before it starts.
+    web_app: Any = cast(Any, app.web).web_app
+    web_app.middlewares.append(last_resort)
+    web_timing.install(app, pipeline.metrics)  # inside the last resort: Unavailable -> 503 first
+    dependencies = register_probe(app, pipeline)
+    settings = pipeline.settings
+    guard_faust_web(
+        app.web,
+        header_timeout_s=settings.web_header_timeout_s,
+        keepalive_timeout_s=settings.web_keepalive_timeout_s,
+    )
     ingest_http.register(app, pipeline)
 
     @app.page("/healthz")
@@ -27,10 +41,10 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
 
     @app.page("/readyz")
     async def readyz(self: View, request: Request) -> Response:
-        checks = readiness(app, pipeline)
-        return self.json(
-            {"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503
-        )
+        # From memory: the probe (streams/worker/readiness.py) does the asking, in the background.
+        checks, reasons = readiness(app, pipeline, dependencies)
+        ready = all(checks.values())
+        return self.json({"ready": ready, "checks": checks, "reasons": reasons}, status=200 if ready else 503)
 
     @app.page("/metrics")
     async def metrics(self: View, request: Request) -> Response:
@@ -56,21 +70,9 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         return self.bytes(found.model_dump_json().encode(), content_type="application/json")
 
 
-def readiness(app: faust.App, pipeline: Pipeline) -> dict[str, bool]:
-    """Partitions assigned, table recovery done, read model reachable."""
-    consumer: Any = app.consumer
-    tables: Any = app.tables  # the TableManager type stubs lack `recovery`
-    return {
-        "partitions_assigned": bool(consumer.assignment()),
-        "recovery_done": not tables.recovery.in_recovery and not app.rebalancing,
-        "sink_reachable": pipeline.metrics.sink_reachable,
-    }
-
-
 def _authorised(pipeline: Pipeline, request: Request) -> bool:
     token = pipeline.settings.read_token
     if token is None:
         return False
-    given = request.headers.get("Authorization", "")
-    expected = f"Bearer {token.get_secret_value()}"
-    return hmac.compare_digest(given.encode(), expected.encode())
+    given = bearer_token(request.headers)  # printable ASCII or nothing (edge.py)
+    return bool(given) and hmac.compare_digest(str(given).encode(), token.get_secret_value().encode())
