@@ -135,7 +135,8 @@ def content_fingerprint(event: CreditorEvent) -> str:
     The same event re-sent (other whitespace, key order or time offset, another transport)
     has the same fingerprint; another amount or date has another.
     """
-    return hashlib.blake2b(event.model_dump_json().encode(), digest_size=8).hexdigest()
+    canonical = event.model_dump_json(exclude={"debtor": {"bsn", "birth_date"}})  # intake drops them anyway
+    return hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
 
 
 def dedup_verdict(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_days: int) -> DedupVerdict:

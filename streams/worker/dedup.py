@@ -34,6 +34,10 @@ class RecentIds:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def known(self, key: str) -> int | None:
+        """The fingerprint remembered for an id (0: none), or None when the id is not remembered."""
+        return self._ids.get(key)
+
     def seen(self, key: str, fingerprint: int = 0) -> bool:
         """True when the id was seen before with the same fingerprint (or without one, 0); remembers the first.
 

@@ -3,7 +3,9 @@
 All or nothing per request: when any item is invalid nothing is published and
 the answer lists every problem by item index, so the creditor fixes and resends
 the whole request. Valid items go to the source's inbound topic as JSON bytes
-and the ingest agent does the rest, exactly as for Kafka deliveries.
+and the ingest agent does the rest, exactly as for Kafka deliveries. An event_id
+sent before with other content answers 409 when this request can know it
+(ingest_conflicts.py), else the stream dead-letters it as `conflicting_duplicate`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from schemas.deadletter_v1 import FieldError
 from signals.masking import mask_errors
 from streams.errors import StreamsError
 from streams.worker.edge import BadInput, bearer_token, read_body
+from streams.worker.ingest_conflicts import PublishedEvents
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import CreditorToken
 
@@ -32,6 +35,7 @@ __all__ = ["MAX_BODY_BYTES", "MAX_EVENTS", "BadRequest", "authenticate", "regist
 
 MAX_EVENTS = 1000
 MAX_BODY_BYTES = 16 * 1024 * 1024
+_CONFLICT = "nothing was published: an event_id was sent before with other content"
 _UNREADABLE = {
     400: "the body could not be read",
     408: "the body did not arrive within the body timeout (web_body_timeout_s)",
@@ -50,18 +54,19 @@ class BadRequest(StreamsError):
 
 def register(app: faust.App, pipeline: Pipeline) -> None:
     """Attach the ingest endpoint to the worker's web server."""
+    published = PublishedEvents()
 
     @app.page("/ingest/{source}")
     class Ingest(View):
         async def post(self, request: Request, source: str) -> Response:
             try:
-                accepted = await _ingest(pipeline, request, source)
+                accepted = await _ingest(pipeline, request, source, published)
             except BadRequest as exc:
                 return self.json(exc.body, status=exc.status)
             return self.json({"accepted": accepted}, status=202)
 
 
-async def _ingest(pipeline: Pipeline, request: Request, source: str) -> int:
+async def _ingest(pipeline: Pipeline, request: Request, source: str, published: PublishedEvents) -> int:
     """Check, validate and publish one request; the number of events published."""
     creditor = authenticate(pipeline.settings.creditor_tokens, request.headers)
     if creditor is None:
@@ -77,7 +82,12 @@ async def _ingest(pipeline: Pipeline, request: Request, source: str) -> int:
             exc.status, {"accepted": 0, "error": _UNREADABLE.get(exc.status, exc.message)}
         ) from None
     rows = validate(split_body(body, max_message_bytes=pipeline.settings.max_message_bytes), source)
+    # What can be known now (ingest_conflicts.py); the stream judges the rest.
+    if conflicts := published.conflicts(rows):
+        pipeline.metrics.conflicts.labels("event_id").inc(len(conflicts))
+        raise BadRequest(409, {"accepted": 0, "error": _CONFLICT, "items": conflicts})
     await _publish(pipeline, source, rows)
+    published.remember(rows)
     return len(rows)
 
 
