@@ -41,7 +41,7 @@ format: $(VENV)/.installed
 golden: $(VENV)/.installed  ## regenerate tests/golden/replay from a fresh synthetic history
 	rm -rf build/golden-input tests/golden/replay
 	$(BIN)/vroegsignaal generate --households 600 --months 4 --seed 7 --out build/golden-input
-	VROEGSIGNAAL_PSEUDONYM_KEY=golden-replay-key $(BIN)/vroegsignaal replay --embedded \
+	$(BIN)/vroegsignaal replay --embedded \
 		--from build/golden-input --out tests/golden/replay
 
 clean:

@@ -17,8 +17,6 @@ rule links households by person; the household key is the address.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
@@ -33,7 +31,7 @@ from schemas.household import household_key
 from schemas.internal_v1 import AcceptedEvent
 from signals.masking import build_dead_letter, mask_bsns
 
-__all__ = ["IntakeLimits", "Origin", "accept", "dead_letter", "mask_bsns", "pseudonymise_bsn"]
+__all__ = ["IntakeLimits", "Origin", "accept", "dead_letter", "mask_bsns", "refused_letter"]
 
 # Every type of the contract (v1.1 added contact.attempted): one list, the contract's.
 _EVENT_TYPES = frozenset(get_args(EventType))
@@ -59,21 +57,11 @@ class IntakeLimits:
     future_tolerance: timedelta = timedelta(days=1)
 
 
-def pseudonymise_bsn(bsn: str, key: bytes) -> str:
-    """Keyed HMAC-SHA256 of a BSN, hex: stable per key, not reversible without it.
-
-    >>> pseudonymise_bsn("111222333", b"k")[:12]
-    'a639d4aa0001'
-    """
-    return hmac.new(key, bsn.encode("ascii"), hashlib.sha256).hexdigest()
-
-
 def accept(
     raw: bytes | None,
     *,
     origin: Origin,
     stream_time: datetime | None,
-    pseudonym_key: bytes,
     limits: IntakeLimits,
 ) -> AcceptedEvent | DeadLetter:
     """Validate one raw message; an invalid one becomes a dead letter with every reason."""
@@ -91,7 +79,7 @@ def accept(
     if stream_time is not None and event.occurred_at > stream_time + limits.future_tolerance:
         msg = f"occurred_at {event.occurred_at.isoformat()} is more than {limits.future_tolerance} ahead of stream time {stream_time.isoformat()}"
         return _dead(raw, origin, "future_dated", (FieldError(path="occurred_at", message=msg),))
-    return _accepted(event, pseudonym_key)
+    return _accepted(event)
 
 
 def _precheck(raw: bytes | None, origin: Origin, limits: IntakeLimits) -> DeadLetter | None:
@@ -114,10 +102,9 @@ def _precheck(raw: bytes | None, origin: Origin, limits: IntakeLimits) -> DeadLe
     return None
 
 
-def _accepted(event: CreditorEvent, pseudonym_key: bytes) -> AcceptedEvent:
-    # The BSN, its pseudonym and the birth date stop here: no rule uses them (docs/rules.md,
-    # "Need to know"), so no pseudonym is made although every caller still passes the key.
-    del pseudonym_key
+def _accepted(event: CreditorEvent) -> AcceptedEvent:
+    # The BSN and the birth date stop here: no rule uses them (docs/rules.md, "Need to know"),
+    # so no pseudonym of the BSN is made either (and no key for one is configured).
     debtor = event.debtor.model_copy(update={"bsn": None, "birth_date": None})
     return AcceptedEvent(
         household_key=household_key(event.address), event=event.model_copy(update={"debtor": debtor})
@@ -128,12 +115,6 @@ def _dead(
     raw: bytes | None, origin: Origin, reason: ReasonClass, errors: tuple[FieldError, ...]
 ) -> DeadLetter:
     # The raw BSN never leaves ingest, not even inside a rejected message or its reasons.
-def refused_letter(accepted: AcceptedEvent, reason: ReasonClass, message: str, origin: Origin) -> DeadLetter:
-    """A valid event the household stage refused (e.g. `household_limit`): the creditor event's JSON as sent on."""
-    raw = accepted.event.model_dump_json().encode()
-    return _dead(raw, origin, reason, (FieldError(path="", message=message),))
-
-
     return build_dead_letter(
         raw,
         reason_class=reason,
@@ -145,6 +126,12 @@ def refused_letter(accepted: AcceptedEvent, reason: ReasonClass, message: str, o
         key=origin.key,
         received_at=origin.received_at,
     )
+
+
+def refused_letter(accepted: AcceptedEvent, reason: ReasonClass, message: str, origin: Origin) -> DeadLetter:
+    """A valid event the household stage refused (e.g. `household_limit`): the creditor event's JSON as sent on."""
+    raw = accepted.event.model_dump_json().encode()
+    return _dead(raw, origin, reason, (FieldError(path="", message=message),))
 
 
 def dead_letter(raw: bytes | None, origin: Origin, exc: ValidationError) -> DeadLetter:

@@ -88,11 +88,6 @@ def load_routing_table(settings: Settings) -> RoutingTable:
 
 def create_app(settings: Settings, *, metrics: Metrics | None = None) -> VroegsignaalApp:
     """Build the worker app; fails with SettingsError when a required setting is missing."""
-    if settings.pseudonym_key is None:
-        raise SettingsError(
-            "setting 'pseudonym_key' is required (VROEGSIGNAAL_PSEUDONYM_KEY); "
-            "to try vroegsignaal without any set-up run `vroegsignaal demo`"
-        )
     routing = load_routing_table(settings)
     for name in ("session_key", "public_origin"):
         if getattr(settings, name) is None and not settings.demo:
@@ -111,7 +106,6 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         names=TopicNames(settings.topic_prefix),
         routing=routing,
         metrics=metrics or Metrics(),
-        pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         app=app,
     )
     agents.register(app, app.pipeline)

@@ -100,7 +100,6 @@ def _start_worker(
         "VROEGSIGNAAL_BROKER_URL": broker.url,
         "VROEGSIGNAAL_DATA_DIR": str(data_dir),
         "VROEGSIGNAAL_DATABASE_URL": f"sqlite:///{data_dir / 'vroegsignaal.db'}",
-        "VROEGSIGNAAL_PSEUDONYM_KEY": _secret(data_dir, "pseudonym.key"),
         # Demo mode: the sample teams and routing; the team pages at http://127.0.0.1:<web_port>.
         "VROEGSIGNAAL_DEMO": "true",
         "VROEGSIGNAAL_SESSION_KEY": _secret(data_dir, "session.key"),

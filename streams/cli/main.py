@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from faust.cli import AppCommand, argument, option
 
 from streams.bootstrap import VroegsignaalApp, create_app
 from streams.worker.logs import LogLevel, faust_loglevel
 from streams.worker.settings import Settings, SettingsError, load_settings
-
-# Commands that need no pseudonym key: everything except the worker itself.
-_KEYLESS_PLACEHOLDER = "not-used-outside-the-worker"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,20 +46,12 @@ def build(settings: Settings, args: list[str]) -> VroegsignaalApp:
     """The app with every project command attached."""
     host = settings
     if _command(args) != "worker":
-        if settings.pseudonym_key is None:
-            settings = settings.model_copy(update={"pseudonym_key": _placeholder()})
         # The other commands serve no team pages: the app only hosts them, so it may stand on the
         # sample teams; the commands themselves get the settings as configured.
         host = settings.model_copy(update={"demo": True})
     app = create_app(host)
     _attach_commands(app, settings)
     return app
-
-
-def _placeholder() -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(_KEYLESS_PLACEHOLDER)
 
 
 def _command(args: list[str]) -> str | None:

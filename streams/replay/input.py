@@ -2,7 +2,7 @@
 
 Cross-topic consumption order in Faust is not deterministic, so a replay does not publish
 creditor events to the inbound topics. It runs the ingest logic itself — the same pure
-`signals.intake.accept` with the same pseudonym key and limits — and plans the messages of
+`signals.intake.accept` with the same limits — and plans the messages of
 `events-by-household` directly: events in event-time order (ties by source, creditor, event
 id), each in its household's partition, and a clock tick into every partition at the end of
 each simulated day. Rejected records become dead letters whose receive time comes from the
@@ -75,9 +75,8 @@ class ReplayPlan:
 
 @dataclass(frozen=True, kw_only=True)
 class PlanOptions:
-    """How to plan: the ingest's key and limits, partitions, time range, ticks after the last event."""
+    """How to plan: the ingest's limits, partitions, time range, ticks after the last event."""
 
-    pseudonym_key: bytes
     limits: IntakeLimits
     partitions: int
     since: datetime | None = None
@@ -222,7 +221,6 @@ class _Planner:
             record.raw,
             origin=origin,
             stream_time=self.clock,
-            pseudonym_key=self.o.pseudonym_key,
             limits=self.o.limits,
         )
         if isinstance(result, DeadLetter):

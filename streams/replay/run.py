@@ -162,7 +162,6 @@ async def _broker(
 async def load(settings: Settings, options: ReplayOptions) -> tuple[ReplayPlan, list[Scenario]]:
     """The plan from a generate directory, an archive directory, or the live inbound topics."""
     plan_options = PlanOptions(
-        pseudonym_key=(settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else "").encode(),
         limits=IntakeLimits(
             max_message_bytes=settings.max_message_bytes,
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),

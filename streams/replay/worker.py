@@ -55,14 +55,12 @@ class ReplayWorker:
         """The child's environment: nothing live inherited, everything isolating set explicitly."""
         s = self.settings
         env = {k: v for k, v in os.environ.items() if not k.startswith("VROEGSIGNAAL_")}
-        key = s.pseudonym_key.get_secret_value() if s.pseudonym_key else "replay-pseudonym-key"
         ours = {
             "BROKER_URL": self.broker_url,
             "TOPIC_PREFIX": self.prefix,
             "APP_ID": self.app_id,
             "DATA_DIR": str(self.work_dir),
             "DATABASE_URL": f"sqlite:///{self.work_dir / 'replay.db'}",
-            "PSEUDONYM_KEY": key,
             "WEB_BIND": "127.0.0.1",
             "WEB_PORT": str(self.web_port),
             "PARTITIONS": str(s.partitions),

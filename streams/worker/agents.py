@@ -51,7 +51,6 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     )
     ingest = IngestProcessor(
         names=names,
-        pseudonym_key=pipeline.pseudonym_key,
         limits=IntakeLimits(
             max_message_bytes=s.max_message_bytes, future_tolerance=timedelta(seconds=s.future_tolerance_s)
         ),
@@ -119,9 +118,9 @@ def _household_agent(
             offsets: dict[int, int] = {}
             messages = _decode_internal(pipeline, events, outbox, offsets)
             before = read_time(stream_times, str(partition))
+            result = processor.process(partition, messages, before)
             for accepted, refusal in result.refused:
                 _dead_letter_refused(pipeline, accepted, refusal, partition, offsets[id(accepted)], outbox)
-            result = processor.process(partition, messages, before)
             results.append((partition, events[-1], result))
         # Effects first, acknowledged by the broker; states after. A crash in
         # between re-sends the same effect ids, it never loses one.
@@ -158,11 +157,12 @@ def _decode_internal(
         try:
             message = HOUSEHOLD_MESSAGE.validate_json(event.value)
         except ValidationError as exc:
+            _dead_letter_internal(pipeline, event, "internal", exc, outbox)
             continue
         offsets[id(message)] = event.message.offset
         messages.append(message)
-            _dead_letter_internal(pipeline, event, "internal", exc, outbox)
     return messages
+
 
 def _dead_letter_refused(
     pipeline: Pipeline,
@@ -188,7 +188,6 @@ def _dead_letter_refused(
     if refusal.reason_class == "conflicting_duplicate":
         pipeline.metrics.conflicts.labels("event_id").inc()
     outbox.add_intake(refused_letter(accepted, refusal.reason_class, refusal.message, origin))
-
 
 
 def _dead_letter_internal(

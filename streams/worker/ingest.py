@@ -1,7 +1,7 @@
 """The ingest stage without Faust: raw inbound records in, intake results and forwarded ticks out.
 
 The ingest agent (streams/worker/agents.py) groups a batch per topic partition and hands
-each group to `IngestProcessor.process`; this module validates, pseudonymises and keys
+each group to `IngestProcessor.process`; this module validates and keys
 each event (signals.intake), drops what this worker saw recently, moves the partition's
 clock on ticks, and says what to send and count. It touches no Kafka and no metric, so
 tests drive it with plain records and a dict for the clock table.
@@ -48,20 +48,18 @@ class IngestResult:
 
 
 class IngestProcessor:
-    """Validates, pseudonymises, keys and de-duplicates inbound records; forwards clock ticks."""
+    """Validates, keys and de-duplicates inbound records; forwards clock ticks."""
 
     def __init__(
         self,
         *,
         names: TopicNames,
-        pseudonym_key: bytes,
         limits: IntakeLimits,
         clock_times: MutableMapping[str, bytes],
         recent: RecentIds | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._names = names
-        self._pseudonym_key = pseudonym_key
         self._limits = limits
         self._clock_times = clock_times
         self._recent = recent or RecentIds()
@@ -82,7 +80,6 @@ class IngestProcessor:
                 record.value,
                 origin=self._origin(source, topic, partition, record),
                 stream_time=clock_time,
-                pseudonym_key=self._pseudonym_key,
                 limits=self._limits,
             )
             # Only an identical re-send is dropped here; the same id with other bytes goes on to be judged.

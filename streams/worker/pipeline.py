@@ -52,7 +52,6 @@ class Pipeline:
     names: TopicNames
     routing: RoutingTable
     metrics: Metrics
-    pseudonym_key: bytes
     app: faust.App
     read_model: ReadModelSlot = field(default_factory=ReadModelSlot)
     _topics: dict[str, Any] = field(default_factory=dict)

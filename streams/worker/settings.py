@@ -61,8 +61,6 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1, le=7)
     store: Store = "memory://"
-    # Keyed hash of BSNs; required outside the demo (the demo keeps one in data_dir).
-    pseudonym_key: SecretStr | None = None
     # Bearer token for the read API (GET /households/...); teams come later.
     read_token: SecretStr | None = None
     # POST /ingest/{source}: creditor label -> its source and token hash.

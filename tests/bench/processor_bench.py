@@ -67,7 +67,7 @@ def measure() -> dict[str, float]:
         origin = Origin(
             source=orjson.loads(raw)["source"], topic="t", partition=0, offset=0, key=None, received_at=T0
         )
-        intake = accept(raw, origin=origin, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits())
+        intake = accept(raw, origin=origin, stream_time=None, limits=IntakeLimits())
         if isinstance(intake, AcceptedEvent):
             accepted.append(intake.model_dump_json().encode())
     rates["intake"] = len(raws) / (time.perf_counter() - started)

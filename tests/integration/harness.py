@@ -51,7 +51,6 @@ class Worker:
             "VROEGSIGNAAL_APP_ID": self.app_id,
             "VROEGSIGNAAL_DATA_DIR": str(self.data_dir),
             "VROEGSIGNAAL_DATABASE_URL": self.database_url,
-            "VROEGSIGNAAL_PSEUDONYM_KEY": "test-pseudonym-key",
             "VROEGSIGNAAL_READ_TOKEN": "test-read-token",
             # The sample teams and routing (tokens in the README) and a loopback public origin.
             "VROEGSIGNAAL_DEMO": "true",

@@ -40,17 +40,10 @@ def test_a_wrong_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) 
     assert "'partitions'" in result.stderr
 
 
-def test_the_worker_refuses_to_start_without_a_pseudonym_key(tmp_path: Path) -> None:
-    result = _run(["worker"], tmp_path)
-    assert result.returncode == 2
-    assert "pseudonym_key" in result.stderr
-    assert result.stderr.strip().count("\n") == 0
-
-
 def test_the_worker_refuses_the_sample_teams_outside_demo_mode_and_says_what_to_configure(
     tmp_path: Path,
 ) -> None:
-    result = _run(["worker"], tmp_path, env={"VROEGSIGNAAL_PSEUDONYM_KEY": "k" * 64})
+    result = _run(["worker"], tmp_path)  # as a new user would: no configuration at all
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "'routing_map' and 'teams_file'" in result.stderr
@@ -61,6 +54,7 @@ def test_the_worker_refuses_the_sample_teams_outside_demo_mode_and_says_what_to_
         "VROEGSIGNAAL_TEAMS_FILE": str(tmp_path / "t.toml"),
     }
     _sample_files(tmp_path)
+    # The pseudonym key of an older version is no setting any more: left in the environment, it is ignored.
     result = _run(["worker"], tmp_path, env={"VROEGSIGNAAL_PSEUDONYM_KEY": "k" * 64, **files})
     assert result.returncode == 2, result.stderr
     assert "'session_key' is required outside demo mode" in result.stderr

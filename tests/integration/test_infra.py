@@ -33,7 +33,7 @@ needs_promtool = pytest.mark.skipif(
 )
 PORT = Settings.model_fields["web_port"].default
 OPS_PORT = 6067  # /metrics and /households on a listener of their own (compose and Kubernetes)
-SECRET_FIELDS = {"pseudonym_key", "read_token", "database_url", "session_key"}
+SECRET_FIELDS = {"read_token", "database_url", "session_key"}
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[?-][^}]*)?\}")
 
 
@@ -364,12 +364,11 @@ def test_compose_worker_environment_builds_valid_settings(
     assert settings.store == "rocksdb://"
     assert settings.replication_factor == 3
     assert settings.web_bind == "0.0.0.0"
-    assert settings.pseudonym_key is not None
+    assert settings.session_key is not None
     assert settings.database_url is not None
     assert settings.database_url.startswith("postgresql+asyncpg://")
     assert settings.shutdown_grace_s < int(service["stop_grace_period"].removesuffix("s"))
     # The secrets come from infra/.env, never a literal in the committed file.
-    assert "${" in str(service["environment"]["VROEGSIGNAAL_PSEUDONYM_KEY"])
     assert "${" in str(service["environment"]["VROEGSIGNAAL_SESSION_KEY"])
     # Not demo mode: the municipality's teams and map, mounted read-only from infra/.env's directory.
     assert not settings.demo

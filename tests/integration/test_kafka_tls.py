@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
-from pydantic import SecretStr
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.archive import archive_topics
@@ -186,7 +185,7 @@ async def test_a_replay_runs_its_worker_and_clients_over_mutual_tls(
     """The replay's own producers, admin and readers, and its worker process (given kafka_security)."""
     source = tmp_path / "history"
     generate(GenerateOptions(households=20, months=2, seed=3), source, progress=None)
-    settings = settings_of(tls_broker).model_copy(update={"pseudonym_key": SecretStr("tls-replay-key")})
+    settings = settings_of(tls_broker)
     options = ReplayOptions(source_dir=source, out=tmp_path / "out")
     summary = await replay(settings, options, broker_url=tls_broker.url)
     assert summary.plan.accepted > 0

@@ -529,7 +529,7 @@ def test_fuzzed_input_under_load_keeps_the_agent_up_and_every_message_is_account
 
 @pytest.fixture(scope="module")
 def agents() -> dict[str, Any]:
-    return dict(create_app(load_settings(pseudonym_key="agents-check", demo=True)).agents.items())
+    return dict(create_app(load_settings(demo=True)).agents.items())
 
 
 def test_every_agent_runs_with_concurrency_one(agents: dict[str, Any]) -> None:

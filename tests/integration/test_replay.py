@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from pydantic import SecretStr
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.archive import archive_topics
@@ -31,12 +30,11 @@ pytestmark = pytest.mark.integration
 GOLDEN_DIR = Path(__file__).parents[1] / "golden" / "replay"
 # Keep in step with the `golden` target of the Makefile.
 GOLDEN_INPUT = GenerateOptions(households=600, months=4, seed=7)
-PSEUDONYM_KEY = "golden-replay-key"
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return load_settings(pseudonym_key=SecretStr(PSEUDONYM_KEY))
+    return load_settings()
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +135,7 @@ def test_replaying_archived_inbound_topics_gives_the_same_effects(
 
 
 def _plan_options(settings: Settings) -> PlanOptions:
-    return PlanOptions(
-        pseudonym_key=PSEUDONYM_KEY.encode(), limits=IntakeLimits(), partitions=settings.partitions
-    )
+    return PlanOptions(limits=IntakeLimits(), partitions=settings.partitions)
 
 
 async def _publish_internal(

@@ -22,7 +22,6 @@ RECEIVED = datetime(2026, 3, 1, 12, tzinfo=UTC)
 def _processor(clock_times: dict[str, bytes] | None = None) -> IngestProcessor:
     return IngestProcessor(
         names=NAMES,
-        pseudonym_key=b"test-key",
         limits=IntakeLimits(),
         clock_times={} if clock_times is None else clock_times,
         now=lambda: RECEIVED,

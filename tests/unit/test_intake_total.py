@@ -32,7 +32,7 @@ json_values = st.recursive(
 
 
 def _accept(raw: bytes | None) -> Any:
-    return accept(raw, origin=_ORIGIN, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits())
+    return accept(raw, origin=_ORIGIN, stream_time=None, limits=IntakeLimits())
 
 
 @_SETTINGS

@@ -71,9 +71,7 @@ def test_mask_text_stars_only_what_could_be_a_bsn(text: str, masked: str) -> Non
 
 def test_the_ingest_agent_masks_value_reasons_and_key() -> None:
     origin = Origin(**{**ORIGIN.__dict__, "key": OTHER_BSN.encode()})
-    letter = accept(
-        _with_bsn(type=OTHER_BSN), origin=origin, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits()
-    )
+    letter = accept(_with_bsn(type=OTHER_BSN), origin=origin, stream_time=None, limits=IntakeLimits())
     assert isinstance(letter, DeadLetter)
     assert letter.reason_class == "unknown_type"
     assert "*********" in letter.errors[0].message  # the reason quoted the type: masked
@@ -99,7 +97,7 @@ def test_a_dead_letters_hash_is_of_the_masked_value() -> None:
 
 def test_a_message_that_is_not_utf8_is_masked_before_base64() -> None:
     raw = b"\xff" + _with_bsn()
-    letter = accept(raw, origin=ORIGIN, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits())
+    letter = accept(raw, origin=ORIGIN, stream_time=None, limits=IntakeLimits())
     assert isinstance(letter, DeadLetter)
     assert letter.value_base64 is not None
     _no_bsn(letter)
@@ -116,7 +114,7 @@ def test_a_bad_internal_message_or_tick_is_masked() -> None:
 
 
 def test_the_accepted_event_carries_no_bsn_pseudonym_or_birth_date() -> None:
-    accepted = accept(_with_bsn(), origin=ORIGIN, stream_time=None, pseudonym_key=b"k", limits=IntakeLimits())
+    accepted = accept(_with_bsn(), origin=ORIGIN, stream_time=None, limits=IntakeLimits())
     assert isinstance(accepted, AcceptedEvent)
     assert accepted.bsn_pseudonym is None
     assert accepted.event.debtor.bsn is None
@@ -161,7 +159,7 @@ def test_http_ingest_answers_without_echoing_a_bsn() -> None:
 
 def test_replay_masks_the_dead_letters_it_plans() -> None:
     records = [RawRecord("housing", _with_bsn(type=OTHER_BSN), "file:housing.jsonl", -1, 1, received_at=AT)]
-    planned = plan(records, PlanOptions(pseudonym_key=b"k", limits=IntakeLimits(), partitions=4))
+    planned = plan(records, PlanOptions(limits=IntakeLimits(), partitions=4))
     assert len(planned.dead_letters) == 1
     _no_bsn(planned.dead_letters[0].decode())
 

@@ -18,7 +18,7 @@ from streams.replay.output import Outputs, collect, compare, write_outputs
 from streams.worker.pipeline import Pipeline
 from tests.unit.contract_examples import event
 
-OPTIONS = PlanOptions(pseudonym_key=b"k", limits=IntakeLimits(), partitions=4, tail_days=2)
+OPTIONS = PlanOptions(limits=IntakeLimits(), partitions=4, tail_days=2)
 
 
 def _event(event_id: str, occurred_at: str, source: str = "water") -> bytes:

@@ -142,9 +142,7 @@ def test_planted_scenarios_give_their_expected_outcome_through_the_household_pro
 ) -> None:
     """The worker-free check (same processor as the worker); the integration test runs a real worker."""
     out, report = small
-    replay_plan = plan(
-        read_generated(out), PlanOptions(pseudonym_key=b"k", limits=IntakeLimits(), partitions=4)
-    )
+    replay_plan = plan(read_generated(out), PlanOptions(limits=IntakeLimits(), partitions=4))
     routing, states = default_routing(), dict[str, bytes]()
     processor = HouseholdProcessor(
         states=states,

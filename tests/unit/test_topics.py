@@ -87,9 +87,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> list[Output]:
     """Every output of a small synthetic history, from the household processor the worker runs."""
     out = tmp_path_factory.mktemp("history")
     generate(GenerateOptions(households=150, months=6, seed=5), out, progress=None)
-    replay_plan = plan(
-        read_generated(out), PlanOptions(pseudonym_key=b"k", limits=IntakeLimits(), partitions=4)
-    )
+    replay_plan = plan(read_generated(out), PlanOptions(limits=IntakeLimits(), partitions=4))
     states: dict[str, bytes] = {}
     processor = HouseholdProcessor(
         states=states,
