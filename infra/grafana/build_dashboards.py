@@ -186,6 +186,36 @@ OPERATIONS = (
         width=6,
     ),
     Panel(
+        "Broker and database reachable",
+        "Did the last readiness probe (every probe_interval_s) reach the broker and the database? "
+        "0 means /readyz answers 503 and requests that need it answer 503 with Retry-After.",
+        (Query("min by (dependency) (vroegsignaal_dependency_up)", "{{dependency}}"),),
+        kind="stat",
+        width=6,
+    ),
+    Panel(
+        "HTTP answer time p95 per route",
+        "How long do the pages, the API, ingest and the probes take to answer, per route template? "
+        "A slow route points at the database or a large case; /healthz and /metrics stay near zero.",
+        (Query(quantile(0.95, "vroegsignaal_http_request_duration_seconds", "route"), "{{route}}"),),
+        unit="s",
+    ),
+    Panel(
+        "HTTP 503s per dependency and 5xx per route",
+        "How many requests per second were refused because the broker or the database did not answer "
+        "in time (503 with Retry-After), and how many server errors each route answered?",
+        (
+            Query(zero_if_none(rate("vroegsignaal_http_unavailable_total", "dependency")), "503 {{dependency}}"),
+            Query(
+                zero_if_none(
+                    'sum by (route) (rate(vroegsignaal_http_request_duration_seconds_count{status_class="5xx"}[5m]))'
+                ),
+                "5xx {{route}}",
+            ),
+        ),
+        unit="ops",
+    ),
+    Panel(
         "Rebalances per worker",
         "How often did the consumer group rebalance in the last 15 minutes? Each rebalance "
         "pauses processing; frequent ones mean workers crash or miss heartbeats.",

@@ -293,6 +293,90 @@ RULE_CASES: dict[str, dict[str, Any]] = {
             },
         ],
     },
+    # Readiness and timeouts (issue 16): the broker gone, many 503s, a slow route.
+    "broker_unreachable": {
+        "interval": "1m",
+        "input_series": [
+            {
+                "series": f'vroegsignaal_dependency_up{{dependency="broker",instance="{W1}"}}',
+                "values": "1 0x10",
+            },
+            {
+                "series": f'vroegsignaal_dependency_up{{dependency="database",instance="{W1}"}}',
+                "values": "1x11",
+            },
+        ],
+        "alert_rule_test": [
+            {"eval_time": "2m", "alertname": "VroegsignaalBrokerUnreachable", "exp_alerts": []},
+            {
+                "eval_time": "5m",
+                "alertname": "VroegsignaalBrokerUnreachable",
+                "exp_alerts": [
+                    {"exp_labels": {"severity": "critical", "dependency": "broker", "instance": W1}}
+                ],
+            },
+        ],
+    },
+    "many_503s": {
+        "interval": "1m",
+        "input_series": [
+            # W1: 5 refusals a minute from minute 5 on; W2: three during a restart, then none.
+            {
+                "series": f'vroegsignaal_http_unavailable_total{{dependency="database",instance="{W1}"}}',
+                "values": "0x5 5+5x15",
+            },
+            {
+                "series": f'vroegsignaal_http_unavailable_total{{dependency="broker",instance="{W2}"}}',
+                "values": "0x5 3x15",
+            },
+        ],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "VroegsignaalHttpUnavailable", "exp_alerts": []},
+            {
+                "eval_time": "15m",
+                "alertname": "VroegsignaalHttpUnavailable",
+                "exp_alerts": [
+                    {"exp_labels": {"severity": "warning", "dependency": "database", "instance": W1}}
+                ],
+            },
+        ],
+    },
+    "slow_route": {
+        "interval": "1m",
+        "input_series": [
+            # The case page: 6 requests a minute, each between 2.5 and 5 s; /healthz: all under 5 ms.
+            *(
+                {
+                    "series": f'vroegsignaal_http_request_duration_seconds_bucket{{route="/zaken/{{case_id}}",le="{le}"}}',
+                    "values": values,
+                }
+                for le, values in (("1", "0x30"), ("2.5", "0x30"), ("5", "0+6x30"), ("+Inf", "0+6x30"))
+            ),
+            {
+                "series": 'vroegsignaal_http_request_duration_seconds_count{route="/zaken/{case_id}"}',
+                "values": "0+6x30",
+            },
+            *(
+                {
+                    "series": f'vroegsignaal_http_request_duration_seconds_bucket{{route="/healthz",le="{le}"}}',
+                    "values": "0+60x30",
+                }
+                for le in ("0.005", "+Inf")
+            ),
+            {
+                "series": 'vroegsignaal_http_request_duration_seconds_count{route="/healthz"}',
+                "values": "0+60x30",
+            },
+        ],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "VroegsignaalHttpSlow", "exp_alerts": []},
+            {
+                "eval_time": "20m",
+                "alertname": "VroegsignaalHttpSlow",
+                "exp_alerts": [{"exp_labels": {"severity": "warning", "route": "/zaken/{case_id}"}}],
+            },
+        ],
+    },
 }
 
 
