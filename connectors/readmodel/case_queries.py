@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, exists, select, union
+from sqlalchemy import Table, and_, case, exists, func, select, union
 
 from connectors.readmodel.case_rows import INITIAL_STATUS
 from connectors.readmodel.case_tables import (
@@ -25,8 +25,11 @@ from schemas.outputs_v1 import HouseholdOverview, Priority, Reason, Signal
 from signals.cases import StoredOutcome
 
 __all__ = [
+    "CASE_SIGNALS_PAGE_SIZE",
+    "INBOX_PAGE_SIZE",
     "AttemptView",
     "CaseDetail",
+    "CasePage",
     "CaseSummary",
     "OutcomeView",
     "SignalView",
@@ -36,6 +39,7 @@ __all__ = [
     "event_stored",
     "household_teams",
     "open_cases",
+    "open_cases_page",
     "stored_attempt",
     "stored_outcome",
     "stored_outcomes",
@@ -43,6 +47,11 @@ __all__ = [
 ]
 
 _PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal")
+# Bounds of what one page reads (issue 16): cases per inbox page, signals per case in the inbox
+# (the newest, for its reasons and total) and per page of the case page.
+INBOX_PAGE_SIZE = 50
+INBOX_SIGNALS = 3
+CASE_SIGNALS_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,17 @@ class CaseSummary:
     reasons: tuple[Reason, ...]
     signals: tuple[SignalView, ...]
     outcome: OutcomeView | None
+    # All signals of the case and those not resolved; `signals` may be one page of them (the newest
+    # first pages, each page oldest first), starting `signals_offset` from the newest.
+    signal_count: int = 0
+    unresolved_count: int = 0
+    signals_offset: int = 0
 
     @property
     def resolved(self) -> bool:
-        """Every signal of the case is resolved (all debts settled)."""
+        """Every signal of the case is resolved (all debts settled), counted over all of them."""
+        if self.signal_count:
+            return self.unresolved_count == 0
         return bool(self.signals) and all(s.resolved_at is not None for s in self.signals)
 
     @property
@@ -130,35 +146,87 @@ async def household_teams(rm: ReadModel, household_key: str) -> set[str]:
         return set((await conn.execute(stmt)).scalars().all())
 
 
-async def open_cases(rm: ReadModel, team_id: str) -> list[CaseSummary]:
-    """The team's cases without a final outcome, most urgent first, then oldest first."""
+@dataclass(frozen=True)
+class CasePage:
+    """One page of a team's open cases and how many there are in all."""
+
+    cases: tuple[CaseSummary, ...]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next page starts, or None on the last page."""
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+    @property
+    def previous_offset(self) -> int | None:
+        """Where the previous page starts, or None on the first page."""
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+
+def _open_of(team_id: str) -> Any:
     cases, outcomes = table_of(CaseRow), table_of(CaseOutcome)
+    return cases.c.team_id == team_id, ~exists().where(outcomes.c.case_id == cases.c.case_id)
+
+
+async def open_cases(
+    rm: ReadModel, team_id: str, *, limit: int | None = None, offset: int = 0
+) -> list[CaseSummary]:
+    """The team's cases without a final outcome, most urgent first, then oldest first (a page with `limit`)."""
+    return list((await open_cases_page(rm, team_id, limit=limit, offset=offset)).cases)
+
+
+async def open_cases_page(
+    rm: ReadModel, team_id: str, *, limit: int | None = INBOX_PAGE_SIZE, offset: int = 0
+) -> CasePage:
+    """One page of the inbox: LIMIT/OFFSET in SQL, each case with its newest INBOX_SIGNALS signals."""
+    cases = table_of(CaseRow)
     stmt = (
         select(cases)
-        .where(cases.c.team_id == team_id, ~exists().where(outcomes.c.case_id == cases.c.case_id))
+        .where(*_open_of(team_id))
         .order_by(cases.c.priority_rank, cases.c.first_signal_at, cases.c.case_id)
+        .offset(offset)
     )
+    if limit is not None:
+        stmt = stmt.limit(limit)
     async with rm.reading() as conn:
         rows = (await conn.execute(stmt)).mappings().all()
-        signals = await _signals_of(conn, [r["case_id"] for r in rows])
-    return [_summary(r, signals.get(r["case_id"], ()), None) for r in rows]
+        total = (
+            await conn.execute(select(func.count()).select_from(cases).where(*_open_of(team_id)))
+        ).scalar_one()
+        ids = [r["case_id"] for r in rows]
+        signals = await _signals_of(conn, ids, limit=INBOX_SIGNALS)
+        counts = await _signal_counts(conn, ids)
+    found = tuple(_summary(r, signals.get(r["case_id"], ()), None, counts.get(r["case_id"])) for r in rows)
+    return CasePage(found, int(total), offset, limit if limit is not None else max(1, len(found)))
 
 
-async def case_summary(rm: ReadModel, case_id: str) -> CaseSummary | None:
-    """One case with its signals and outcome, or None."""
+async def case_summary(
+    rm: ReadModel, case_id: str, *, signals_limit: int | None = None, signals_offset: int = 0
+) -> CaseSummary | None:
+    """One case with its signals (all, or a page of the newest) and outcome, or None."""
     cases = table_of(CaseRow)
     async with rm.reading() as conn:
         row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().one_or_none()
         if row is None:
             return None
-        signals = await _signals_of(conn, [case_id])
+        signals = await _signals_of(conn, [case_id], limit=signals_limit, offset=signals_offset)
+        counts = await _signal_counts(conn, [case_id])
         outcome = await _outcome_of(conn, case_id)
-    return _summary(row, signals.get(case_id, ()), outcome)
+    return _summary(row, signals.get(case_id, ()), outcome, counts.get(case_id), signals_offset)
 
 
-async def case_detail(rm: ReadModel, case_id: str) -> CaseDetail | None:
-    """The case page: summary, contact attempts (oldest first) and the household's overview."""
-    summary = await case_summary(rm, case_id)
+async def case_detail(
+    rm: ReadModel,
+    case_id: str,
+    *,
+    signals_limit: int | None = CASE_SIGNALS_PAGE_SIZE,
+    signals_offset: int = 0,
+) -> CaseDetail | None:
+    """The case page: summary with a page of signals, contact attempts (oldest first), the household's overview."""
+    summary = await case_summary(rm, case_id, signals_limit=signals_limit, signals_offset=signals_offset)
     if summary is None:
         return None
     attempts = table_of(ContactAttempt)
@@ -210,9 +278,15 @@ async def audit_entries(
         return [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
 
 
-async def _signals_of(conn: Any, case_ids: list[str]) -> dict[str, tuple[SignalView, ...]]:
-    """The signals of these cases, oldest first, with their status."""
-    if not case_ids:
+async def _signals_of(
+    conn: Any, case_ids: list[str], *, limit: int | None = None, offset: int = 0
+) -> dict[str, tuple[SignalView, ...]]:
+    """The signals of these cases, oldest first, with their status.
+
+    With `limit`, per case only the `limit` signals after the newest `offset` ones (a window
+    function in SQL, so a case with many signals is never read whole).
+    """
+    if not case_ids or limit == 0:
         return {}
     links, signals = table_of(SignalStatusRow), table_of(SignalRow)
     stmt = (
@@ -221,6 +295,25 @@ async def _signals_of(conn: Any, case_ids: list[str]) -> dict[str, tuple[SignalV
         .where(links.c.case_id.in_(case_ids))
         .order_by(signals.c.raised_at, signals.c.signal_id)
     )
+    if limit is not None or offset:
+        newest = (
+            func.row_number()
+            .over(
+                partition_by=links.c.case_id,
+                order_by=(signals.c.raised_at.desc(), signals.c.signal_id.desc()),
+            )
+            .label("newest")
+        )
+        ranked = (
+            select(links.c.signal_id, newest)
+            .join(signals, links.c.signal_id == signals.c.signal_id)
+            .where(links.c.case_id.in_(case_ids))
+            .subquery()
+        )
+        window = ranked.c.newest > offset
+        if limit is not None:
+            window = and_(window, ranked.c.newest <= offset + limit)
+        stmt = stmt.join(ranked, ranked.c.signal_id == signals.c.signal_id).where(window)
     found: dict[str, list[SignalView]] = {}
     for row in (await conn.execute(stmt)).mappings().all():
         view = SignalView(signal_from_row(row), row["status"] or INITIAL_STATUS, row["resolved_at"])
@@ -236,7 +329,32 @@ async def _outcome_of(conn: Any, case_id: str) -> OutcomeView | None:
     return OutcomeView(row["resultaat"], row["datum"], row["actor"], row["recorded_at"])
 
 
-def _summary(row: Any, signals: tuple[SignalView, ...], outcome: OutcomeView | None) -> CaseSummary:
+async def _signal_counts(conn: Any, case_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """(signals, unresolved signals) per case, counted in SQL."""
+    if not case_ids:
+        return {}
+    links, signals = table_of(SignalStatusRow), table_of(SignalRow)
+    stmt = (
+        select(
+            links.c.case_id,
+            func.count(),
+            func.sum(case((signals.c.resolved_at.is_(None), 1), else_=0)),
+        )
+        .join(signals, links.c.signal_id == signals.c.signal_id)
+        .where(links.c.case_id.in_(case_ids))
+        .group_by(links.c.case_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in (await conn.execute(stmt)).all()}
+
+
+def _summary(
+    row: Any,
+    signals: tuple[SignalView, ...],
+    outcome: OutcomeView | None,
+    counts: tuple[int, int] | None = None,
+    signals_offset: int = 0,
+) -> CaseSummary:
+    count, unresolved = counts if counts is not None else (0, 0)
     return CaseSummary(
         case_id=row["case_id"],
         household_key=row["household_key"],
@@ -251,6 +369,9 @@ def _summary(row: Any, signals: tuple[SignalView, ...], outcome: OutcomeView | N
         reasons=signals[-1].signal.reasons if signals else (),
         signals=signals,
         outcome=outcome,
+        signal_count=count,
+        unresolved_count=unresolved,
+        signals_offset=signals_offset,
     )
 
 

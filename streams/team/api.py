@@ -25,12 +25,19 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
-from connectors.readmodel.case_queries import CaseDetail, CaseSummary, open_cases
+from connectors.readmodel.case_queries import (
+    CASE_SIGNALS_PAGE_SIZE,
+    INBOX_PAGE_SIZE,
+    CaseDetail,
+    CaseSummary,
+    open_cases_page,
+)
 from connectors.readmodel.queries import overview
 from schemas.cases_v1 import ReadStatus
 from schemas.household import HouseholdKeyError, normalise_key
 from streams.team import cases as cc
 from streams.team.auth import Principal, TeamAuth
+from streams.team.paging import PagingError, limit_of, offset_of
 from streams.worker.edge import BadInput, read_json_object
 from streams.worker.pipeline import Pipeline
 
@@ -51,6 +58,9 @@ def summary_json(case: CaseSummary) -> dict[str, Any]:
         "first_signal_at": case.first_signal_at.isoformat(),
         "total_cents": case.total_cents,
         "resolved": case.resolved,
+        # `signals` is one page: the newest from `signals_offset` on (GET /api/cases/{id}?limit=&offset=).
+        "signal_count": case.signal_count,
+        "signals_offset": case.signals_offset,
         "reasons": [r.model_dump() for r in case.reasons],
         "signals": [
             {"signal_id": v.signal.signal_id, "status": v.status, "raised_at": v.signal.raised_at.isoformat()}
@@ -77,6 +87,14 @@ def case_json(detail: CaseDetail) -> dict[str, Any]:
     ]
     ov = orjson.loads(detail.overview.model_dump_json()) if detail.overview else None
     return summary_json(detail.summary) | {"contact_attempts": attempts, "overview": ov}
+
+
+def _paging(request: Request, page_size: int) -> tuple[int, int]:
+    """`?limit=&offset=` of a list (at most `page_size` per answer), else a 400."""
+    try:
+        return limit_of(request.query, page_size), offset_of(request.query)
+    except PagingError as exc:
+        raise cc.CaseError(400, str(exc)) from None
 
 
 def _guard(auth: TeamAuth) -> Any:
@@ -110,8 +128,18 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
             async def handle(who: Principal) -> Response:
                 if team != who.team_id:
                     raise cc.CaseError(403, "Dit is niet uw team.")
-                cases = await open_cases(cc.read_model_of(pipeline), team)
-                return self.json({"team_id": team, "cases": [summary_json(c) for c in cases]})
+                limit, offset = _paging(request, INBOX_PAGE_SIZE)
+                found = await open_cases_page(cc.read_model_of(pipeline), team, limit=limit, offset=offset)
+                return self.json(
+                    {
+                        "team_id": team,
+                        "cases": [summary_json(c) for c in found.cases],
+                        "total": found.total,
+                        "limit": limit,
+                        "offset": offset,
+                        "next_offset": found.next_offset,
+                    }
+                )
 
             return await guarded(self, request, handle)
 
@@ -119,7 +147,11 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
     class Case(View):
         async def get(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
-                return self.json(case_json(await cc.read_case(pipeline, who, case_id)))
+                limit, offset = _paging(request, CASE_SIGNALS_PAGE_SIZE)
+                detail = await cc.read_case(
+                    pipeline, who, case_id, signals_limit=limit, signals_offset=offset
+                )
+                return self.json(case_json(detail))
 
             return await guarded(self, request, handle)
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.readmodel.case_queries import (
+    CASE_SIGNALS_PAGE_SIZE,
     CaseDetail,
     CaseSummary,
     case_detail,
@@ -89,13 +90,19 @@ UNKNOWN_HOUSEHOLD = "Dit huishouden is niet bekend."
 
 
 async def authorised_case(
-    pipeline: Pipeline, who: Principal, case_id: str, *, audit_refusal: bool = False
+    pipeline: Pipeline,
+    who: Principal,
+    case_id: str,
+    *,
+    audit_refusal: bool = False,
+    signals_limit: int | None = None,
 ) -> CaseSummary:
     """The case, if it is routed to the member's team; 404 when it is not, as when it does not exist.
 
     With `audit_refusal` (a read) the refusal is audited, with the case's household if it has one.
+    `signals_limit` 0: only the check, without reading the case's signals.
     """
-    found = await case_summary(read_model_of(pipeline), case_id)
+    found = await case_summary(read_model_of(pipeline), case_id, signals_limit=signals_limit)
     if case_read(who.team_id, found.team_id if found else None) == 404:
         if audit_refusal:
             household = found.household_key if found else ""
@@ -300,11 +307,23 @@ def _conflict(pipeline: Pipeline, kind: str) -> None:
     pipeline.metrics.conflicts.labels(kind).inc()
 
 
-async def read_case(pipeline: Pipeline, who: Principal, case_id: str) -> CaseDetail:
-    """A case of the member's own team, its read recorded in the audit log first (a refused one too)."""
-    case = await authorised_case(pipeline, who, case_id, audit_refusal=True)
+async def read_case(
+    pipeline: Pipeline,
+    who: Principal,
+    case_id: str,
+    *,
+    signals_limit: int = CASE_SIGNALS_PAGE_SIZE,
+    signals_offset: int = 0,
+) -> CaseDetail:
+    """A case of the member's own team, its read recorded in the audit log first (a refused one too).
+
+    One page of its signals: `signals_limit` from the newest `signals_offset` on (issue 16).
+    """
+    case = await authorised_case(pipeline, who, case_id, audit_refusal=True, signals_limit=0)
     await audit_view(pipeline, who.member_id, who.team_id, case.household_key, case_id)
-    detail = await case_detail(read_model_of(pipeline), case_id)
+    detail = await case_detail(
+        read_model_of(pipeline), case_id, signals_limit=signals_limit, signals_offset=signals_offset
+    )
     assert detail is not None  # authorised_case found it; cases are only deleted by retention
     return detail
 

@@ -9,7 +9,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from html import escape
 
-from connectors.readmodel.case_queries import CaseDetail, CaseSummary, SignalView
+from connectors.readmodel.case_queries import (
+    CASE_SIGNALS_PAGE_SIZE,
+    INBOX_PAGE_SIZE,
+    CaseDetail,
+    CaseSummary,
+    SignalView,
+)
 from schemas.cases_v1 import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN
 from schemas.outputs_v1 import DebtView
 from signals.money import eur_nl
@@ -102,11 +108,22 @@ def error_page(status: int, message: str, who: Principal | None = None) -> str:
     return _page(f"Fout {status}", body, who)
 
 
-def inbox_page(who: Principal, team_name: str, cases: list[CaseSummary]) -> str:
-    """Open cases of the team by priority, each with its reasons."""
+def inbox_page(
+    who: Principal,
+    team_name: str,
+    cases: list[CaseSummary],
+    *,
+    total: int | None = None,
+    page: int = 1,
+    page_size: int = INBOX_PAGE_SIZE,
+) -> str:
+    """Open cases of the team by priority, each with its reasons; one page of `page_size` of `total`."""
+    total = len(cases) if total is None else total
+    pages = max(1, -(-total // page_size))
+    shown = f" Pagina {page} van {pages}." if pages > 1 else ""
     parts = [
         f"<h1>Werklijst {e(team_name)}</h1>",
-        f"<p>{len(cases)} open {'zaak' if len(cases) == 1 else 'zaken'}.</p>",
+        f"<p>{total} open {'zaak' if total == 1 else 'zaken'}.{shown}</p>",
     ]
     for priority in ("urgent", "high", "normal"):
         group = [c for c in cases if c.priority == priority]
@@ -118,8 +135,22 @@ def inbox_page(who: Principal, team_name: str, cases: list[CaseSummary]) -> str:
         parts.extend(_case_item(c) for c in group)
         parts.append("</ul></section>")
     if not cases:
-        parts.append("<p>Er zijn geen open zaken voor uw team.</p>")
+        parts.append(
+            "<p>Er zijn geen open zaken voor uw team.</p>" if total == 0 else "<p>Deze pagina is leeg.</p>"
+        )
+    base = f"/team/{e(who.team_id)}/zaken?pagina="
+    parts.append(_pager(base, page, pages, "Vorige pagina", "Volgende pagina", "Pagina's van de werklijst"))
     return _page(f"Werklijst {team_name}", "".join(parts), who, team_name)
+
+
+def _pager(base: str, page: int, pages: int, previous: str, following: str, label: str) -> str:
+    """Links to the previous and next page (plain links: no JavaScript)."""
+    links = []
+    if page > 1:
+        links.append(f'<a rel="prev" href="{base}{min(page - 1, pages)}">← {previous}</a>')
+    if page < pages:
+        links.append(f'<a rel="next" href="{base}{page + 1}">{following} →</a>')
+    return f'<nav aria-label="{label}"><p>{" · ".join(links)}</p></nav>' if links else ""
 
 
 def _case_item(case: CaseSummary) -> str:
@@ -206,7 +237,24 @@ def _options(values: Iterable[str], selected: str | None = None, blank: str | No
 
 def _signals(case: CaseSummary, request_id: str) -> str:
     items = "".join(_signal_item(case, view, f"{request_id}-{i}") for i, view in enumerate(case.signals))
-    return f'<section aria-labelledby="signalen"><h2 id="signalen">Signalen</h2><ul class="cases">{items}</ul></section>'
+    count, size = case.signal_count, CASE_SIGNALS_PAGE_SIZE
+    pager = ""
+    if count > len(case.signals):
+        # Pages from the newest: page 1 holds the newest signals, "meer" leads to older ones.
+        page, pages = case.signals_offset // size + 1, max(1, -(-count // size))
+        first, last = case.signals_offset + 1, case.signals_offset + len(case.signals)
+        pager = (
+            f"<p>Signalen {count - last + 1} tot en met {count - first + 1} van {count}; de eerste pagina toont de nieuwste.</p>"
+            + _pager(
+                f"/zaken/{e(case.case_id)}?signalen=",
+                page,
+                pages,
+                "Nieuwere signalen",
+                "Meer (oudere) signalen",
+                "Pagina's met signalen",
+            )
+        )
+    return f'<section aria-labelledby="signalen"><h2 id="signalen">Signalen</h2>{pager}<ul class="cases">{items}</ul></section>'
 
 
 def _signal_item(case: CaseSummary, view: SignalView, request_id: str) -> str:

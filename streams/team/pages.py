@@ -30,11 +30,12 @@ from typing import Any, cast
 import faust
 from faust.web import Request, Response, View
 
-from connectors.readmodel.case_queries import open_cases
+from connectors.readmodel.case_queries import CASE_SIGNALS_PAGE_SIZE, INBOX_PAGE_SIZE, open_cases_page
 from streams.team import cases as cc
 from streams.team import html as pages
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth
 from streams.team.login_limits import LoginLimiter
+from streams.team.paging import PagingError, page_of
 from streams.team.style import CSS
 from streams.worker.edge import BadInput, read_form
 from streams.worker.edge import cookie as edge_cookie
@@ -181,9 +182,17 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
             async def handle(who: Principal) -> Response:
                 if team != who.team_id:
                     raise cc.CaseError(403, "Dit is de werklijst van een ander team.")
-                cases = await open_cases(cc.read_model_of(pipeline), team)
+                page = _page_number(request, "pagina")
+                found = await open_cases_page(
+                    cc.read_model_of(pipeline),
+                    team,
+                    limit=INBOX_PAGE_SIZE,
+                    offset=(page - 1) * INBOX_PAGE_SIZE,
+                )
                 name = auth.directory.team_names.get(team, team)
-                return html(self, pages.inbox_page(who, name, cases))
+                return html(
+                    self, pages.inbox_page(who, name, list(found.cases), total=found.total, page=page)
+                )
 
             return await guarded(self, request, handle)
 
@@ -191,12 +200,23 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
     class Case(View):
         async def get(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
-                detail = await cc.read_case(pipeline, who, case_id)
+                page = _page_number(request, "signalen")
+                detail = await cc.read_case(
+                    pipeline, who, case_id, signals_offset=(page - 1) * CASE_SIGNALS_PAGE_SIZE
+                )
                 name = auth.directory.team_names.get(who.team_id, who.team_id)
                 notice = request.query.get("melding")
                 return html(self, pages.case_page(who, name, detail, uuid.uuid4().hex, notice))
 
             return await guarded(self, request, handle)
+
+
+def _page_number(request: Request, name: str) -> int:
+    """`?pagina=` / `?signalen=`: a page from 1, else a 400 (issue 16: pages are bounded)."""
+    try:
+        return page_of(request.query, name)
+    except PagingError as exc:
+        raise cc.CaseError(400, str(exc)) from None
 
 
 def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
