@@ -107,6 +107,14 @@ OPERATIONS = (
         unit="ops",
     ),
     Panel(
+        "Conflicts: same id, other content",
+        "How often does an id come back with other content (issue 16)? event_id: a creditor event re-sent "
+        "with another content (dead-lettered as conflicting_duplicate, or 409 over HTTP); request_id: a team "
+        "form re-sent with other content (409); outcome: a second, different outcome of a case (409, no feedback).",
+        (Query(zero_if_none(rate("vroegsignaal_conflicts_total", "kind")), "{{kind}}"),),
+        unit="ops",
+    ),
+    Panel(
         "Processing latency p50 / p99 per stage",
         "How long does a batch take from being consumed to its outputs being acknowledged by "
         "the broker, per stage (ingest, household)? Rising p99 means workers are saturated.",
