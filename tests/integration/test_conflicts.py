@@ -22,6 +22,7 @@ from connectors.kafka.broker import EmbeddedBroker
 from schemas.cases_v1 import CASE_EVENT, CreditorFeedback, OutcomeRecorded
 from schemas.deadletter_v1 import DeadLetter
 from signals.cases import feedback_status
+from signals.retention import InactiveCase, close_inactive_case
 from tests.integration.harness import Worker, collect, create_topics, publish
 from tests.integration.team_client import DEMO_TOKENS, Answer, call
 from tests.integration.test_ingest_http import end_offsets, post
@@ -131,7 +132,20 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
         json_body={"resultaat": winner, "datum": _today()},
     )
     assert again.status == 201  # the same outcome again: the same answer, nothing new
-    assert _conflicts(worker, "outcome") >= 1
+    lost = _conflicts(worker, "outcome")
+    assert lost >= 1
+
+    # The retention job closes an inactive case with the system's outcome under the same id: it loses too.
+    inactive = InactiveCase(ex.case_of(), ex.HOUSEHOLD, ex.TEAM, ex.SEPT, False, (ex.RENT, ex.POWER))
+    closed = close_inactive_case(inactive, now=datetime.now(UTC), days=90)
+    assert closed is not None
+    asyncio.run(
+        publish(broker, [(names.case_events, ex.HOUSEHOLD.encode(), closed.model_dump_json().encode())])
+    )
+    _wait(lambda: _conflicts(worker, "outcome") > lost, "the system's outcome judged by the case sink")
+    assert call(worker, "GET", f"/api/cases/{case_id}", token=TOKEN).body["outcome"]["resultaat"] == winner
+    records = asyncio.run(collect(broker, names.all_creditor_feedback, until=lambda r: False, timeout_s=3))
+    assert sorted(r.value for r in records) == sorted(r.value for r in feedback_records)
 
 
 def _conflicts(worker: Worker, kind: str) -> float:
