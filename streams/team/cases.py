@@ -193,9 +193,14 @@ def contact_attempt(who: Principal, case: CaseSummary, form: Mapping[str, Any]) 
 
 
 def outcome(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> OutcomeRecorded:
-    """Validate an outcome form into its event (its id is the case's one outcome id)."""
+    """Validate an outcome form into its event (its id is the case's one outcome id).
+
+    409 when the case already has another outcome (result or date); the same one again is a retry.
+    """
     resultaat = _choice(form, "resultaat", EINDRESULTATEN)
     datum = _date(form, "datum", default=local_day(datetime.now(UTC)))
+    if case.outcome is not None and (case.outcome.resultaat, case.outcome.datum) != (resultaat, datum):
+        raise CaseError(409, CONFLICTING_OUTCOME.format(case.outcome.resultaat))
     debts = signalled_debts(view.signal for view in case.signals)
     return OutcomeRecorded(
         event_id=outcome_id(case.case_id), resultaat=resultaat, datum=datum, debts=debts, **_base(who, case)
@@ -232,9 +237,14 @@ async def record_outcome(
     pipeline: Pipeline, who: Principal, case: CaseSummary, form: Mapping[str, Any]
 ) -> OutcomeRecorded:
     """Validate and publish the final outcome; once the case has one, only the same one is answered (else 409)."""
-    event = outcome(who, case, form)
-    if await _stored_as(pipeline, event) is None:
-        await publish_case_event(pipeline, event)
+    try:
+        event = outcome(who, case, form)
+    except CaseError as exc:
+        if exc.status == 409:
+            _conflict(pipeline, "outcome")
+        raise
+    if case.outcome is None:
+        await publish_case_event(pipeline, event)  # the case sink decides which outcome is stored
     return event
 
 
