@@ -390,14 +390,14 @@ async def stored_outcomes(conn: Any, case_ids: Iterable[str]) -> dict[str, Store
 
 async def stored_outcome(rm: ReadModel, case_id: str) -> StoredOutcome | None:
     """The case's one outcome as stored, or None while it has none."""
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         return (await stored_outcomes(conn, [case_id])).get(case_id)
 
 
 async def stored_attempt(rm: ReadModel, attempt_id: str) -> AttemptView | None:
     """The contact attempt stored under this id, or None."""
     table = table_of(ContactAttempt)
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         row = (await conn.execute(select(table).where(table.c.attempt_id == attempt_id))).mappings().first()
     return None if row is None else AttemptView(**{k: row[k] for k in AttemptView.__dataclass_fields__})
 
@@ -405,7 +405,7 @@ async def stored_attempt(rm: ReadModel, attempt_id: str) -> AttemptView | None:
 async def stored_status(rm: ReadModel, signal_id: str) -> tuple[str | None, str] | None:
     """(event id of the last change, status) of a signal, or None when the signal is not linked to a case."""
     table = table_of(SignalStatusRow)
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:
         stmt = select(table.c.event_id, table.c.status).where(table.c.signal_id == signal_id)
         row = (await conn.execute(stmt)).first()
     return None if row is None else (row[0], row[1])
