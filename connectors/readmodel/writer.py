@@ -78,8 +78,8 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
 
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # first: switching to WAL takes a lock
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -92,6 +92,7 @@ class ReadModel:
     def __init__(self, engine: AsyncEngine, *, read_timeout_s: float = 5.0) -> None:
         self._engine = engine
         self._read_timeout_s = read_timeout_s
+        self._releasing: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(
@@ -107,12 +108,18 @@ class ReadModel:
         """Build the engine (lazily connecting) for a SQLite or PostgreSQL URL.
 
         The pool is bounded (`pool_size` + `max_overflow` connections); a request waits at most
-        `read_timeout_s` for one, and a PostgreSQL connect gives up after as long.
+        `read_timeout_s` for one, and a PostgreSQL connect gives up after as long. SQLite waits for
+        a lock no longer than that either: its driver thread cannot be interrupted, so a read
+        cancelled earlier would still hold its connection until the busy timeout.
         """
         parsed = async_url(url)
+        busy_timeout_ms = min(busy_timeout_ms, int(read_timeout_s * 1000))
         pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": read_timeout_s}
         if parsed.get_backend_name() == "sqlite":
-            engine = create_async_engine(parsed, echo=echo, **pool)
+            # The driver's own lock wait (Python's sqlite3 default is 5 s) until the pragma sets ours.
+            engine = create_async_engine(
+                parsed, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000}, **pool
+            )
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         else:
             # pre_ping replaces connections a database restart has killed, before a batch uses them.
@@ -127,15 +134,32 @@ class ReadModel:
 
         A database that is down or slower than that raises Unavailable (HTTP 503), never hangs.
         """
+        conn = self._engine.connect()
         try:
-            async with asyncio.timeout(self._read_timeout_s), self._engine.connect() as conn:
+            async with asyncio.timeout(self._read_timeout_s):
+                await conn.start()
                 yield conn
         except TimeoutError:
+            # Not awaited: giving back a connection whose query still runs would wait for that query
+            # (aiosqlite's thread, until SQLite's busy timeout) and the request would hang after all.
+            self._release_later(conn)
             raise Unavailable("database", f"no answer within {self._read_timeout_s:g} s") from None
         except Exception as exc:
+            await _close_started(conn)
             if is_transient(exc):
                 raise Unavailable("database", f"unreachable ({type(exc).__name__})") from exc
             raise
+        except BaseException:
+            self._release_later(conn)  # cancelled (the client went away): the same as a timeout
+            raise
+        else:
+            await conn.close()
+
+    def _release_later(self, conn: AsyncConnection) -> None:
+        """Close the connection in the background; `close()` waits for it."""
+        task = asyncio.get_running_loop().create_task(_close_started(conn))
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -165,8 +189,15 @@ class ReadModel:
         return True
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (after those of timed-out reads)."""
+        await asyncio.gather(*self._releasing, return_exceptions=True)
         await self._engine.dispose()
+
+
+async def _close_started(conn: AsyncConnection) -> None:
+    """Close a connection; one that never got to connect has nothing to close."""
+    if conn.sync_connection is not None:
+        await conn.close()
 
 
 def _upgrade_head(connection: Connection) -> None:
