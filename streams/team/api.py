@@ -6,14 +6,15 @@
 | GET | /api/cases/{case_id} | the case with signals, contact attempts, outcome and overview (audited) |
 | GET | /api/households/{key} | the household's overview (audited) |
 | POST | /api/cases/{case_id}/contact-attempts | `{soort, bereikt, datum, dagdeel?, request_id?}` |
-| POST | /api/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has one |
+| POST | /api/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has another |
 | POST | /api/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
 
 401 without a valid member token. Another team's case, and a household without a case
 or signal routed to the member's team (need to know, signals/access.py), answer 404 like
 an unknown one, so an answer never tells that it exists; every read, granted or refused,
 is audited. A POST answers 201 once the read model shows the change, or 202 when the
-broker has it but the sink has not written it yet.
+broker has it but the sink has not written it yet; 409 when the read model holds another
+content under its id (a request_id re-used, the case's other outcome: streams/team/cases.py).
 """
 
 from __future__ import annotations
