@@ -132,6 +132,10 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
         json_body={"resultaat": winner, "datum": _today()},
     )
     assert again.status == 201  # the same outcome again: the same answer, nothing new
+    other = next(r for r in results if r != winner)
+    form = call(worker, "POST", f"/zaken/{case_id}/resultaat", token=TOKEN, form={"resultaat": other})
+    assert form.status == 409
+    assert f"Deze zaak heeft al een ander eindresultaat: &#x27;{winner}&#x27;" in form.body
     lost = _conflicts(worker, "outcome")
     assert lost >= 1
 
