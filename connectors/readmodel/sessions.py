@@ -40,12 +40,11 @@ class SqlSessionStore:
     """The sessions table of an open read model: start, check and end sessions."""
 
     def __init__(self, read_model: ReadModel) -> None:
-        self._read_model = read_model
-        self._engine = read_model.engine
+        self._read_model = read_model  # every call within read_timeout_s: a login or a page never hangs
 
     async def start(self, session_id: str, *, member_id: str, team_id: str, expires_at: datetime) -> None:
         """Record a new session; expired ones are removed on the way."""
-        async with self._engine.begin() as conn:
+        async with self._read_model.writing() as conn:
             await conn.execute(
                 delete(TeamSession).where(TeamSession.expires_at < datetime.now(expires_at.tzinfo))
             )
@@ -63,11 +62,11 @@ class SqlSessionStore:
         query = select(TeamSession.member_id).where(
             TeamSession.session_sha256 == _digest(session_id), TeamSession.expires_at > now
         )
-        async with self._read_model.reading() as conn:  # every page checks it: a timeout, never a hang
+        async with self._read_model.reading() as conn:
             found = (await conn.execute(query)).scalar_one_or_none()
         return found == member_id
 
     async def end(self, session_id: str) -> None:
         """Forget the session: its cookie no longer works on any worker."""
-        async with self._engine.begin() as conn:
+        async with self._read_model.writing() as conn:
             await conn.execute(delete(TeamSession).where(TeamSession.session_sha256 == _digest(session_id)))

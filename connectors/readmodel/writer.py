@@ -155,6 +155,12 @@ class ReadModel:
         else:
             await conn.close()
 
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction for a request's small write (a team session), with the bounds of `reading`."""
+        async with self.reading() as conn, conn.begin():
+            yield conn
+
     def _release_later(self, conn: AsyncConnection) -> None:
         """Close the connection in the background; `close()` waits for it."""
         task = asyncio.get_running_loop().create_task(_close_started(conn))
