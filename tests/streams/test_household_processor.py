@@ -220,7 +220,7 @@ def test_duplicate_events_are_reported_and_change_nothing() -> None:
     assert len([e for e in first.outputs if isinstance(e, ReminderIssued)]) == 1
     states, stream_time = dict(worker.states), worker.stream_times[partition]
 
-    altered = creditor_event(  # a redelivery that differs in content is still the same event
+    altered = creditor_event(  # the same id with other content: refused as a conflict (issue 16), no change
         "reminder.sent",
         household=household,
         source="water",
@@ -231,7 +231,14 @@ def test_duplicate_events_are_reported_and_change_nothing() -> None:
     )
     again = worker.run(partition, [opened, reminded, altered])
 
-    assert [(source, o.duplicate, o.effects) for source, o in again.outcomes] == [("water", True, ())] * 3
+    assert [(source, o.duplicate, o.effects) for source, o in again.outcomes] == [
+        ("water", True, ()),
+        ("water", True, ()),
+        ("water", False, ()),
+    ]
+    assert [(accepted, r.reason_class) for accepted, r in again.refused] == [
+        (altered, "conflicting_duplicate")
+    ]
     assert again.outputs == []
     assert again.states == {}
     assert worker.states == states
