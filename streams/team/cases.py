@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from connectors.errors import Unavailable
 from connectors.readmodel.case_queries import (
     CASE_SIGNALS_PAGE_SIZE,
     CaseDetail,
@@ -347,8 +348,11 @@ async def wait_stored(pipeline: Pipeline, event: TeamChange, *, timeout_s: float
     """
     deadline = time.monotonic() + timeout_s
     while True:
-        if await _stored_as(pipeline, event):
-            return True
+        try:
+            if await _stored_as(pipeline, event):
+                return True
+        except Unavailable:
+            return False  # the broker has the change; the database cannot tell yet: 202, not 503
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.1)
