@@ -81,7 +81,8 @@ def handle_event(
     if verdict == "duplicate":
         return Outcome(state=state, effects=(), duplicate=True)
     if verdict == "conflict":
-        return Outcome(state=state, effects=(), refused=Refusal("conflicting_duplicate", CONFLICTING_DUPLICATE))
+        conflict = Refusal("conflicting_duplicate", CONFLICTING_DUPLICATE)
+        return Outcome(state=state, effects=(), refused=conflict)
     beyond = refusal(state, accepted, limits) if limits is not None else None
     if beyond is not None:
         return Outcome(state=state, effects=(), refused=Refusal("household_limit", beyond))

@@ -84,7 +84,8 @@ class IngestProcessor:
             )
             # Only an identical re-send is dropped here; the same id with other bytes goes on to be judged.
             fingerprint = raw_fingerprint(record.value)
-            if isinstance(accepted, AcceptedEvent) and self._recent.seen(accepted.event.dedup_key, fingerprint):
+            recent = self._recent
+            if isinstance(accepted, AcceptedEvent) and recent.seen(accepted.event.dedup_key, fingerprint):
                 result.duplicates[source] += 1
                 continue
             result.intake.append((source, accepted))
