@@ -30,14 +30,19 @@ log = logging.getLogger(__name__)
 class Probed:
     """What the last probe of one dependency found, and since when."""
 
+    name: str
     up: bool = False
     reason: str = "not probed yet"
     since: float = field(default_factory=time.monotonic)
 
     def record(self, up: bool, reason: str) -> None:
+        """Keep the probe's answer; a change is logged once, not every probe."""
         if up != self.up:
             self.since = time.monotonic()
-            log.log(logging.INFO if up else logging.WARNING, "readiness: %s", reason or "reachable again")
+            if up:
+                log.info("readiness: the %s is reachable", self.name)
+            else:
+                log.warning("readiness: the %s is unreachable: %s", self.name, reason)
         self.up, self.reason = up, reason
 
 
@@ -45,8 +50,8 @@ class Probed:
 class Readiness:
     """The probes' results, held by the pipeline's views."""
 
-    broker: Probed = field(default_factory=Probed)
-    database: Probed = field(default_factory=Probed)
+    broker: Probed = field(default_factory=lambda: Probed("broker"))
+    database: Probed = field(default_factory=lambda: Probed("database"))
 
 
 def readiness(app: faust.App, pipeline: Pipeline, state: Readiness) -> tuple[dict[str, bool], list[str]]:

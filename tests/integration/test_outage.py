@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 import uuid
@@ -21,7 +22,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from connectors.kafka.broker import EmbeddedBroker
+from connectors.kafka.broker import EmbeddedBroker, free_port
+from connectors.kafka.probe import BrokerProbe
 from tests.integration.harness import Worker, create_topics
 from tests.integration.pg import PostgresServer, PostgresUnavailable
 from tests.integration.team_client import DEMO_TOKENS, Answer, call
@@ -103,6 +105,36 @@ def assert_healthy_at_once(worker: Worker) -> None:
 def metric_lines(worker: Worker, name: str) -> list[str]:
     text = call(worker, "GET", "/metrics").body
     return [line for line in text.splitlines() if line.startswith(name)]
+
+
+# --- the broker probe ---------------------------------------------------------------------
+
+
+async def test_the_broker_probe_answers_within_its_timeout_whatever_the_broker_does(
+    broker: EmbeddedBroker,
+) -> None:
+    """Up: True. Nothing listening: False at once. A listener that never answers: False at the timeout."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections (the kernel does) and never says a word
+    probes = {
+        "up": BrokerProbe(broker.bootstrap),
+        "refused": BrokerProbe(f"127.0.0.1:{free_port()}"),
+        "silent": BrokerProbe(f"127.0.0.1:{silent.getsockname()[1]}"),
+    }
+    try:
+        for name, probe in probes.items():
+            started = time.monotonic()
+            up = await probe.reachable(timeout_s=1.0)
+            took = time.monotonic() - started
+            assert up is (name == "up"), (name, probe.last_error)
+            assert took < 3.0, (name, took)
+            assert (probe.last_error == "") is up, (name, probe.last_error)
+        assert await probes["up"].reachable(timeout_s=1.0)  # the second probe: a metadata request
+    finally:
+        for probe in probes.values():
+            await probe.close()
+        silent.close()
 
 
 # --- broker down --------------------------------------------------------------------------
