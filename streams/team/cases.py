@@ -79,10 +79,10 @@ class CaseError(StreamsError):
 
 
 def read_model_of(pipeline: Pipeline) -> ReadModel:
-    """The open read model, or 503 while the worker is still starting."""
+    """The open read model, or Unavailable (503 with Retry-After) while the worker is still starting."""
     read_model = pipeline.read_model.model
     if read_model is None:
-        raise CaseError(503, "De gegevens zijn nog niet beschikbaar; probeer het zo opnieuw.")
+        raise Unavailable("database", "the read model is not open yet")
     return read_model
 
 

@@ -9,6 +9,7 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from connectors.errors import Unavailable
 from connectors.readmodel import overview
 from schemas.household import HouseholdKeyError, normalise_key
 from streams.faust_fixes.slow_clients import guard_faust_web
@@ -60,8 +61,8 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         except HouseholdKeyError as exc:
             return self.json({"error": str(exc)}, status=400)
         read_model = pipeline.read_model.model
-        if read_model is None:
-            return self.json({"error": "read model not ready"}, status=503)
+        if read_model is None:  # starting, or the database was down at start: 503 with Retry-After
+            raise Unavailable("database", "the read model is not open yet")
         found = await overview(read_model, key)
         # Every read of an overview is audited, a refused one (404) too; no answer before the audit.
         await audit_view(pipeline, "read-token", None, key, status=200 if found is not None else 404)
