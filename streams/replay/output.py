@@ -83,8 +83,9 @@ def collect(records: Iterable[ArchivedRecord], prefix: str, dead_letters: Iterab
         stem = names.output_kind(record.topic)
         if record.value is None or stem is None or stem not in ID_FIELDS:
             continue  # a topic this replay does not write out
-        # Sorted by offset, so the last overview of a household replaces earlier ones.
-        outputs.add(stem, record.value, replace=stem == "household-overviews")
+        # Sorted by offset, so the last overview of a household replaces earlier ones, and the last
+        # version of a signal updated in place (a coalesced burst, signals.limits) its earlier ones.
+        outputs.add(stem, record.value, replace=stem in ("household-overviews", "signals"))
     for value in dead_letters:
         outputs.add("dead-letters", value)
     return outputs
