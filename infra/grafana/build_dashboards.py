@@ -213,7 +213,9 @@ OPERATIONS = (
         "How many requests per second were refused because the broker or the database did not answer "
         "in time (503 with Retry-After), and how many server errors each route answered?",
         (
-            Query(zero_if_none(rate("vroegsignaal_http_unavailable_total", "dependency")), "503 {{dependency}}"),
+            Query(
+                zero_if_none(rate("vroegsignaal_http_unavailable_total", "dependency")), "503 {{dependency}}"
+            ),
             Query(
                 zero_if_none(
                     'sum by (route) (rate(vroegsignaal_http_request_duration_seconds_count{status_class="5xx"}[5m]))'
