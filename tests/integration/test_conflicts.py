@@ -251,3 +251,26 @@ def test_http_ingest_answers_409_for_an_id_it_published_with_other_content_and_p
         202,
         {"accepted": 1},
     )
+
+
+def test_an_id_http_cannot_know_is_accepted_and_then_dead_lettered_by_the_stream(
+    broker: EmbeddedBroker, worker: Worker
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    address = {"postcode": "3011AB", "house_number": 41, "house_letter": None}
+    first = event(event_id=f"{tag}-1", debt_ref=f"HUUR-{tag}", address=address, amount_cents=95_000)
+    inbound, household = worker.names.inbound("housing"), "3011AB-41"
+    asyncio.run(publish(broker, [(inbound, first["debt_ref"].encode(), orjson.dumps(first))]))  # over Kafka
+    _wait(lambda: _principal(worker, household) == 95_000, "first amount in the read model")
+
+    # This worker never saw the id over HTTP: it cannot tell at once, so it accepts; the stream refuses.
+    assert post(worker, "/ingest/housing", {**first, "amount_cents": 1}, HOUSING_TOKEN) == (
+        202,
+        {"accepted": 1},
+    )
+    dead = worker.names.dead_letter_for("housing")
+    records = asyncio.run(
+        collect(broker, [dead], until=lambda r: bool(_conflict_letters(r, first["event_id"])))
+    )
+    assert len(_conflict_letters(records, first["event_id"])) == 1
+    assert _principal(worker, household) == 95_000
