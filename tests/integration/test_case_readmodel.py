@@ -13,11 +13,12 @@ from sqlalchemy import select
 from connectors.readmodel import ReadModel
 from connectors.readmodel.case_queries import audit_entries, case_detail, open_cases
 from connectors.readmodel.case_rows import CaseItem
-from connectors.readmodel.case_tables import AnonymousCount
+from connectors.readmodel.case_tables import AnonymousCount, SignalStatusRow
 from connectors.readmodel.case_writer import write_case_batch
 from connectors.readmodel.retention import purge_closed_cases
 from connectors.readmodel.tables import table_of
 from schemas.outputs_v1 import Signal
+from signals.cases import StoredOutcome
 from tests.integration.runs import table_rows
 from tests.unit import case_examples as ex
 from tests.unit import readmodel_examples as rx
@@ -179,3 +180,29 @@ async def test_retention_removes_the_household_data_once_no_case_is_left(rm: Rea
     assert ex.OTHER not in repr(rows["audit_log"])
     assert ex.OTHER not in repr(rows["signals"])
     assert ex.HOUSEHOLD in repr(rows["cases"])  # its October case is still open
+
+
+async def test_the_first_outcome_stored_decides_and_a_reused_id_changes_nothing_in_a_later_batch(
+    rm: ReadModel,
+) -> None:
+    first = ex.outcome("Vervolghulp en/of verwijzing financieel", ex.later(ex.SEPT, 3))
+    rival = first.model_copy(
+        update={"resultaat": "Inwoner is overleden", "occurred_at": ex.later(ex.SEPT, 4)}
+    )
+    applied = ex.status("s1", "Opgepakt", ex.later(ex.SEPT, 2), "r1")
+    reused = applied.model_copy(
+        update={"status": "Niet opgepakt: andere reden", "occurred_at": ex.later(ex.SEPT, 5)}
+    )
+
+    decided = await write_case_batch(rm, [ex.signal("s1"), first, applied])
+    again = await write_case_batch(rm, [rival, reused])  # the rivals come in a later batch
+
+    assert decided == again == {first.case_id: StoredOutcome.of(first)}
+    detail = await case_detail(rm, ex.case_of())
+    assert detail is not None
+    assert detail.summary.outcome is not None
+    assert detail.summary.outcome.resultaat == first.resultaat
+    status = table_of(SignalStatusRow)
+    async with rm.engine.connect() as conn:
+        rows = (await conn.execute(select(status.c.status, status.c.event_id))).all()
+    assert [tuple(r) for r in rows] == [("Opgepakt", applied.event_id)]
