@@ -281,8 +281,7 @@ async def _stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
         stored = await stored_outcome(read_model, event.case_id)
         if stored is None:
             return None
-        if not same_outcome(stored, event):
-            _conflict(pipeline, "outcome")
+        if not same_outcome(stored, event):  # the case sink counted the published loser
             raise CaseError(409, CONFLICTING_OUTCOME.format(stored.resultaat))
         return True
     if isinstance(event, ContactAttemptRecorded):
