@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from schemas.contract_v1 import SupplyEnding
 from schemas.deadletter_v1 import ReasonClass
 from schemas.internal_v1 import AcceptedEvent
-from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route
+from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route, Signal
 from signals.ids import stable_id
 from signals.limits import HouseholdLimits, refusal
 from signals.overview import CONFLICTING_DUPLICATE, HouseholdState, dedup_verdict, fold_new
@@ -56,6 +56,8 @@ class Outcome:
     withheld_signals: int = 0
     # Not folded in (state unchanged, no effects): the caller dead-letters the event.
     refused: Refusal | None = None
+    # Signals among the effects that update one raised before (coalesced, same id): not newly raised.
+    updated_signals: tuple[str, ...] = ()
 
 
 def handle_event(
@@ -95,8 +97,26 @@ def handle_event(
     if isinstance(event, SupplyEnding):
         state, winter = _winter_supply_ending(state, event, policy)
         effects += winter
+    before = state.open_signal.signal_id if state.open_signal is not None else None
     state, evaluated, withheld = evaluate_bounded(state, policy=policy, at=at, route=route, limits=limits)
-    return Outcome(state=state, effects=(*effects, *evaluated), withheld_signals=int(withheld))
+    return Outcome(
+        state=state,
+        effects=(*effects, *evaluated),
+        withheld_signals=int(withheld),
+        updated_signals=_updates(before, evaluated),
+    )
+
+
+def _updates(open_before: str | None, effects: tuple[Effect, ...] | list[Effect]) -> tuple[str, ...]:
+    """Ids of the signals among `effects` that were raised before (the open one, or earlier in `effects`)."""
+    seen = {open_before} if open_before is not None else set()
+    updated = []
+    for effect in effects:
+        if isinstance(effect, Signal):
+            if effect.signal_id in seen:
+                updated.append(effect.signal_id)
+            seen.add(effect.signal_id)
+    return tuple(updated)
 
 
 def _winter_supply_ending(
@@ -192,6 +212,7 @@ def advance(
 ) -> Outcome:
     """Fire, in time order, every deadline T with T + grace <= stream_time, each as of T."""
     grace = timedelta(hours=policy.lateness_grace_hours)
+    before = state.open_signal.signal_id if state.open_signal is not None else None
     effects: list[Effect] = []
     avoided = withheld = 0
     while pending := _pending(state, policy):
@@ -208,5 +229,9 @@ def advance(
     # A settling event newer than the fired deadlines may already be folded in: resolve on it.
     state, resolved = resolve_if_settled(state, state.as_of)
     return Outcome(
-        state=state, effects=(*effects, *resolved), costs_avoided_cents=avoided, withheld_signals=withheld
+        state=state,
+        effects=(*effects, *resolved),
+        costs_avoided_cents=avoided,
+        withheld_signals=withheld,
+        updated_signals=_updates(before, effects),
     )

@@ -137,6 +137,8 @@ def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Outcome]]) -> None
         if outcome.costs_avoided_cents:
             m.costs_avoided.inc(outcome.costs_avoided_cents / 100)
         for effect in outcome.effects:
+            if isinstance(effect, Signal) and effect.signal_id in outcome.updated_signals:
+                continue  # a coalesced update of a signal already counted as raised
             _record_effect(m, effect)
 
 

@@ -95,6 +95,8 @@ def test_a_burst_within_the_window_is_one_signal_updated_in_place() -> None:
     state, outcomes = _play([_debt(n, minutes=n) for n in range(5)], limits)
     signals = [s for o in outcomes for s in of_type(o.effects, Signal)]
     assert len({s.signal_id for s in signals}) == 1
+    # Raised once (what the signals_raised metric counts), then updated in place.
+    assert [len(o.updated_signals) for o in outcomes] == [0, 1, 1, 1, 1]
     last = signals[-1]
     assert len(last.debts) == 5
     assert last.raised_at == at(0)
