@@ -25,6 +25,7 @@ __all__ = [
     "PRIORITY_RANK",
     "StoredOutcome",
     "case_id_of",
+    "conflicting_outcomes",
     "contact_attempt_id",
     "creditor_feedback",
     "decided_feedback",
@@ -170,3 +171,10 @@ def decided_feedback(
         if stored.get(event.case_id) == StoredOutcome.of(event):
             feedback.update((fb.feedback_id, fb) for fb in creditor_feedback(event))
     return list(feedback.values())
+
+
+def conflicting_outcomes(stored: Mapping[str, StoredOutcome], events: Iterable[OutcomeRecorded]) -> int:
+    """How many of the events lost to another result or date (a rival saying the same is a retry)."""
+    return sum(
+        (won := stored.get(event.case_id)) is not None and not same_outcome(won, event) for event in events
+    )

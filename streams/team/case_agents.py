@@ -24,7 +24,7 @@ from connectors.readmodel.case_rows import CaseItem
 from connectors.readmodel.case_writer import write_cases_with_retry
 from schemas.cases_v1 import CASE_EVENT, CreditorFeedback, OutcomeRecorded
 from schemas.outputs_v1 import Signal
-from signals.cases import StoredOutcome, decided_feedback
+from signals.cases import conflicting_outcomes, decided_feedback
 from streams.worker.batching import batches, crash_on_error
 from streams.worker.pipeline import Pipeline
 
@@ -71,8 +71,7 @@ def _case_sink(pipeline: Pipeline) -> Any:
             # Then the creditors' feedback, acknowledged by the broker: only of the outcome each
             # case has stored (the first one recorded); a losing outcome gives none.
             outcomes = [item for item in items if isinstance(item, OutcomeRecorded)]
-            lost = sum(stored.get(o.case_id) != StoredOutcome.of(o) for o in outcomes)
-            m.conflicts.labels("outcome").inc(lost)
+            m.conflicts.labels("outcome").inc(conflicting_outcomes(stored, outcomes))
             pending: list[Awaitable[Any]] = [
                 await _send(pipeline, fb) for fb in decided_feedback(stored, outcomes)
             ]

@@ -12,6 +12,7 @@ from signals.cases import (
     NOT_PICKED_UP,
     StoredOutcome,
     case_id_of,
+    conflicting_outcomes,
     creditor_feedback,
     decided_feedback,
     feedback_status,
@@ -179,6 +180,7 @@ def test_the_same_result_and_date_is_the_same_outcome_whoever_sends_it_and_anyth
     assert same_outcome(stored, colleague)
     assert not same_outcome(stored, second)
     assert not same_outcome(stored, first.model_copy(update={"datum": first.datum + timedelta(days=1)}))
+    assert conflicting_outcomes({first.case_id: stored}, [first, colleague, second]) == 1
 
 
 def test_a_case_event_id_seen_before_in_the_batch_changes_nothing_whatever_it_carries() -> None:
