@@ -131,7 +131,8 @@ def _dead(
 def refused_letter(accepted: AcceptedEvent, reason: ReasonClass, message: str, origin: Origin) -> DeadLetter:
     """A valid event the household stage refused (e.g. `household_limit`): the creditor event's JSON as sent on."""
     raw = accepted.event.model_dump_json().encode()
-    return _dead(raw, origin, reason, (FieldError(path="", message=message),))
+    path = "event_id" if reason == "conflicting_duplicate" else ""  # the field that clashes
+    return _dead(raw, origin, reason, (FieldError(path=path, message=message),))
 
 
 def dead_letter(raw: bytes | None, origin: Origin, exc: ValidationError) -> DeadLetter:
