@@ -7,6 +7,7 @@ refused when its audit event cannot be recorded.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -38,7 +39,8 @@ async def publish_case_event(
             value=event.model_dump_json().encode(),
             partition=pipeline.partition_of(event.household_key),
         )
-        await future
+        # Shielded: Faust's own callback reads this future; a timeout must not cancel it under Faust.
+        await asyncio.shield(future)
 
 
 async def audit_view(

@@ -154,7 +154,8 @@ async def _publish(pipeline: Pipeline, source: str, rows: list[FileRow]) -> None
             assert row.event is not None  # validate() let only valid rows through
             # Keyed by debt so one debt's events keep their order on one partition.
             pending.append(await topic.send(key=row.event.debt_ref.encode(), value=row.raw))
-        await asyncio.gather(*pending)
+        # Shielded: Faust's own callbacks read these futures; a timeout must not cancel them under Faust.
+        await asyncio.gather(*(asyncio.shield(future) for future in pending))
 
 
 def _whole(message: str) -> tuple[FieldError, ...]:
