@@ -1,4 +1,5 @@
-"""A deadline for a request's headers, which aiohttp does not have; a bounded idle keep-alive.
+"""A deadline for a request's headers, which aiohttp does not have; a bounded idle keep-alive;
+an `Expect` header aiohttp can answer; a malformed request logged without a traceback.
 
 Targets aiohttp 3.14 (`web_protocol.RequestHandler`: the parser is fed in `data_received`,
 `_request_count` grows by one per complete request head, `_request_in_progress` is set while
@@ -20,10 +21,13 @@ Shown by: tests/integration/test_slow_clients.py (headers one line every 1.5 s a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["CHECKED_AIOHTTP_VERSIONS", "GuardedAppRunner", "guard_faust_web", "runner_like"]
 
@@ -34,9 +38,12 @@ CHECKED_AIOHTTP_VERSIONS = frozenset({"3.14.5"})
 class _HeaderDeadlineHandler(RequestHandler):
     """aiohttp's protocol, closing a connection whose request head is not complete in time."""
 
-    def __init__(self, manager: web.Server, *, header_timeout_s: float, **kwargs: Any) -> None:
+    def __init__(
+        self, manager: web.Server, *, header_timeout_s: float, error_headers: Mapping[str, str], **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._header_timeout_s = header_timeout_s
+        self._error_headers = error_headers
         self._header_timer: asyncio.TimerHandle | None = None
         self._heads_at_arming = 0
 
@@ -56,6 +63,29 @@ class _HeaderDeadlineHandler(RequestHandler):
         elif data and self._header_timer is None and not self._request_in_progress:
             self._arm()  # the first bytes of the next request head on a kept-alive connection
 
+    def log_exception(self, *args: Any, **kwargs: Any) -> None:
+        """A request aiohttp's parser refused (answered 400) is the client's error: one debug line, no traceback.
+
+        aiohttp logs it as an ERROR with a traceback, so any client could fill the log with them.
+        """
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError) and exc.code < 500:
+            self.logger.debug("refused a malformed request: %s", str(exc.message).splitlines()[0][:80])
+            return
+        super().log_exception(*args, **kwargs)
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """aiohttp's answer to a request it could not parse, with the app's headers (no middleware runs)."""
+        response = super().handle_error(request, status, exc, message)
+        response.headers.update(self._error_headers)
+        return response
+
     def _arm(self) -> None:
         self._disarm()
         self._heads_at_arming = self._request_count
@@ -73,16 +103,50 @@ class _HeaderDeadlineHandler(RequestHandler):
         self.force_close()  # no answer: the client never finished asking
 
 
-class _GuardedServer(web.Server):
-    """aiohttp's protocol factory, making the handler above."""
+def _readable_expect(factory: Any) -> Any:
+    """aiohttp's request factory, with an `Expect` header that is not printable ASCII made readable.
 
-    def __init__(self, *args: Any, header_timeout_s: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    aiohttp answers an unknown expectation with 417 'Unknown Expect: <value>' before any
+    middleware runs; a value with undecodable bytes cannot be encoded into that text, and
+    the client got a 500 with a traceback in the log (found by tests/integration/test_edge_fuzz.py).
+    """
+
+    def make(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+        expect = message.headers.get("Expect")
+        if expect is not None and not (expect.isascii() and expect.isprintable()):
+            # Still answered 417 by aiohttp. Only this header changes: others may hold any bytes too.
+            headers = CIMultiDict(
+                (k, "unreadable" if k.lower() == "expect" else v) for k, v in message.headers.items()
+            )
+            raw = tuple((k, b"unreadable" if k.lower() == b"expect" else v) for k, v in message.raw_headers)
+            message = message._replace(headers=CIMultiDictProxy(headers), raw_headers=raw)
+        return factory(message, payload, protocol, writer, task)
+
+    return make
+
+
+class _GuardedServer(web.Server):
+    """aiohttp's protocol factory, making the handler above; requests with a readable `Expect`."""
+
+    def __init__(
+        self,
+        *args: Any,
+        header_timeout_s: float,
+        error_headers: Mapping[str, str],
+        request_factory: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, request_factory=_readable_expect(request_factory), **kwargs)
         self._header_timeout_s = header_timeout_s
+        self._error_headers = error_headers
 
     def __call__(self) -> RequestHandler:
         return _HeaderDeadlineHandler(
-            self, loop=self._loop, header_timeout_s=self._header_timeout_s, **self._kwargs
+            self,
+            loop=self._loop,
+            header_timeout_s=self._header_timeout_s,
+            error_headers=self._error_headers,
+            **self._kwargs,
         )
 
 
@@ -101,6 +165,9 @@ class GuardedAppRunner(web.AppRunner):
         super().__init__(app, keepalive_timeout=keepalive_timeout_s, lingering_time=2.0, **kwargs)
         self.header_timeout_s = header_timeout_s
         self.keepalive_timeout_s = keepalive_timeout_s
+        # Headers for the answers aiohttp makes itself to requests it cannot parse (400, 417, 431):
+        # no middleware or on_response_prepare runs for those.
+        self.error_headers: Mapping[str, str] = {}
 
     async def _make_server(self) -> web.Server:
         plain = await super()._make_server()  # starts and freezes the app as aiohttp does
@@ -110,6 +177,7 @@ class GuardedAppRunner(web.AppRunner):
             handler_cancellation=plain.handler_cancellation,
             loop=plain._loop,  # noqa: SLF001  # the loop aiohttp chose; no public accessor
             header_timeout_s=self.header_timeout_s,
+            error_headers=dict(self.error_headers),
             **plain._kwargs,  # noqa: SLF001  # the handler options (access log, keep-alive, ...)
         )
 
@@ -128,10 +196,12 @@ def runner_like(web_driver: Any, app: web.Application) -> web.AppRunner:
     """A runner for another listener of the same worker (the ops listener), with the same deadlines."""
     main = getattr(web_driver, "_runner", None)
     if isinstance(main, GuardedAppRunner):
-        return GuardedAppRunner(
+        runner = GuardedAppRunner(
             app,
             header_timeout_s=main.header_timeout_s,
             keepalive_timeout_s=main.keepalive_timeout_s,
             access_log=None,
         )
+        runner.error_headers = main.error_headers
+        return runner
     return web.AppRunner(app, access_log=None)

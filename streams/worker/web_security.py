@@ -38,6 +38,8 @@ SERVER_NAME = "vroegsignaal"  # aiohttp would announce its and Python's version
 OPS_ONLY_PATHS = ("/metrics", "/households/{key}")
 OPS_PATHS = (*OPS_ONLY_PATHS, "/healthz", "/readyz")
 
+ERROR_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store", "Server": SERVER_NAME}
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -64,6 +66,9 @@ def install(app: faust.App, *, ops_bind: str, ops_port: int | None) -> OpsListen
     """Add the headers to the app's web server; the ops listener to start with the app, if configured."""
     main: web.Application = cast(Any, app.web).web_app  # faust's aiohttp driver; set before it is frozen
     main.on_response_prepare.append(_secure_headers)
+    runner = getattr(app.web, "_runner", None)  # streams/worker/web.py gave it the slow-client deadlines
+    if isinstance(runner, GuardedAppRunner):
+        runner.error_headers = ERROR_HEADERS  # aiohttp's own 400s for requests it cannot parse
     if ops_port is None:
         return None
     main.middlewares.append(_hide_ops_paths)
@@ -121,6 +126,7 @@ async def serve_metrics(
     app.on_response_prepare.append(_secure_headers)
     app.router.add_get("/{path:.*}", metrics)
     runner = GuardedAppRunner(app, header_timeout_s=header_timeout_s, access_log=None)  # no slow-client hold
+    runner.error_headers = ERROR_HEADERS
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -169,3 +169,11 @@ def test_the_standalone_sinks_metrics_listener_has_the_deadline_too() -> None:
     seconds, status = asyncio.run(probe())
     assert seconds < 3 * DEADLINE_S
     assert status == 200
+
+
+def test_an_unreadable_expect_header_is_answered_417_not_500() -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nOrigin: \xe5\r\nExpect: \x80\r\nConnection: close\r\n\r\n"
+    with _serving(_guarded) as port:
+        assert raw_request(port, request).status == 417
+    with _serving(_plain) as port:  # the failure: aiohttp cannot encode its own answer
+        assert raw_request(port, request).status == 500
