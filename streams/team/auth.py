@@ -245,8 +245,13 @@ def origin_allowed(headers: Mapping[str, str], public_origin: str) -> bool:
     True
     >>> origin_allowed({}, "http://127.0.0.1:6066"), origin_allowed({"Origin": "null"}, "http://127.0.0.1:6066")
     (False, False)
+    >>> origin_allowed({"Origin": "http://\u00e9.example"}, "http://127.0.0.1:6066")
+    False
     """
     expected = normal_origin(public_origin)
     origin = headers.get("Origin")
     given = origin if origin is not None else headers.get("Referer")
-    return bool(expected) and given is not None and hmac.compare_digest(normal_origin(given), expected)
+    if not expected or given is None:
+        return False
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a sender may put in a host.
+    return hmac.compare_digest(normal_origin(given).encode("utf-8", "surrogatepass"), expected.encode())
