@@ -289,16 +289,35 @@ def _requests(draw: st.DrawFn, t: Target) -> tuple[int, str, bytes]:
     for name, real in t.values.items():
         if "{" + name + "}" in path:
             path = path.replace("{" + name + "}", draw(st.one_of(st.just(real), _segments)))
+    paging = st.tuples(st.sampled_from(("pagina", "signalen", "limit", "offset", "melding")), _texts).map(
+        lambda kv: "?" + kv[0] + "=" + urllib.parse.quote(kv[1].encode("utf-8", "surrogatepass"))
+    )
     query = draw(
         st.one_of(
             st.just(""),
             st.binary(max_size=40).map(lambda b: "?" + urllib.parse.quote_from_bytes(b, safe="=&")),
             _texts.map(lambda s: "?melding=" + urllib.parse.quote(s.encode("utf-8", "surrogatepass"))),
+            paging,
         )
     )
     headers = [(b"Host", b"127.0.0.1"), *draw(_credentials(t))]
     if draw(st.booleans()):
-        headers.append((b"Origin", t.origin.encode()))
+        host = st.text(max_size=20).map(lambda h: h.encode("utf-8", "surrogatepass"))
+        origin = st.one_of(
+            st.just(t.origin.encode()),
+            st.tuples(
+                st.sampled_from((b"http://", b"https://", b"")),
+                host,
+                st.sampled_from((b"", b":6066", b":x", b":99999")),
+            ).map(b"".join),
+            _header_bytes(),
+        )
+        headers.append(
+            (
+                draw(st.sampled_from((b"Origin", b"Referer"))),
+                draw(origin).replace(b"\r", b"").replace(b"\n", b""),
+            )
+        )
     headers += draw(
         st.lists(st.tuples(st.sampled_from(HEADER_NAMES).map(str.encode), _header_bytes()), max_size=3)
     )
@@ -395,6 +414,7 @@ def test_the_inputs_that_gave_500_answer_a_clear_4xx(target: Target) -> None:
         "form post of another type": _post(
             t, "/team/login", {**form, "Content-Type": "application/json"}, b"{}"
         ),
+        "origin with a non-ASCII host": _post(t, "/team/login", {"Origin": "http://\u00e9.example"}, b""),
     }
     statuses = {what: held.status for what, held in answers.items()}
     assert statuses == {
@@ -406,6 +426,7 @@ def test_the_inputs_that_gave_500_answer_a_clear_4xx(target: Target) -> None:
         "empty object": 400,
         "JSON not an object": 400,
         "form post of another type": 415,
+        "origin with a non-ASCII host": 403,
     }
     # A non-ASCII session cookie and bearer token are no credentials: the login form, a 401.
     cookie = _get(t, f"/team/{t.team}/zaken", "Cookie: vs_team_session=caf\u00e9.\u00e9\r\n".encode())
