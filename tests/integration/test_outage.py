@@ -102,6 +102,16 @@ def assert_healthy_at_once(worker: Worker) -> None:
         assert took < HEALTH_WITHIN_S, (path, took)
 
 
+def creditor_retries(worker: Worker, event: dict[str, Any], attempts: int = 6) -> Answer:
+    """POST the event as a creditor does: again after `Retry-After` while the answer is 503."""
+    for _ in range(attempts - 1):
+        answer = call(worker, "POST", "/ingest/housing", token=HOUSING_TOKEN, json_body=event)
+        if answer.status != 503:
+            return answer
+        time.sleep(int(answer.headers["Retry-After"]))
+    return call(worker, "POST", "/ingest/housing", token=HOUSING_TOKEN, json_body=event)
+
+
 def metric_lines(worker: Worker, name: str) -> list[str]:
     text = call(worker, "GET", "/metrics").body
     return [line for line in text.splitlines() if line.startswith(name)]
@@ -185,11 +195,15 @@ def test_broker_down_makes_the_worker_unready_and_reads_and_ingest_answer_503_th
         assert "Exception in callback" not in log
 
         second.start()
+        asyncio.run(create_topics(second, worker.names))  # as a real Kafka would still have them
         wait_for(
             lambda: readyz(worker).body["checks"]["broker_reachable"] is True, 30, "broker reachable again"
         )
         assert worker.process is not None
         assert worker.process.poll() is None, worker.log_tail()
+        # The worker recovers by itself: ready again, and the creditor's retry, after Retry-After, accepted.
+        worker.wait_ready(timeout_s=60)
+        assert creditor_retries(worker, event).status == 202
     finally:
         worker.stop(timeout_s=20)
         second.stop()
