@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["CHECKED_AIOHTTP_VERSIONS", "GuardedAppRunner", "guard_faust_web", "runner_like"]
@@ -69,8 +69,10 @@ class _HeaderDeadlineHandler(RequestHandler):
         aiohttp logs it as an ERROR with a traceback, so any client could fill the log with them.
         """
         exc = kwargs.get("exc_info")
-        if isinstance(exc, HttpProcessingError) and exc.code < 500:
-            self.logger.debug("refused a malformed request: %s", str(exc.message).splitlines()[0][:80])
+        # RequestPayloadError: a body that breaks off or does not decompress, met again while draining it.
+        if isinstance(exc, RequestPayloadError) or (isinstance(exc, HttpProcessingError) and exc.code < 500):
+            first_line = (str(exc).splitlines() or [""])[0][:80]  # not the request's bytes that follow
+            self.logger.debug("refused a malformed request: %s", first_line)
             return
         super().log_exception(*args, **kwargs)
 

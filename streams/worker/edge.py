@@ -17,6 +17,8 @@ from typing import Any, cast
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from streams.errors import StreamsError
 
@@ -112,7 +114,8 @@ async def read_body(request: Any, *, limit: int, timeout_s: float = DEFAULT_BODY
     except TimeoutError:
         _close_after_answer(request)
         raise BadInput(408, f"De body kwam niet binnen {timeout_s:g} seconden binnen.") from None
-    except (web.HTTPException, ValueError, OSError) as exc:  # broken chunked encoding, a lost client
+    except (web.HTTPException, ValueError, OSError, HttpProcessingError, RequestPayloadError) as exc:
+        # Broken chunked encoding, a body that does not decompress (Content-Encoding), a lost client.
         raise BadInput(400, "De body kon niet gelezen worden.") from exc
     return b"".join(chunks)
 

@@ -93,6 +93,23 @@ def test_a_form_that_cannot_be_read_is_a_400() -> None:
     assert (status, body) == (400, {"error": "Een formulierveld moet tekst zijn, geen bestand."})
 
 
+def test_a_body_that_is_not_what_its_content_encoding_says_is_a_400() -> None:
+    async def probe(client: TestClient[Any, Any]) -> tuple[int, Any]:
+        statuses = []
+        for path in ("/json", "/form"):
+            # aiohttp closes the connection after such a body: one connection per request.
+            headers = {
+                "Content-Encoding": "gzip",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Connection": "close",
+            }
+            async with client.post(path, data=b"not gzip at all", headers=headers) as response:
+                statuses.append(response.status)
+        return 0, statuses
+
+    assert _ask(probe)[1] == [400, 400]
+
+
 def test_a_form_of_another_content_type_is_a_415_and_too_large_a_413() -> None:
     assert _post("/form", b"{}", "application/json")[0] == 415
     assert _post("/form", b"token=" + b"a" * (1024**2 + 10), "application/x-www-form-urlencoded")[0] == 413
