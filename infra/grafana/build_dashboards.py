@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+# Every panel reads from the dashboard's `datasource` variable, so an operator whose Prometheus
+# has another uid (or who has several) picks it at the top of the dashboard. Its default is the
+# datasource provisioned from infra/grafana/provisioning/datasources/prometheus.yml.
+DATASOURCE_VARIABLE = "datasource"
+PROVISIONED_DATASOURCE_UID = "prometheus"
+DATASOURCE = {"type": "prometheus", "uid": f"${{{DATASOURCE_VARIABLE}}}"}
 OUT_DIR = Path(__file__).resolve().parent / "dashboards"
 GRID_WIDTH = 24
 PANEL_HEIGHT = 8
@@ -367,6 +372,21 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
     return body
 
 
+def datasource_variable() -> dict[str, Any]:
+    """The `${datasource}` variable: any Prometheus datasource, the provisioned one by default."""
+    return {
+        "name": DATASOURCE_VARIABLE,
+        "label": "Prometheus",
+        "type": "datasource",
+        "query": "prometheus",
+        "current": {"text": "Prometheus", "value": PROVISIONED_DATASOURCE_UID},
+        "hide": 0,
+        "refresh": 1,
+        "regex": "",
+        "options": [],
+    }
+
+
 def dashboard_json(name: str) -> dict[str, Any]:
     """The whole dashboard: panels laid out left to right, wrapping at the grid width."""
     uid, title, panels, time_from = DASHBOARDS[name]
@@ -388,7 +408,7 @@ def dashboard_json(name: str) -> dict[str, Any]:
         "refresh": "1m",
         "time": {"from": time_from, "to": "now"},
         "annotations": {"list": []},
-        "templating": {"list": []},
+        "templating": {"list": [datasource_variable()]},
         "panels": laid_out,
     }
 

@@ -96,13 +96,25 @@ def test_every_panel_has_a_title_and_a_description_asking_its_question() -> None
         assert "?" in description, f"{name}: {panel['title']!r} does not say what question it answers"
 
 
-def test_every_panel_and_query_uses_the_provisioned_prometheus_datasource() -> None:
-    expected = {"type": "prometheus", "uid": "prometheus"}
+def test_every_panel_and_query_reads_the_datasource_variable() -> None:
+    expected = {"type": "prometheus", "uid": "${datasource}"}
     for name, panel in _panels():
         assert panel["datasource"] == expected, f"{name}: {panel['title']}"
         assert panel["targets"], f"{name}: {panel['title']} has no query"
         for target in panel["targets"]:
             assert target["datasource"] == expected, f"{name}: {panel['title']}"
+
+
+def test_the_datasource_variable_offers_prometheus_and_defaults_to_the_provisioned_one() -> None:
+    provisioned = (INFRA / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text()
+    uid = re.search(r"^\s*uid:\s*(\S+)\s*$", provisioned, re.MULTILINE)
+    assert uid is not None
+    for name in NAMES:
+        variables = {v["name"]: v for v in _dashboard(name)["templating"]["list"]}
+        variable = variables["datasource"]
+        assert variable["type"] == "datasource", name
+        assert variable["query"] == "prometheus", name
+        assert variable["current"]["value"] == uid.group(1), name
 
 
 def test_panels_fit_the_grid_without_overlapping() -> None:
