@@ -4,10 +4,17 @@ Creditors validate their feeds against ``creditor-event.v1.json``; consumers of
 the outputs read the others. The files are checked in under ``schemas/json/``
 and a test regenerates them, so the published schemas never drift from the models.
 Regenerate with ``vroegsignaal schemas export schemas/json`` (or ``python -m schemas.export schemas/json``).
+
+Every file names itself with an `$id`, ``urn:vroegsignaal:schema:<file name without .json>`` (for
+example ``urn:vroegsignaal:schema:creditor-event.v1``): a URN, so it is stable wherever the files are
+published and never pretends to be an address that resolves. A new major version is a new file and a
+new `$id`. Every file has a `description`: the model's docstring, or for a union of event types the
+text below.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -21,9 +28,10 @@ from schemas.contract_v1 import CREDITOR_EVENT
 from schemas.deadletter_v1 import DeadLetter
 from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued, Signal, SignalResolved
 
-__all__ = ["SCHEMA_FILES", "export_json_schemas", "render_schema"]
+__all__ = ["SCHEMA_FILES", "export_json_schemas", "render_schema", "schema_id"]
 
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_ID_PREFIX = "urn:vroegsignaal:schema:"
 Mode = Literal["validation", "serialization"]
 
 
@@ -50,6 +58,37 @@ SCHEMA_FILES: dict[str, tuple[str, TypeAdapter[Any] | type[BaseModel], Mode]] = 
     "creditor-feedback.v1.json": ("CreditorFeedback v1", CreditorFeedback, "serialization"),
 }
 
+# The unions have no docstring of their own: what each file describes, for a reader of the file.
+_UNION_DESCRIPTIONS: dict[str, str] = {
+    "creditor-event.v1.json": (
+        "One event a creditor (signaalpartner) sends about one debt, contract v1 (docs/contract-v1.md): "
+        "the member is chosen by `type`. Rules that depend on other fields (for example "
+        "`monthly_amount_cents` is required for housing) are checked by the pipeline, not by this schema."
+    ),
+    "case-event.v1.json": (
+        "What a neighbourhood team recorded on a case, or an audited read of a household's overview "
+        "or case (topic `case-events`, keyed by household): the member is chosen by `type`."
+    ),
+}
+
+
+def schema_id(name: str) -> str:
+    """The `$id` of an exported schema file: a stable URN made of the file name.
+
+    >>> schema_id("dead-letter.v1.json")
+    'urn:vroegsignaal:schema:dead-letter.v1'
+    """
+    return _ID_PREFIX + name.removesuffix(".json")
+
+
+def _description(name: str, target: TypeAdapter[Any] | type[BaseModel]) -> str:
+    if name in _UNION_DESCRIPTIONS:
+        return _UNION_DESCRIPTIONS[name]
+    doc = inspect.getdoc(target) if isinstance(target, type) else None
+    if not doc:
+        raise ValueError(f"{name}: its model has no docstring to describe it")
+    return doc
+
 
 def render_schema(name: str) -> str:
     """The exact text of one exported schema file: sorted keys, indent 2, trailing newline.
@@ -62,7 +101,8 @@ def render_schema(name: str) -> str:
         schema = target.json_schema(mode=mode, schema_generator=_EmittedSchema)
     else:
         schema = target.model_json_schema(mode=mode, schema_generator=_EmittedSchema)
-    schema = {"$schema": _DIALECT, **schema, "title": title}
+    schema = {"$schema": _DIALECT, "$id": schema_id(name), **schema, "title": title}
+    schema["description"] = _description(name, target)
     return json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from schemas.export import SCHEMA_FILES, export_json_schemas
+from schemas.export import SCHEMA_FILES, export_json_schemas, schema_id
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "schemas" / "json"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "contract-v1.md"
@@ -46,6 +46,31 @@ def test_no_stale_schema_files_are_checked_in() -> None:
 @pytest.mark.parametrize("name", list(SCHEMA_FILES))
 def test_exported_schemas_are_valid_draft_2020_12(name: str) -> None:
     Draft202012Validator.check_schema(json.loads((CHECKED_IN / name).read_text(encoding="utf-8")))
+
+
+def test_every_schema_names_itself_and_says_what_it_describes() -> None:
+    ids = []
+    for name in SCHEMA_FILES:
+        schema = json.loads((CHECKED_IN / name).read_text(encoding="utf-8"))
+        assert schema["$id"] == schema_id(name) == f"urn:vroegsignaal:schema:{name.removesuffix('.json')}"
+        assert len(schema["description"]) > 20, name
+        ids.append(schema["$id"])
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_schema_with_an_id_still_resolves_its_own_definitions() -> None:
+    """`$ref: #/$defs/...` is resolved against the URN `$id`: a valid event passes, a wrong nested field fails."""
+    schema = json.loads((CHECKED_IN / "dead-letter.v1.json").read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    letter = {
+        "type": "dead_letter", "v": 1, "reason_class": "not_json", "errors": [{"path": "", "message": "x"}],
+        "source": "water", "topic": "vs.inbound.water", "partition": 0, "offset": 1, "key": None,
+        "value_utf8": "{", "value_base64": None, "value_truncated": False, "value_bytes": 1,
+        "value_sha256": "0" * 64, "received_at": "2024-03-01T08:30:02Z",
+    }  # fmt: skip
+    assert not list(validator.iter_errors(letter))
+    letter["errors"] = [{"path": ""}]
+    assert [e.message for e in validator.iter_errors(letter)] == ["'message' is a required property"]
 
 
 def test_documented_examples_satisfy_the_creditor_event_schema() -> None:
