@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -27,6 +28,7 @@ from schemas.internal_v1 import ClockTick
 from signals.calendar import day_start
 from streams.bootstrap import load_routing_table
 from streams.cli.watch import describe_output
+from streams.team.wiring import team_directory
 from streams.worker.kafka_security import ENV_PREFIX
 from streams.worker.outputs import OUTPUT_MESSAGE
 from streams.worker.settings import Settings
@@ -34,6 +36,8 @@ from streams.worker.topics import TopicNames
 from synthetic.demo_feed import days, history
 
 TAIL_DAYS = 30  # keep ticking after the last event so every pay-by passes
+# The sample teams' demo members (connectors/data/teams-sample.toml): PUBLIC tokens, demo only.
+DEMO_LOGINS = ("demo-centrum", "demo-oost", "demo-zuidoost", "demo-centraal")
 
 
 async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_day: float) -> int:
@@ -54,18 +58,14 @@ async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_
         await ensure_topics(
             broker.bootstrap, names.everything, partitions=settings.partitions, security=PLAINTEXT
         )
-        web_port = free_port()
+        web_port = _web_port(settings.web_port)
         worker = _start_worker(settings, broker, data_dir, web_port)
         # Feeding only once the worker owns its partitions keeps the demo's
         # history in order through ingest (it is a replay, after all).
         if not await _wait_ready(web_port, worker, stop):
             return _worker_failed(worker, data_dir) if worker.poll() is not None else 0
         print("worker ready; feeding one simulated day every", seconds_per_day, "s", flush=True)
-        # The demo's public origin is this address exactly (a form posted via `localhost` is refused).
-        print(
-            f"team pages: http://127.0.0.1:{web_port}/team/login (demo tokens: README 'Team pages')",
-            flush=True,
-        )
+        print(login_help(settings, web_port), flush=True)
         tasks = [
             asyncio.create_task(_feed(broker.bootstrap, names, settings.partitions, seconds_per_day, stop)),
             asyncio.create_task(_print_outputs(broker.bootstrap, names, settings, stop)),
@@ -80,6 +80,36 @@ async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_
             _stop_worker(worker, settings.shutdown_grace_s)
         broker.stop()
         print(f"demo stopped; read model kept in {data_dir / 'vroegsignaal.db'}", flush=True)
+
+
+def _web_port(wanted: int) -> int:
+    """`wanted` (web_port, default 6066) when it is free on loopback, else a free port, said in one line."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the worker's web server binds: a port left in TIME_WAIT by the last demo is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", wanted))
+        except OSError:
+            port = free_port()
+            print(f"port {wanted} is in use; the team pages use port {port} instead", flush=True)
+            return port
+    return wanted
+
+
+def demo_origin(web_port: int) -> str:
+    """The demo's public origin; a form posted via any other address (`localhost`, say) is refused."""
+    return f"http://127.0.0.1:{web_port}"
+
+
+def login_help(settings: Settings, web_port: int) -> str:
+    """Where to log in and with which demo logins (the sample teams' public tokens), one per team."""
+    directory = team_directory(settings)
+    lines = [f"team pages: {demo_origin(web_port)}/team/login  -- demo logins (toegangscode, team):"]
+    for token in DEMO_LOGINS:
+        member = directory.authenticate(token)
+        if member is not None:  # a teams_file of one's own has other members
+            lines.append(f"  {token:<15} {directory.team_names[member.team_id]}")
+    return "\n".join(lines)
 
 
 def _secret(data_dir: Path, name: str) -> str:
@@ -104,6 +134,7 @@ def _start_worker(
         "VROEGSIGNAAL_DEMO": "true",
         "VROEGSIGNAAL_SESSION_KEY": _secret(data_dir, "session.key"),
         "VROEGSIGNAAL_WEB_PORT": str(web_port),
+        "VROEGSIGNAAL_PUBLIC_ORIGIN": demo_origin(web_port),  # the address login_help() prints
         "VROEGSIGNAAL_APP_ID": "vroegsignaal-demo",
         "VROEGSIGNAAL_TOPIC_PREFIX": settings.topic_prefix,
         "VROEGSIGNAAL_PARTITIONS": str(settings.partitions),

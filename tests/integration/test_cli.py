@@ -5,12 +5,21 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookies import SimpleCookie
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from connectors.kafka.broker import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -110,14 +119,122 @@ def test_broker_command_prints_its_address_and_stops_on_sigterm(tmp_path: Path) 
 
 
 def test_demo_prints_a_multiple_signal_and_leaves_no_process_behind(tmp_path: Path) -> None:
-    result = _run(["demo", "--duration", "30", "--pace", "0.2"], tmp_path, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    signals = [line for line in result.stdout.splitlines() if " SIGNAL " in line]
-    assert any("multiple" in line and "1011AB-1 " in line for line in signals), result.stdout
-    port = re.search(r"kafka://127\.0\.0\.1:(\d+)", result.stdout)
+    # VROEGSIGNAAL_WEB_PORT is honoured (a free one here; 6066 when unset).
+    web_port = free_port()
+    process = _demo(["--duration", "30", "--pace", "0.2"], tmp_path, {"VROEGSIGNAAL_WEB_PORT": str(web_port)})
+    try:
+        head = _read_logins(process)
+        address, logins = _printed_logins(head)
+        assert address == f"http://127.0.0.1:{web_port}/team/login", head
+        # Every printed login works at the printed address, for the printed team, as a new user would use it.
+        assert logins == {
+            "demo-centrum": "Buurtteam Centrum",
+            "demo-oost": "Buurtteam Oost",
+            "demo-zuidoost": "Buurtteam Zuidoost",
+            "demo-centraal": "Team Schuldhulp Centraal",
+        }
+        for token, team in logins.items():
+            assert team in _log_in_and_open_the_cases(address, token), token
+        rest, errors = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stdout = head + rest
+    assert process.returncode == 0, stdout + errors
+    signals = [line for line in stdout.splitlines() if " SIGNAL " in line]
+    assert any("multiple" in line and "1011AB-1 " in line for line in signals), stdout
+    port = re.search(r"kafka://127\.0\.0\.1:(\d+)", stdout)
     assert port is not None
     assert not _processes_mentioning(f"127.0.0.1:{port.group(1)}"), "the demo left a process running"
     assert not _processes_mentioning(str(tmp_path / "data" / "demo"))
+
+
+def test_demo_moves_to_a_free_port_when_the_web_port_is_taken_and_says_so(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        process = _demo(["--duration", "1"], tmp_path, {"VROEGSIGNAAL_WEB_PORT": str(busy)})
+        try:
+            head = _read_logins(process)
+            moved = [line for line in head.splitlines() if f"port {busy} is in use" in line]
+            assert len(moved) == 1, head
+            address, _ = _printed_logins(head)
+            port = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/team/login", address)
+            assert port is not None, address
+            assert int(port.group(1)) != busy
+            assert f"port {port.group(1)} instead" in moved[0]
+            assert "Buurtteam Oost" in _log_in_and_open_the_cases(address, "demo-oost")
+            _, errors = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, errors
+
+
+def _demo(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VROEGSIGNAAL_")}
+    return subprocess.Popen(
+        [*CLI, "demo", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_logins(process: subprocess.Popen[str], timeout_s: float = 90) -> str:
+    """The demo's output up to and including its list of demo logins (printed once the worker is ready)."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("  demo-centraal "):
+            return "".join(lines)
+    raise AssertionError("the demo printed no logins:\n" + "".join(lines))
+
+
+def _printed_logins(output: str) -> tuple[str, dict[str, str]]:
+    """(the printed login address, {printed token: printed team name})."""
+    address = re.search(r"^team pages: (\S+)", output, re.MULTILINE)
+    assert address is not None, output
+    logins = dict(re.findall(r"^  (demo-\S+)\s+(.+)$", output, re.MULTILINE))
+    return address.group(1), logins
+
+
+def _log_in_and_open_the_cases(address: str, token: str) -> str:
+    """Post the login form as a browser on that page does; the page the answer leads to."""
+    origin = address.removesuffix("/team/login")
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(
+        address,
+        data=urllib.parse.urlencode({"token": token}).encode(),
+        headers={"Origin": origin, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:  # the redirect, not followed
+        opener.open(request, timeout=15)
+    answer = raised.value
+    assert answer.code == 303, (answer.code, answer.read())
+    location = answer.headers["Location"]
+    cookie = SimpleCookie(answer.headers["Set-Cookie"])
+    cases = urllib.request.Request(
+        urllib.parse.urljoin(address, location),
+        headers={"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookie.items())},
+    )
+    with opener.open(cases, timeout=15) as page:
+        assert page.status == 200
+        return str(page.read().decode())
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def _processes_mentioning(text: str) -> list[int]:
