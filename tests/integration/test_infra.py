@@ -1,4 +1,4 @@
-"""infra/: Prometheus config and rules (promtool), compose and Kubernetes files, the image."""
+"""infra/: Prometheus config and rules (promtool), compose, the image (Kubernetes: test_kustomize.py)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,13 @@ from typing import Any
 
 import pytest
 
-from streams.bootstrap import load_routing_table
-from streams.team.wiring import team_directory
 from streams.worker.settings import Settings, load_settings
-from tests.integration.team_client import DEMO_TOKENS
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 PROMETHEUS = INFRA / "prometheus"
-KUBERNETES = INFRA / "kubernetes"
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
     PROMTOOL is None,
@@ -33,7 +29,6 @@ needs_promtool = pytest.mark.skipif(
 )
 PORT = Settings.model_fields["web_port"].default
 OPS_PORT = 6067  # /metrics and /households on a listener of their own (compose and Kubernetes)
-SECRET_FIELDS = {"read_token", "database_url", "session_key"}
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[?-][^}]*)?\}")
 
 
@@ -519,136 +514,7 @@ def test_docker_compose_accepts_the_file() -> None:
     assert result.returncode == 0, result.stderr
 
 
-# --- Kubernetes ---------------------------------------------------------------------------
-
-
-def _manifest(yaml: ModuleType, name: str) -> dict[str, Any]:
-    return _load(yaml, KUBERNETES / name)
-
-
-def test_kubernetes_manifests_have_no_namespace(yaml: ModuleType) -> None:
-    for path in sorted(KUBERNETES.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            assert "namespace" not in doc["metadata"], path.name
-
-
-def test_deployment_probes_health_and_readiness_on_the_metrics_port(yaml: ModuleType) -> None:
-    spec = _manifest(yaml, "deployment.yaml")["spec"]
-    container = spec["template"]["spec"]["containers"][0]
-    assert spec["replicas"] == 2
-    assert container["ports"] == [
-        {"name": "web", "containerPort": PORT, "protocol": "TCP"},
-        {"name": "metrics", "containerPort": OPS_PORT, "protocol": "TCP"},
-    ]
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
-    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
-    assert container["command"] == ["vroegsignaal", "worker"]
-    assert set(container["resources"]) == {"requests", "limits"}
-
-
-def test_deployment_grace_period_outlasts_shutdown_grace_and_commit_interval(yaml: ModuleType) -> None:
-    pod = _manifest(yaml, "deployment.yaml")["spec"]["template"]["spec"]
-    defaults = Settings.model_fields
-    needed = defaults["shutdown_grace_s"].default + defaults["commit_interval_s"].default
-    assert pod["terminationGracePeriodSeconds"] > needed
-
-
-def test_deployment_runs_non_root_on_a_read_only_root_with_a_writable_data_dir(yaml: ModuleType) -> None:
-    pod = _manifest(yaml, "deployment.yaml")["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    assert pod["securityContext"]["runAsUser"] != 0
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
-    empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
-    mounted = {m["mountPath"] for m in container["volumeMounts"] if m["name"] in empty_dirs}
-    data_dir = _manifest(yaml, "configmap.yaml")["data"]["VROEGSIGNAAL_DATA_DIR"]
-    assert data_dir in mounted
-
-
-def test_configmap_builds_valid_settings_and_holds_no_secret(
-    yaml: ModuleType, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = _manifest(yaml, "configmap.yaml")["data"]
-    assert not {name.removeprefix("VROEGSIGNAAL_").lower() for name in data} & SECRET_FIELDS
-    secret = _manifest(yaml, "secret.example.yaml")["stringData"]
-    settings = _settings_from_env(monkeypatch, {**data, **secret})
-    assert settings.store == "rocksdb://"
-    assert settings.web_bind == "0.0.0.0"
-    assert settings.web_port == PORT
-    assert (settings.ops_bind, settings.ops_port) == ("0.0.0.0", OPS_PORT)
-    assert not settings.demo
-    assert settings.public_origin is not None
-
-
-def test_kubernetes_workers_mount_teams_and_routing_without_demo_members(
-    yaml: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    data = _manifest(yaml, "configmap.yaml")["data"]
-    settings = _settings_from_env(
-        monkeypatch, {**data, **_manifest(yaml, "secret.example.yaml")["stringData"]}
-    )
-    assert settings.teams_file is not None
-    assert settings.routing_map is not None
-    pod = _manifest(yaml, "deployment.yaml")["spec"]["template"]["spec"]
-    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
-    volume = mounts[str(settings.teams_file.parent)]
-    assert mounts[str(settings.routing_map.parent)] == volume
-    config_map = next(v for v in pod["volumes"] if v["name"] == volume)["configMap"]["name"]
-    routing = _manifest(yaml, "routing.example.yaml")
-    assert routing["metadata"]["name"] == config_map
-    for path in (settings.teams_file, settings.routing_map):
-        (tmp_path / path.name).write_text(routing["data"][path.name], encoding="utf-8")
-    local = settings.model_copy(
-        update={
-            "teams_file": tmp_path / settings.teams_file.name,
-            "routing_map": tmp_path / settings.routing_map.name,
-        }
-    )
-    assert load_routing_table(local).teams  # the placeholder is a valid teams file and map
-    # ... with no member: the sample's demo tokens are public, so they must not sign in here.
-    assert all(team_directory(local).authenticate(token) is None for token in DEMO_TOKENS)
-    for path in sorted(KUBERNETES.glob("*.yaml")):
-        assert not re.search(
-            r"^\s*-?\s*(name:\s*)?VROEGSIGNAAL_DEMO\b", path.read_text(encoding="utf-8"), re.M
-        ), path.name
-
-
-def test_secret_template_holds_placeholders_only(yaml: ModuleType) -> None:
-    secret = _manifest(yaml, "secret.example.yaml")
-    fields = {name.removeprefix("VROEGSIGNAAL_").lower() for name in secret["stringData"]}
-    assert fields == SECRET_FIELDS
-    for name, value in secret["stringData"].items():
-        assert "REPLACE-ME" in value, f"{name} must be a placeholder"
-
-
-def test_service_and_pod_monitor_use_the_named_metrics_port(yaml: ModuleType) -> None:
-    service = _manifest(yaml, "service.yaml")
-    assert service["spec"]["ports"] == [
-        {"name": "web", "port": PORT, "targetPort": "web", "protocol": "TCP"},
-        {"name": "metrics", "port": OPS_PORT, "targetPort": "metrics", "protocol": "TCP"},
-    ]
-    policy = _manifest(yaml, "networkpolicy.yaml")["spec"]
-    assert policy["podSelector"]["matchLabels"].items() <= pod_labels_of(yaml).items()
-    ops_rules = [
-        rule for rule in policy["ingress"] if {"port": "metrics", "protocol": "TCP"} in rule["ports"]
-    ]
-    assert ops_rules
-    assert all(rule.get("from") for rule in ops_rules)  # the ops port is never open to everyone
-    monitor = _manifest(yaml, "podmonitor.yaml")
-    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
-    assert monitor["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics"
-    pod_labels = _manifest(yaml, "deployment.yaml")["spec"]["template"]["metadata"]["labels"]
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
-    assert service["spec"]["selector"].items() <= pod_labels.items()
-    # The alert rules select job="vroegsignaal".
-    assert pod_labels[monitor["spec"]["jobLabel"]] == "vroegsignaal"
-
-
-def pod_labels_of(yaml: ModuleType) -> dict[str, str]:
-    labels: dict[str, str] = _manifest(yaml, "deployment.yaml")["spec"]["template"]["metadata"]["labels"]
-    return labels
+# --- Kubernetes: tests/integration/test_kustomize.py renders and checks the overlays -------
 
 
 # --- image --------------------------------------------------------------------------------
