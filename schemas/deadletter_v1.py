@@ -33,7 +33,12 @@ class FieldError(_Model):
 
 
 class DeadLetter(_Model):
-    """A message the pipeline could not accept, kept whole so nothing is lost."""
+    """A message the pipeline could not accept, with every reason; its BSN-like numbers starred.
+
+    The value is the rejected message with every number that could be a BSN masked
+    (signals/masking.py), at most its first 256 KiB; `value_bytes` and `value_sha256` are
+    of the whole masked message. The original stays at `topic`/`partition`/`offset`.
+    """
 
     type: Literal["dead_letter"] = "dead_letter"
     v: Literal[1] = 1
