@@ -101,11 +101,13 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         security=settings.kafka_security.client,
     )
+    metrics = metrics or Metrics()
+    metrics.know_teams(routing.teams)  # per-team counters at 0 from the start (issue 18)
     app.pipeline = Pipeline(
         settings=settings,
         names=TopicNames(settings.topic_prefix),
         routing=routing,
-        metrics=metrics or Metrics(),
+        metrics=metrics,
         app=app,
     )
     agents.register(app, app.pipeline)

@@ -89,11 +89,17 @@ OPERATIONS = (
     Panel(
         "Dead letters per source and reason",
         "Which sources send messages that fail validation, and why (too_large, not_json, "
-        "invalid, wrong_source, unknown_type, future_dated)? dead-letter.<source> holds the details.",
+        "invalid, wrong_source, unknown_type, future_dated, household_limit, conflicting_duplicate)? "
+        "dead-letter.<source> holds the details. Rows refused at HTTP ingest (400, 409, 413: nothing "
+        "published, the creditor resends) are counted beside them with their path.",
         (
             Query(
                 zero_if_none(rate("vroegsignaal_events_dead_lettered_total", "source, reason")),
                 "{{source}} {{reason}}",
+            ),
+            Query(
+                zero_if_none(rate("vroegsignaal_ingest_rejected_total", "source, path, reason")),
+                "{{source}} {{reason}} refused ({{path}})",
             ),
         ),
         unit="ops",
@@ -235,6 +241,35 @@ OPERATIONS = (
         "How often did the consumer group rebalance in the last 15 minutes? Each rebalance "
         "pauses processing; frequent ones mean workers crash or miss heartbeats.",
         (Query("sum by (instance) (increase(vroegsignaal_rebalances_total[15m]))", "{{instance}}"),),
+        width=6,
+    ),
+    Panel(
+        "Versions running",
+        "Which version of vroegsignaal, on which Python and Faust, do the workers run, and how many of "
+        "each? Two lines during a rolling update; two lines that stay mean a rollout got stuck.",
+        (
+            Query(
+                "count by (version, python, faust) (vroegsignaal_build_info)",
+                "{{version}} (Python {{python}}, Faust {{faust}})",
+            ),
+        ),
+    ),
+    Panel(
+        "Memory per worker",
+        "How much memory (resident) does each worker process use? Memory that only grows points at "
+        'state held in memory (README "Performance": bytes per household).',
+        (Query('max by (instance) (process_resident_memory_bytes{job="vroegsignaal"})', "{{instance}}"),),
+        unit="bytes",
+        width=6,
+    ),
+    Panel(
+        "CPU per worker",
+        "How many CPU cores does each worker process use? Near its limit while lag grows: add workers.",
+        (
+            Query(
+                'sum by (instance) (rate(process_cpu_seconds_total{job="vroegsignaal"}[5m]))', "{{instance}}"
+            ),
+        ),
         width=6,
     ),
 )

@@ -28,10 +28,19 @@ from signals.masking import mask_errors
 from streams.errors import StreamsError
 from streams.worker.edge import BadInput, bearer_token, read_body
 from streams.worker.ingest_conflicts import PublishedEvents
+from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import CreditorToken
 
-__all__ = ["MAX_BODY_BYTES", "MAX_EVENTS", "BadRequest", "authenticate", "register", "split_body"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_EVENTS",
+    "BadRequest",
+    "authenticate",
+    "count_rejected",
+    "register",
+    "split_body",
+]
 
 MAX_EVENTS = 1000
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -62,6 +71,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
             try:
                 accepted = await _ingest(pipeline, request, source, published)
             except BadRequest as exc:
+                count_rejected(pipeline.metrics, source, exc)
                 return self.json(exc.body, status=exc.status)
             return self.json({"accepted": accepted}, status=202)
 
@@ -89,6 +99,23 @@ async def _ingest(pipeline: Pipeline, request: Request, source: str, published: 
     await _publish(pipeline, source, rows)
     published.remember(rows)
     return len(rows)
+
+
+def count_rejected(metrics: Metrics, source: str, refused: BadRequest) -> None:
+    """Rows refused with 400, 409 or 413, per reason class, as the stream counts its dead letters.
+
+    A 400 counts each item named in the answer (the body as a whole counts once), a 409 each
+    conflicting item, a 413 the request once (its items were not looked at). Refusals before the
+    body is read (401, 403, 404) are no rows of a known source; 408 and 503 are retried as they are.
+    """
+    if source not in SOURCES or refused.status not in (400, 409, 413):
+        return
+    counter = metrics.ingest_rejected
+    if refused.status == 413:
+        counter.labels(source, "http", "too_large").inc()
+        return
+    for item in refused.body.get("items", []):  # 409 items say conflicting_duplicate
+        counter.labels(source, "http", item.get("reason_class", "invalid")).inc()
 
 
 def authenticate(tokens: Mapping[str, CreditorToken], headers: Mapping[str, str]) -> CreditorToken | None:

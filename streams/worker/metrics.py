@@ -5,7 +5,41 @@ signals/ never records a metric; agents and sinks do, from the outcomes it retur
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+from collections.abc import Iterable
+from importlib import metadata
+from typing import get_args
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from schemas.contract_v1 import SOURCES
+from schemas.deadletter_v1 import ReasonClass
+from schemas.outputs_v1 import VIOLATION_BASIS, Priority, SignalKind
+
+__all__ = ["CONFLICT_KINDS", "HOUSEHOLD_LIMITS", "INGEST_PATHS", "Metrics", "version_of"]
+
+# Label values known before the first event, so every labelled counter starts at 0 for them:
+# a panel then shows 0, not "No data", and rate()/increase() see the first increment.
+HOUSEHOLD_LIMITS = ("open_debts", "signals_per_case")  # signals.limits
+CONFLICT_KINDS = ("event_id", "request_id", "outcome")
+INGEST_PATHS = ("http",)  # where ingest_rejected is counted; the file CLI has no /metrics
+DEPENDENCIES = ("broker", "database")
+TICK = "tick"  # the household_limit source of a deadline passing, not of an event
+
+
+def version_of(distribution: str) -> str:
+    """The installed version of a distribution, or "unknown" (e.g. run from a bare checkout)."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class Metrics:
@@ -43,6 +77,14 @@ class Metrics:
             "vroegsignaal_events_dead_lettered_total",
             "Inbound messages sent to the dead-letter topic, per source and reason class.",
             ["source", "reason"],
+            registry=r,
+        )
+        # Issue 18: rows a creditor's HTTP request was refused for (400, 409, 413: nothing published,
+        # the creditor fixes and resends), per reason class; the stream's dead letters are counted above.
+        self.ingest_rejected = Counter(
+            "vroegsignaal_ingest_rejected_total",
+            "Inbound rows refused at the edge before publishing, per source, path (http) and reason class.",
+            ["source", "path", "reason"],
             registry=r,
         )
         self.processing_latency = Histogram(
@@ -167,6 +209,48 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+
+        # Issue 18: the process (CPU, memory, open files) and the Python running it, and what is deployed.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        self.build_info = Gauge(
+            "vroegsignaal_build_info",
+            "Always 1; the labels say which version of vroegsignaal runs, on which Python and Faust.",
+            ["version", "python", "faust"],
+            registry=r,
+        )
+        self.build_info.labels(
+            version_of("vroegsignaal"), platform.python_version(), version_of("faust-streaming")
+        ).set(1)
+        self._start_at_zero()
+
+    def _start_at_zero(self) -> None:
+        """Every labelled counter at 0 for each label value known from the schemas."""
+        for source in SOURCES:
+            self.events_duplicate.labels(source)
+            self.reminders_issued.labels(source)
+            self.costs_permitted.labels(source)
+            self.household_limit.labels(source, "open_debts")
+            self.household_limit.labels(source, "signals_per_case")
+            for reason in get_args(ReasonClass):
+                self.events_dead_lettered.labels(source, reason)
+                for path in INGEST_PATHS:
+                    self.ingest_rejected.labels(source, path, reason)
+            for kind, basis in VIOLATION_BASIS.items():
+                self.cost_violations.labels(source, kind, basis)
+        self.household_limit.labels(TICK, "signals_per_case")
+        for conflict in CONFLICT_KINDS:
+            self.conflicts.labels(conflict)
+        for dependency in DEPENDENCIES:
+            self.http_unavailable.labels(dependency)
+
+    def know_teams(self, team_ids: Iterable[str]) -> None:
+        """Start the per-team counters at 0 for the teams of the routing table (known at start-up only)."""
+        for team in team_ids:
+            self.signals_resolved.labels(team)
+            for priority in get_args(Priority):
+                for kind in get_args(SignalKind):
+                    self.signals_raised.labels(team, priority, kind)
 
     def record_sink_up(self, up: bool) -> None:
         """Whether the last read-model write or ping succeeded (the gauge and readiness)."""
