@@ -90,7 +90,8 @@ SIGNAALSTATUSSEN: Final[tuple[str, ...]] = get_args(Signaalstatus)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Attribute docstrings become the fields' descriptions in the exported JSON Schemas.
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class _CaseEvent(_Model):
@@ -164,6 +165,10 @@ class CreditorFeedback(_Model):
     type: Literal["creditor_feedback"] = "creditor_feedback"
     v: Literal[1] = 1
     feedback_id: str
+    """Deterministic id (case and debt): drop a repeat by it."""
     debt: DebtRef
+    """A debt the case's signals named."""
     status: FeedbackStatus
+    """`in_help`: the household gets help; `not_picked_up`: the signal led to no help."""
     decided_on: date
+    """The day the team recorded the case's outcome."""

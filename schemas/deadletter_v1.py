@@ -22,14 +22,17 @@ ReasonClass = Literal[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Attribute docstrings become the fields' descriptions in the exported JSON Schemas.
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class FieldError(_Model):
     """One problem: where in the message (dotted path, empty for the whole) and what."""
 
     path: str
+    """The dotted field (`debtor.bsn`); empty for the message as a whole."""
     message: str
+    """What is wrong; a BSN-like number in it is starred."""
 
 
 class DeadLetter(_Model):
@@ -43,20 +46,33 @@ class DeadLetter(_Model):
     type: Literal["dead_letter"] = "dead_letter"
     v: Literal[1] = 1
     reason_class: ReasonClass
+    """Why, as a class (docs/contract-v1.md "Rejections"); `errors` say what exactly."""
     errors: tuple[FieldError, ...]
+    """Every reason the message was rejected for."""
     source: str
+    """The source of the channel the message arrived on."""
     topic: str
+    """Where the message was read: its topic, or `file:<path>` for a row of a daily file."""
     partition: int
+    """Its partition; -1 for a file row."""
     offset: int
+    """Its offset; the line number for a file row."""
     key: str | None
+    """The message key as text, masked; null when it had none."""
     value_utf8: str | None
+    """The masked message (at most its first 256 KiB) when that is UTF-8; else null."""
     value_base64: str | None
+    """The masked message (at most its first 256 KiB) in base64 when it is not UTF-8; else null."""
     # A value too large to carry whole keeps its first bytes, its size and its
     # hash; the original stays at topic/partition/offset.
     value_truncated: bool = False
+    """True when only the first 256 KiB of the masked message are carried."""
     value_bytes: int | None = None
+    """Size in bytes of the whole masked message; null without a value, or in older letters."""
     value_sha256: str | None = None
+    """SHA-256 (hex) of the whole masked message; null without a value, or in older letters."""
     received_at: AwareDatetime
+    """When the pipeline rejected it (UTC)."""
 
 
 MAX_CARRIED_BYTES = 256 * 1024

@@ -39,15 +39,19 @@ DebtStatus = Literal["open", "paused", "closed"]
 
 
 class _Output(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Attribute docstrings become the fields' descriptions in the exported JSON Schemas.
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class DebtRef(_Output):
     """Which debt: (source, creditor_id, debt_ref) is unique."""
 
     source: Source
+    """The creditor's source, as in the events it sent."""
     creditor_id: str
+    """The creditor's `creditor_id` from its events: which creditor of the source the record is for."""
     debt_ref: str
+    """The creditor's reference of the claim, from its events."""
 
 
 class Reason(_Output):
@@ -80,13 +84,23 @@ class CostViolation(_Output):
     type: Literal["cost_violation"] = "cost_violation"
     v: Literal[1] = 1
     violation_id: str
+    """Deterministic id: the same history gives the same id, so drop a repeat by it."""
     household_key: str
+    """The household (postcode-number[letter][-addition]); also the Kafka message key."""
     debt: DebtRef
+    """The debt the costs (or the end of supply) belong to."""
     kind: ViolationKind
+    """What was wrong: too early (`before_pay_by`, `before_free_reminder`), too high (`above_scale`,
+    `above_raise`), or an end of supply in the winter period (`supply_ending_in_winter`)."""
     basis: ViolationBasis
+    """(v1.1) The rule the violation is judged on (law, or policy for `before_free_reminder`)."""
     charged_cents: int
+    """The costs judged, in euro cents: the charge, or for a judgement against a maximum the
+    costs of the arrears episode so far; 0 for an end of supply."""
     permitted_cents: int
+    """The most that was permitted at that moment, in euro cents; 0 when nothing was."""
     occurred_at: AwareDatetime
+    """When the costs were charged (or the end of supply announced), from the creditor's event."""
 
     @model_validator(mode="before")
     @classmethod
@@ -141,12 +155,19 @@ class DebtorContact(_Output):
     """How to reach the debtor with the free reminder (never the BSN)."""
 
     name: str
+    """The debtor's name as the creditor last sent it."""
     phone: str | None
+    """The debtor's phone number as the creditor last sent it, if any."""
     email: str | None
+    """The debtor's e-mail address as the creditor last sent it, if any."""
     street: str | None
+    """The street, if the creditor sent one."""
     house: str
+    """House number with letter and addition, as BAG writes them (`12A`, `12-2`)."""
     postcode: str
+    """Normalised Dutch postcode, `1234AB`."""
     city: str | None
+    """The city (woonplaats), if the creditor sent one."""
 
 
 class ReminderIssued(_Output):
@@ -155,12 +176,19 @@ class ReminderIssued(_Output):
     type: Literal["reminder_issued"] = "reminder_issued"
     v: Literal[1] = 1
     reminder_id: str
+    """Deterministic id: the same history gives the same id, so drop a repeat by it."""
     household_key: str
+    """The household (postcode-number[letter][-addition]); also the Kafka message key."""
     debt: DebtRef
+    """The debt to send the reminder for."""
     contact: DebtorContact
+    """Where to send it: the debtor's name, address and contact details (never the BSN)."""
     amount_cents: int
+    """The principal the reminder is about, in euro cents, when it is issued."""
     issued_at: AwareDatetime
+    """When the reminder goes out (UTC): the debtor's term runs from then."""
     pay_by: date
+    """The last day to pay, to name in the letter: no collection costs before it has passed."""
 
 
 class CostsPermitted(_Output):
@@ -173,14 +201,23 @@ class CostsPermitted(_Output):
     type: Literal["costs_permitted"] = "costs_permitted"
     v: Literal[1] = 1
     decision_id: str
+    """Deterministic id: the same history gives the same id, so drop a repeat by it."""
     household_key: str
+    """The household (postcode-number[letter][-addition]); also the Kafka message key."""
     debt: DebtRef
+    """The debt costs may now be charged on."""
     reminder_id: str | None
+    """The pipeline's free reminder whose term ran out; null when the free reminder was the creditor's own."""
     principal_cents: int
+    """The unpaid principal in euro cents when costs became permitted."""
     max_costs_cents: int
+    """The most collection costs that may be charged, in euro cents, VAT included."""
     permitted_at: AwareDatetime
+    """The start of the local day `costs_from` (Europe/Amsterdam), in UTC."""
     costs_from: date | None = None
+    """(v1.1) The first day costs may be charged; null only in records written before v1.1."""
     vat_cents: int = 0
+    """(v1.1) The VAT within `max_costs_cents`, for a creditor that cannot deduct it."""
 
 
 Effect = Signal | SignalResolved | ReminderIssued | CostsPermitted | CostViolation

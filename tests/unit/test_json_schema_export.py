@@ -58,6 +58,28 @@ def test_every_schema_names_itself_and_says_what_it_describes() -> None:
     assert len(set(ids)) == len(ids)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "reminder-issued.v1.json",
+        "costs-permitted.v1.json",
+        "cost-violation.v1.json",
+        "creditor-feedback.v1.json",
+        "dead-letter.v1.json",
+    ],
+)
+def test_every_field_a_creditor_receives_is_described(name: str) -> None:
+    """The schemas of what creditors read: each field says what it means (`type` and `v` are constants)."""
+    schema = json.loads((CHECKED_IN / name).read_text(encoding="utf-8"))
+    undescribed = [
+        f"{model}.{field}"
+        for model, node in [("", schema), *schema.get("$defs", {}).items()]
+        for field, definition in node.get("properties", {}).items()
+        if field not in ("type", "v") and not definition.get("description")
+    ]
+    assert undescribed == []
+
+
 def test_a_schema_with_an_id_still_resolves_its_own_definitions() -> None:
     """`$ref: #/$defs/...` is resolved against the URN `$id`: a valid event passes, a wrong nested field fails."""
     schema = json.loads((CHECKED_IN / "dead-letter.v1.json").read_text(encoding="utf-8"))
