@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,rocksdb]'
 	touch $@
 
-demo: $(VENV)/.installed  ## embedded broker + worker + synthetic feed (DURATION=seconds, default: until Ctrl-C)
+demo: $(VENV)/.installed  ## embedded broker + worker + synthetic feed (DURATION=seconds, default: until Ctrl-C; team pages on VROEGSIGNAAL_WEB_PORT, default 6066)
 	$(BIN)/vroegsignaal demo $(if $(DURATION),--duration $(DURATION))
 
 test: $(VENV)/.installed  ## the whole suite: unit, streams and integration (real broker, SQLite, PostgreSQL)
