@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from streams.bootstrap import load_routing_table
+from streams.cli.main import build
 from streams.team.wiring import team_directory
 from streams.worker.settings import Settings, load_settings
 from tests.integration.kustomize import KUBERNETES, OVERLAYS, ROOT, one, render
@@ -302,9 +303,53 @@ def test_production_sink_runs_apart_with_the_database_and_its_metrics_on_its_por
     assert settings.web_bind == "0.0.0.0"
     assert container["ports"] == [{"name": "metrics", "containerPort": settings.web_port, "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    # `vroegsignaal sink`, like every command, starts on the configured teams and map: the worker's mount.
+    assert settings.teams_file is not None
+    worker = _pod(one(objects, "Deployment", "vroegsignaal-worker"))
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volume = mounts[str(settings.teams_file.parent)]
+    assert next(v for v in pod["volumes"] if v["name"] == volume) in worker["volumes"]
     # Its pods are behind no Service: no team page or ingest request can reach it.
     for service in (o for o in objects if o["kind"] == "Service"):
         assert service["spec"]["selector"]["app.kubernetes.io/component"] == "worker"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_rendered_command_starts_on_its_rendered_configuration(
+    overlay: str, yaml: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Worker, sink and retention job build their app as `vroegsignaal <command>` would in the pod.
+
+    The Secret values are plausible ones (a 64-character session key), the mounted teams file and
+    map are the examples' content at a local path; no broker or database is needed to build.
+    """
+    objects = render(overlay)
+    secrets = {name: "0" * 64 for name in _example_secret(yaml)}
+    secrets["VROEGSIGNAAL_DATABASE_URL"] = _example_secret(yaml)["VROEGSIGNAAL_DATABASE_URL"]
+    teams = yaml.safe_load((KUBERNETES / "examples" / "teams-secret.example.yaml").read_text("utf-8"))
+    mounted = {
+        "teams.toml": teams["stringData"]["teams.toml"],
+        "buurten.csv": one(objects, "ConfigMap", "vroegsignaal-routing")["data"]["buurten.csv"],
+    }
+    pods = [_pod(o) for o in objects if o["kind"] == "Deployment"]
+    pods += [o["spec"]["jobTemplate"]["spec"]["template"]["spec"] for o in objects if o["kind"] == "CronJob"]
+    commands = []
+    for pod in pods:
+        container = pod["containers"][0]
+        env = _env(objects, container, secrets)
+        env["VROEGSIGNAAL_DATA_DIR"] = str(tmp_path)
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        for name in ("VROEGSIGNAAL_TEAMS_FILE", "VROEGSIGNAAL_ROUTING_MAP"):
+            if name in env:
+                path = Path(env[name])
+                assert str(path.parent) in mounts, (container["name"], name)
+                (tmp_path / path.name).write_text(mounted[path.name], encoding="utf-8")
+                env[name] = str(tmp_path / path.name)
+        program, command = container["command"]
+        assert program == "vroegsignaal"
+        build(_settings(monkeypatch, env), [command])  # raises SettingsError on a missing or bad setting
+        commands.append(command)
+    assert sorted(commands) == (["retention", "sink", "worker"] if overlay == "production" else ["worker"])
 
 
 # --- demo --------------------------------------------------------------------------------------
