@@ -108,7 +108,12 @@ def test_every_topic_a_creditor_reads_is_in_what_you_receive() -> None:
         }
         assert kinds == set(RECEIVED)
     for kind, model in RECEIVED.items():
-        assert f"| `{NAMES.prefix}{kind}.<source>` |" in section, kind
+        (row,) = [
+            line for line in section.splitlines() if line.startswith(f"| `{NAMES.prefix}{kind}.<source>` |")
+        ]
+        assert row.endswith("| `creditor-<source>`: Read, Describe |"), (
+            kind
+        )  # infra/kubernetes/acl/ (test_asyncapi)
         assert f"### `{NAMES.prefix}{kind}.<source>`" in section, kind
         assert f"(../schemas/json/{_schema_file(model)})" in section, kind
 
