@@ -136,7 +136,9 @@ async def test_other_errors_are_not_turned_into_503() -> None:
     assert 'route="/broken",status_class="5xx"} 1.0' in text
     assert 'route="/missing/{key}",status_class="4xx"} 1.0' in text
     assert 'route="(unmatched)",status_class="4xx"} 1.0' in text
-    assert "vroegsignaal_http_unavailable_total{" not in text
+    # No 503 counted: the series exist from the start (issue 18), at 0.
+    assert 'vroegsignaal_http_unavailable_total{dependency="broker"} 0.0' in text
+    assert 'vroegsignaal_http_unavailable_total{dependency="database"} 0.0' in text
 
 
 def test_unavailable_names_the_dependency() -> None:
