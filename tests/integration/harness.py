@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.broker import EmbeddedBroker, die_with_parent, free_port
+from connectors.team_access import sha256_hex
 from streams.worker.topics import TopicNames
 
 PARTITIONS = 4
@@ -118,6 +121,45 @@ class Worker:
         return "\n".join(
             line for p in logs[-1:] for line in p.read_text(errors="replace").splitlines()[-lines:]
         )
+
+
+def isolated_worker(
+    broker: EmbeddedBroker,
+    directory: Path,
+    name: str,
+    *,
+    creditor_tokens: Mapping[str, tuple[str, str]] | None = None,
+) -> Worker:
+    """A worker (not started yet) with a prefix and app id of its own and a SQLite read model in `directory`.
+
+    `creditor_tokens`: creditor label -> (source, token) for HTTP ingest; the worker gets the hashes.
+    """
+    unique = f"{name}-{uuid.uuid4().hex[:10]}"
+    hashes = {
+        label: {"source": source, "token_sha256": sha256_hex(token)}
+        for label, (source, token) in (creditor_tokens or {}).items()
+    }
+    return Worker(
+        broker=broker,
+        prefix=f"{unique}.",
+        data_dir=directory / "worker",
+        database_url=f"sqlite:///{directory / 'readmodel.db'}",
+        app_id=unique,
+        extra_env={"VROEGSIGNAAL_CREDITOR_TOKENS": json.dumps(hashes)} if hashes else {},
+    )
+
+
+@contextmanager
+def running(worker: Worker, *, topics_first: bool = False) -> Iterator[Worker]:
+    """The worker started and ready; stopped on leaving. `topics_first`: create its topics before it starts."""
+    if topics_first:
+        asyncio.run(create_topics(worker.broker, worker.names))
+    worker.start()
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
 
 
 def _body(raw: bytes) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import threading
@@ -12,7 +11,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,7 +21,7 @@ from schemas.cases_v1 import CASE_EVENT, CreditorFeedback, OutcomeRecorded
 from schemas.deadletter_v1 import DeadLetter
 from signals.cases import feedback_status
 from signals.retention import InactiveCase, close_inactive_case
-from tests.integration.harness import Worker, collect, create_topics, publish
+from tests.integration.harness import Worker, collect, isolated_worker, publish, running
 from tests.integration.team_client import DEMO_TOKENS, Answer, call
 from tests.integration.test_ingest_http import end_offsets, post
 from tests.unit import case_examples as ex
@@ -39,31 +37,17 @@ READ_TOKEN = "test-read-token"  # the harness's
 @pytest.fixture(scope="module")
 def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """A worker whose read model holds one case of two signalled debts (a signal on the signals topic)."""
-    unique = uuid.uuid4().hex[:10]
-    data_dir = Path(tmp_path_factory.mktemp("conflicts"))
-    tokens = {
-        "woonstad": {"source": "housing", "token_sha256": hashlib.sha256(HOUSING_TOKEN.encode()).hexdigest()}
-    }
-    running = Worker(
-        broker=broker,
-        prefix=f"c{unique}.",
-        data_dir=data_dir / "worker",
-        database_url=f"sqlite:///{data_dir / 'readmodel.db'}",
-        app_id=f"conflicts-{unique}",
-        extra_env={"VROEGSIGNAAL_CREDITOR_TOKENS": json.dumps(tokens)},
+    tokens = {"woonstad": ("housing", HOUSING_TOKEN)}
+    worker = isolated_worker(
+        broker, tmp_path_factory.mktemp("conflicts"), "conflicts", creditor_tokens=tokens
     )
-    asyncio.run(create_topics(broker, running.names))
-    running.start()
-    try:
-        running.wait_ready()
+    with running(worker, topics_first=True) as w:
         both = ex.signal("sig-conflicts", debts=(ex.snapshot(ex.RENT), ex.snapshot(ex.POWER)))
         asyncio.run(
-            publish(broker, [(running.names.signals, ex.HOUSEHOLD.encode(), both.model_dump_json().encode())])
+            publish(broker, [(w.names.signals, ex.HOUSEHOLD.encode(), both.model_dump_json().encode())])
         )
-        _wait(lambda: _case(running) is not None, "the signal's case in the inbox")
-        yield running
-    finally:
-        running.stop()
+        _wait(lambda: _case(w) is not None, "the signal's case in the inbox")
+        yield w
 
 
 def _wait(condition: Any, what: str, timeout_s: float = 30) -> None:

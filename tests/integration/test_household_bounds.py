@@ -11,7 +11,6 @@ machines are noisy; /healthz is polled all along and every poll must be answered
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sqlite3
 import threading
@@ -27,7 +26,7 @@ from typing import Any
 import pytest
 
 from connectors.kafka.broker import EmbeddedBroker
-from tests.integration.harness import Worker, assert_conservation, collect
+from tests.integration.harness import Worker, assert_conservation, collect, isolated_worker, running
 from tests.integration.team_client import DEMO_TOKENS, call, login_cookie
 from tests.unit.contract_examples import event
 
@@ -69,22 +68,11 @@ class HealthPoller:
 
 @pytest.fixture(scope="module")
 def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    unique = uuid.uuid4().hex[:10]
-    data_dir = tmp_path_factory.mktemp("bounds")
-    tokens = {"woonstad": {"source": "housing", "token_sha256": hashlib.sha256(TOKEN.encode()).hexdigest()}}
-    running = Worker(
-        broker=broker,
-        prefix=f"b{unique}.",
-        data_dir=data_dir / "worker",
-        database_url=f"sqlite:///{data_dir / 'readmodel.db'}",
-        app_id=f"bounds-{unique}",
-        extra_env={"VROEGSIGNAAL_CREDITOR_TOKENS": json.dumps(tokens)},
-    ).start()
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
+    directory = tmp_path_factory.mktemp("bounds")
+    with running(
+        isolated_worker(broker, directory, "bounds", creditor_tokens={"woonstad": ("housing", TOKEN)})
+    ) as w:
+        yield w
 
 
 def _post(worker: Worker, events: list[dict[str, Any]]) -> tuple[int, Any]:

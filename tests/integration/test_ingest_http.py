@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import time
@@ -17,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from connectors.kafka.broker import EmbeddedBroker
-from tests.integration.harness import PARTITIONS, Worker, collect
+from tests.integration.harness import PARTITIONS, Worker, collect, isolated_worker, running
 from tests.unit.contract_examples import event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -26,32 +25,15 @@ HOUSING_TOKEN = "woonstad-" + uuid.uuid4().hex
 ENERGY_TOKEN = "energie-west-" + uuid.uuid4().hex
 
 
-def sha256_hex(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """One worker for this module (start-up is the slow part); each test uses its own event ids."""
-    unique = uuid.uuid4().hex[:10]
-    data_dir = tmp_path_factory.mktemp("ingest-http")
-    tokens = {
-        "woonstad": {"source": "housing", "token_sha256": sha256_hex(HOUSING_TOKEN)},
-        "energie-west": {"source": "energy", "token_sha256": sha256_hex(ENERGY_TOKEN)},
-    }
-    running = Worker(
-        broker=broker,
-        prefix=f"h{unique}.",
-        data_dir=data_dir / "worker",
-        database_url=f"sqlite:///{data_dir / 'readmodel.db'}",
-        app_id=f"ingest-http-{unique}",
-        extra_env={"VROEGSIGNAAL_CREDITOR_TOKENS": json.dumps(tokens)},
-    ).start()
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
+    tokens = {"woonstad": ("housing", HOUSING_TOKEN), "energie-west": ("energy", ENERGY_TOKEN)}
+    worker = isolated_worker(
+        broker, tmp_path_factory.mktemp("ingest-http"), "ingest-http", creditor_tokens=tokens
+    )
+    with running(worker) as w:
+        yield w
 
 
 def post(worker: Worker, path: str, body: Any, token: str | None) -> tuple[int, Any]:

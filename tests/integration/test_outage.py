@@ -24,10 +24,11 @@ import pytest
 
 from connectors.kafka.broker import EmbeddedBroker, free_port
 from connectors.kafka.probe import BrokerProbe
+from connectors.team_access import sha256_hex
 from tests.integration.harness import Worker, create_topics
 from tests.integration.pg import PostgresServer, PostgresUnavailable
 from tests.integration.team_client import DEMO_TOKENS, Answer, call
-from tests.integration.test_ingest_http import HOUSING_TOKEN, housing_events, sha256_hex
+from tests.integration.test_ingest_http import HOUSING_TOKEN, housing_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -28,7 +28,7 @@ from schemas.internal_v1 import ClockTick
 from streams.cli.demo import TAIL_DAYS
 from streams.worker.topics import TopicNames
 from synthetic.demo_feed import days, history
-from tests.integration.harness import PARTITIONS, Worker, collect, create_topics
+from tests.integration.harness import PARTITIONS, Worker, collect, isolated_worker, running
 
 pytestmark = pytest.mark.integration
 
@@ -106,21 +106,9 @@ def _wait_for(
 
 
 @pytest.fixture
-def worker(broker: EmbeddedBroker, unique: str, tmp_path: Path) -> Iterator[Worker]:
-    running = Worker(
-        broker=broker,
-        prefix=f"t{unique}.",
-        data_dir=tmp_path / "worker",
-        database_url=f"sqlite:///{tmp_path / 'readmodel.db'}",
-        app_id=f"prom-{unique}",
-    )
-    asyncio.run(create_topics(broker, running.names))
-    running.start()
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
+def worker(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Worker]:
+    with running(isolated_worker(broker, tmp_path, "prom"), topics_first=True) as w:
+        yield w
 
 
 @pytest.fixture
