@@ -1,9 +1,10 @@
 """`vroegsignaal ingest FILE --source SOURCE`: publish a creditor's daily file to its inbound topic.
 
 Valid rows go to the source's inbound topic as their JSON bytes; the ingest
-agent does the rest (pseudonymisation, deduplication, future-dated checks).
+agent does the rest (dropping the BSN, deduplication, future-dated checks).
 Rejected rows never reach the inbound topic: they are reported on stderr with
-their line number and kept whole on the dead-letter topic, so nothing is lost.
+their line number and kept on the source's dead-letter topic with every BSN
+masked (signals/masking.py), so nothing is lost and nothing leaks.
 """
 
 from __future__ import annotations
