@@ -9,7 +9,8 @@
 | POST | /api/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has another |
 | POST | /api/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
 
-401 without a valid member token. Another team's case, and a household without a case
+Errors are application/problem+json (RFC 9457) with a Dutch title and detail, and `field` when
+one body member is wrong (docs/openapi.json). 401 without a valid member token. Another team's case, and a household without a case
 or signal routed to the member's team (need to know, signals/access.py), answer 404 like
 an unknown one, so an answer never tells that it exists; every read, granted or refused,
 is audited. A POST answers 201 once the read model shows the change, or 202 when the
@@ -41,6 +42,7 @@ from streams.team.auth import Principal, TeamAuth
 from streams.team.paging import PagingError, limit_of, offset_of
 from streams.worker.edge import BadInput, read_json_object
 from streams.worker.pipeline import Pipeline
+from streams.worker.problem import view_problem
 
 __all__ = ["case_json", "register_api", "summary_json"]
 
@@ -99,16 +101,17 @@ def _paging(request: Request, page_size: int) -> tuple[int, int]:
 
 
 def _guard(auth: TeamAuth) -> Any:
-    """The wrapper of every endpoint: 401 without a member's bearer token, CaseError as JSON."""
+    """The wrapper of every endpoint: 401 without a member's bearer token, CaseError as a Dutch problem (RFC 9457)."""
 
     async def guarded(view: View, request: Request, handler: Handler) -> Response:
         who = await auth.authenticate(request.headers, {})  # the API takes bearer tokens only, no cookies
         if who is None:
-            return view.json({"error": "a valid team member bearer token is required"}, status=401)
+            return view_problem(view, 401, "Een geldig bearer-token van een teamlid is nodig.", in_dutch=True)
         try:
             return await handler(who)
         except cc.CaseError as exc:
-            return view.json({"error": exc.message, "field": exc.field}, status=exc.status)
+            extra = {} if exc.field is None else {"field": exc.field}
+            return view_problem(view, exc.status, exc.message, in_dutch=True, **extra)
 
     return guarded
 

@@ -21,6 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from streams.errors import StreamsError
+from streams.worker.problem import dutch, problem
 
 __all__ = [
     "DEFAULT_BODY_TIMEOUT_S",
@@ -192,17 +193,19 @@ async def last_resort(request: web.Request, handler: Handler) -> web.StreamRespo
     """Path segments that name nothing answer 404; BadInput its 4xx; any other exception a logged 500."""
     for value in request.match_info.values():
         if len(value) > MAX_PATH_SEGMENT_CHARS or not usable_text(value):
-            return web.json_response({"error": "not found"}, status=404)
+            team = dutch(request.path)
+            return problem(404, "Niet gevonden." if team else "not found", in_dutch=team)
     try:
         return await handler(request)
     except web.HTTPException:
         raise  # aiohttp's own answers (404, 405, 413, ...)
     except BadInput as exc:
-        return web.json_response({"error": exc.message}, status=exc.status)
+        return problem(exc.status, exc.message, in_dutch=dutch(request.path))
     except (asyncio.CancelledError, ConnectionError):
         raise  # the client went away; aiohttp ends the request quietly
     except Exception:
         route = cast(Any, request.match_info.route.resource)
         where = route.canonical if route is not None else "?"  # the pattern: no personal data from the path
         _log.exception("unexpected error answering %s %s", request.method, where)
-        return web.json_response({"error": "internal error"}, status=500)
+        detail = "Er ging iets mis; probeer het later opnieuw." if dutch(request.path) else "internal error"
+        return problem(500, detail, in_dutch=dutch(request.path))

@@ -29,7 +29,9 @@ from streams.errors import StreamsError
 from streams.worker.edge import BadInput, bearer_token, read_body
 from streams.worker.ingest_conflicts import PublishedEvents
 from streams.worker.metrics import Metrics
+from streams.worker.openapi import API_VERSION
 from streams.worker.pipeline import Pipeline
+from streams.worker.problem import PROBLEM_JSON, problem_body
 from streams.worker.settings import CreditorToken
 
 __all__ = [
@@ -53,7 +55,7 @@ _UNREADABLE = {
 
 
 class BadRequest(StreamsError):
-    """The request cannot be accepted; `status` and `body` are the answer."""
+    """The request cannot be accepted; `status` and `body` (application/problem+json) are the answer."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(status, body)
@@ -72,7 +74,9 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
                 accepted = await _ingest(pipeline, request, source, published)
             except BadRequest as exc:
                 count_rejected(pipeline.metrics, source, exc)
-                return self.json(exc.body, status=exc.status)
+                body = orjson.dumps(exc.body)
+                headers = {"API-Version": API_VERSION}
+                return self.bytes(body, content_type=PROBLEM_JSON, status=exc.status, headers=headers)
             return self.json({"accepted": accepted}, status=202)
 
 
@@ -80,22 +84,20 @@ async def _ingest(pipeline: Pipeline, request: Request, source: str, published: 
     """Check, validate and publish one request; the number of events published."""
     creditor = authenticate(pipeline.settings.creditor_tokens, request.headers)
     if creditor is None:
-        raise BadRequest(401, {"error": "a valid creditor bearer token is required"})
+        raise _refused(401, "a valid creditor bearer token is required")
     if source not in SOURCES:
-        raise BadRequest(404, {"error": f"unknown source {source[:32]!r}; one of {', '.join(SOURCES)}"})
+        raise _refused(404, f"unknown source {source[:32]!r}; one of {', '.join(SOURCES)}")
     if creditor.source != source:
-        raise BadRequest(403, {"error": f"this token may deliver to /ingest/{creditor.source} only"})
+        raise _refused(403, f"this token may deliver to /ingest/{creditor.source} only")
     try:
         body = await read_body(request, limit=MAX_BODY_BYTES, timeout_s=pipeline.settings.web_body_timeout_s)
     except BadInput as exc:
-        raise BadRequest(
-            exc.status, {"accepted": 0, "error": _UNREADABLE.get(exc.status, exc.message)}
-        ) from None
+        raise _refused(exc.status, _UNREADABLE.get(exc.status, exc.message), accepted=0) from None
     rows = validate(split_body(body, max_message_bytes=pipeline.settings.max_message_bytes), source)
     # What can be known now (ingest_conflicts.py); the stream judges the rest.
     if conflicts := published.conflicts(rows):
         pipeline.metrics.conflicts.labels("event_id").inc(len(conflicts))
-        raise BadRequest(409, {"accepted": 0, "error": _CONFLICT, "items": conflicts})
+        raise _refused(409, _CONFLICT, accepted=0, items=conflicts)
     await _publish(pipeline, source, rows)
     published.remember(rows)
     return len(rows)
@@ -196,8 +198,13 @@ def _item_error(index: int | None, reason_class: str, errors: Iterable[FieldErro
 
 
 def _invalid(items: list[dict[str, Any]]) -> BadRequest:
-    return BadRequest(400, {"accepted": 0, "error": "nothing was published; fix and resend", "items": items})
+    return _refused(400, "nothing was published; fix and resend", accepted=0, items=items)
 
 
 def _too_large(message: str) -> BadRequest:
-    return BadRequest(413, {"accepted": 0, "error": message})
+    return _refused(413, message, accepted=0)
+
+
+def _refused(status: int, detail: str, **extra: Any) -> BadRequest:
+    """A refusal as a problem (RFC 9457, English: creditors' integration engineers read it)."""
+    return BadRequest(status, problem_body(status, detail, **extra))

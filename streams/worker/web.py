@@ -1,4 +1,4 @@
-"""Web views on the worker's own web server: health, readiness, metrics, household overview."""
+"""Web views on the worker's own web server: health, readiness, metrics, household overview, /openapi.json."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from connectors.errors import Unavailable
 from connectors.readmodel import overview
 from schemas.household import HouseholdKeyError, normalise_key
 from streams.faust_fixes.slow_clients import guard_faust_web
-from streams.worker import ingest_http, web_timing
+from streams.worker import ingest_http, openapi, web_timing
 from streams.worker.audit import audit_view
 from streams.worker.edge import bearer_token, last_resort
 from streams.worker.pipeline import Pipeline
+from streams.worker.problem import api_version, view_problem
 from streams.worker.readiness import readiness, register_probe
 
 
@@ -24,6 +25,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     """Attach the views; every request passes the edge's last resort, every connection the slow-client deadlines."""
     # Faust's aiohttp driver; its middlewares are set before it starts.
     web_app: Any = cast(Any, app.web).web_app
+    web_app.middlewares.append(api_version)  # outermost: its errors carry the header too
     web_app.middlewares.append(last_resort)
     web_timing.install(app, pipeline.metrics)  # inside the last resort: Unavailable -> 503 first
     dependencies = register_probe(app, pipeline)
@@ -47,6 +49,12 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         ready = all(checks.values())
         return self.json({"ready": ready, "checks": checks, "reasons": reasons}, status=200 if ready else 503)
 
+    described = openapi.document()
+
+    @app.page("/openapi.json")
+    async def openapi_json(self: View, request: Request) -> Response:
+        return self.json(described)
+
     @app.page("/metrics")
     async def metrics(self: View, request: Request) -> Response:
         body = generate_latest(pipeline.metrics.registry)
@@ -55,11 +63,11 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     @app.page("/households/{key}")
     async def household(self: View, request: Request, key: str) -> Response:
         if not _authorised(pipeline, request):
-            return self.json({"error": "a valid bearer token is required"}, status=401)
+            return view_problem(self, 401, "a valid bearer token is required")
         try:
             key = normalise_key(key)  # one home, one key: '3011ab-12a' finds 3011AB-12A
         except HouseholdKeyError as exc:
-            return self.json({"error": str(exc)}, status=400)
+            return view_problem(self, 400, str(exc))
         read_model = pipeline.read_model.model
         if read_model is None:  # starting, or the database was down at start: 503 with Retry-After
             raise Unavailable("database", "the read model is not open yet")
@@ -67,7 +75,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         # Every read of an overview is audited, a refused one (404) too; no answer before the audit.
         await audit_view(pipeline, "read-token", None, key, status=200 if found is not None else 404)
         if found is None:
-            return self.json({"error": f"no household {key}"}, status=404)
+            return view_problem(self, 404, f"no household {key}")
         return self.bytes(found.model_dump_json().encode(), content_type="application/json")
 
 

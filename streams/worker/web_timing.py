@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import faust
-import orjson
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import Unavailable
 from connectors.readmodel import is_transient
 from streams.worker.metrics import Metrics
+from streams.worker.problem import dutch, problem_body, problem_response
 
 __all__ = ["RETRY_AFTER_S", "install", "route_of", "unavailable_middleware"]
 
@@ -84,14 +84,15 @@ _PAGE = (
 
 
 def _unavailable(metrics: Metrics, request: web.Request, exc: Unavailable) -> web.Response:
-    """503 with Retry-After: a short page for a browser, JSON for everything else."""
+    """503 with Retry-After: a short page for a browser, a problem (RFC 9457) for everything else."""
     metrics.http_unavailable.labels(exc.dependency).inc()
     log.warning("%s %s answered 503: %s", request.method, route_of(request), exc)
     headers = {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"}
     if "text/html" in request.headers.get("Accept", ""):
         return web.Response(status=503, text=_PAGE, content_type="text/html", headers=headers)
-    body = {
-        "error": f"the {exc.dependency} did not answer ({exc.message}); try again later",
-        "unavailable": exc.dependency,
-    }
-    return web.Response(status=503, body=orjson.dumps(body), content_type="application/json", headers=headers)
+    if dutch(request.path):
+        detail = f"De gegevens zijn nu niet bereikbaar ({exc.dependency}). Probeer het over een paar seconden opnieuw."
+    else:
+        detail = f"the {exc.dependency} did not answer ({exc.message}); try again later"
+    body = problem_body(503, detail, in_dutch=dutch(request.path), unavailable=exc.dependency)
+    return problem_response(body, headers)

@@ -86,7 +86,7 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
     assert sorted(a.status for a in answers.values()) == [201, 409]
     winner = next(r for r, a in answers.items() if a.status == 201)
     loser = next(a for a in answers.values() if a.status == 409)
-    assert "ander eindresultaat" in loser.body["error"]
+    assert "ander eindresultaat" in loser.body["detail"]
     detail = call(worker, "GET", f"/api/cases/{case_id}", token=TOKEN).body
     assert detail["outcome"]["resultaat"] == winner
 

@@ -90,7 +90,8 @@ def test_a_form_that_cannot_be_read_is_a_400() -> None:
     file_field = aiohttp.FormData()
     file_field.add_field("token", b"abc", filename="token.txt")
     status, body = _post("/form", file_field)
-    assert (status, body) == (400, {"error": "Een formulierveld moet tekst zijn, geen bestand."})
+    detail = "Een formulierveld moet tekst zijn, geen bestand."
+    assert (status, body) == (400, {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": detail})
 
 
 def test_a_body_that_is_not_what_its_content_encoding_says_is_a_400() -> None:
@@ -128,7 +129,8 @@ def test_a_real_bug_is_a_generic_500_logged_once(caplog: pytest.LogCaptureFixtur
         async with client.get("/bug") as response:
             return await _answer(response)
 
-    assert _ask(probe) == (500, {"error": "internal error"})
+    problem = {"type": "about:blank", "title": "Internal Server Error", "status": 500, "detail": "internal error"}
+    assert _ask(probe) == (500, problem)
     logged = [r for r in caplog.records if r.name == "streams.worker.edge"]
     assert len(logged) == 1
     assert logged[0].exc_info is not None

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -142,14 +143,15 @@ async def test_a_request_without_the_right_creditor_token_is_refused(
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
     answer_status, answer = await asyncio.to_thread(post, worker, "/ingest/housing", body, token)
     assert answer_status == status
-    assert "error" in answer
+    assert (answer["status"], answer["title"]) == (status, HTTPStatus(status).phrase)  # RFC 9457
+    assert "token" in answer["detail"]
 
 
 async def test_an_unknown_source_is_not_found(worker: Worker) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
     status, answer = await asyncio.to_thread(post, worker, "/ingest/gas", body, HOUSING_TOKEN)
     assert status == 404
-    assert "unknown source" in answer["error"]
+    assert "unknown source" in answer["detail"]
 
 
 async def test_an_event_above_the_message_limit_is_too_large(worker: Worker) -> None:

@@ -64,12 +64,12 @@ async def test_a_publish_the_broker_does_not_acknowledge_answers_503_with_retry_
         started = time.monotonic()
         response = await client.get("/ingest/housing")
         took = time.monotonic() - started
-        body = await response.json()
+        body = await response.json(content_type="application/problem+json")  # RFC 9457
     finally:
         await client.close()
     assert response.status == 503
     assert response.headers["Retry-After"] == str(RETRY_AFTER_S)
-    assert body["unavailable"] == "broker"
+    assert (body["status"], body["unavailable"]) == (503, "broker")
     assert took < 2.0
     text = exposition(metrics)
     assert 'vroegsignaal_http_unavailable_total{dependency="broker"} 1.0' in text
