@@ -338,6 +338,10 @@ def document() -> dict[str, Any]:
             c.ref("Ready", Ready, "serialization"),
         ),
     }
+    for operations in paths.values():  # API-57: every answer says the API's version
+        for operation in operations.values():
+            for answer in operation["responses"].values():
+                answer["headers"] = {**answer.get("headers", {}), "API-Version": _API_VERSION_HEADER}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -375,6 +379,11 @@ def document() -> dict[str, Any]:
     }
 
 
+_API_VERSION_HEADER = {
+    "description": "The version of this API (semantic versioning; REST API Design Rules API-57)",
+    "required": True,
+    "schema": {"type": "string", "example": API_VERSION},
+}
 _REASONS = {
     400: "The request is not valid",
     401: "No valid bearer token",

@@ -91,7 +91,10 @@ def test_a_form_that_cannot_be_read_is_a_400() -> None:
     file_field.add_field("token", b"abc", filename="token.txt")
     status, body = _post("/form", file_field)
     detail = "Een formulierveld moet tekst zijn, geen bestand."
-    assert (status, body) == (400, {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": detail})
+    assert (status, body) == (
+        400,
+        {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": detail},
+    )
 
 
 def test_a_body_that_is_not_what_its_content_encoding_says_is_a_400() -> None:
@@ -129,7 +132,12 @@ def test_a_real_bug_is_a_generic_500_logged_once(caplog: pytest.LogCaptureFixtur
         async with client.get("/bug") as response:
             return await _answer(response)
 
-    problem = {"type": "about:blank", "title": "Internal Server Error", "status": 500, "detail": "internal error"}
+    problem = {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "internal error",
+    }
     assert _ask(probe) == (500, problem)
     logged = [r for r in caplog.records if r.name == "streams.worker.edge"]
     assert len(logged) == 1
