@@ -14,6 +14,7 @@ from schemas.deadletter_v1 import ReasonClass
 from schemas.outputs_v1 import VIOLATION_BASIS
 from streams.worker.ingest_http import BadRequest, count_rejected, split_body, validate
 from streams.worker.metrics import CONFLICT_KINDS, Metrics, version_of
+from streams.worker.problem import problem_body
 
 
 def _scraped(metrics: Metrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -135,7 +136,7 @@ def test_rows_refused_at_http_ingest_count_per_source_and_reason_class() -> None
 
 def test_refusals_that_are_no_rows_of_a_known_source_are_not_counted() -> None:
     metrics = Metrics()
-    count_rejected(metrics, "water", BadRequest(401, {"error": "a valid creditor bearer token is required"}))
+    count_rejected(metrics, "water", BadRequest(401, problem_body(401, "a creditor token is required")))
     count_rejected(metrics, "nonsense", _refusal(b"this is not json"))
     scraped = _scraped(metrics)
     assert sum(v for (name, _), v in scraped.items() if name == "vroegsignaal_ingest_rejected_total") == 0
