@@ -1,13 +1,16 @@
 """The team JSON API: the same cases and changes as the pages, for other tools, with a bearer token.
 
+Version 1 in the path (`/v1/...`, REST API Design Rules API-20); the old `/api/...` paths answer
+308 to these for one release (MOVED).
+
 | method | path | answer |
 |---|---|---|
-| GET | /api/teams/{team}/cases | open cases of the team, most urgent first |
-| GET | /api/cases/{case_id} | the case with signals, contact attempts, outcome and overview (audited) |
-| GET | /api/households/{key} | the household's overview (audited) |
-| POST | /api/cases/{case_id}/contact-attempts | `{soort, bereikt, datum, dagdeel?, request_id?}` |
-| POST | /api/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has another |
-| POST | /api/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
+| GET | /v1/teams/{team}/cases | open cases of the team, most urgent first |
+| GET | /v1/cases/{case_id} | the case with signals, contact attempts, outcome and overview (audited) |
+| GET | /v1/households/{key} | the household's overview (audited) |
+| POST | /v1/cases/{case_id}/contact-attempts | `{soort, bereikt, datum, dagdeel?, request_id?}` |
+| POST | /v1/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has another |
+| POST | /v1/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
 
 Errors are application/problem+json (RFC 9457) with a Dutch title and detail, and `field` when
 one body member is wrong (docs/openapi.json). 401 without a valid member token. Another team's case, and a household without a case
@@ -41,10 +44,11 @@ from streams.team import cases as cc
 from streams.team.auth import Principal, TeamAuth
 from streams.team.paging import PagingError, limit_of, offset_of
 from streams.worker.edge import BadInput, read_json_object
+from streams.worker.moved import register_moved
 from streams.worker.pipeline import Pipeline
 from streams.worker.problem import view_problem
 
-__all__ = ["case_json", "register_api", "summary_json"]
+__all__ = ["MOVED", "case_json", "register_api", "summary_json"]
 
 Handler = Callable[[Principal], Awaitable[Response]]
 
@@ -61,7 +65,7 @@ def summary_json(case: CaseSummary) -> dict[str, Any]:
         "first_signal_at": case.first_signal_at.isoformat(),
         "total_cents": case.total_cents,
         "resolved": case.resolved,
-        # `signals` is one page: the newest from `signals_offset` on (GET /api/cases/{id}?limit=&offset=).
+        # `signals` is one page: the newest from `signals_offset` on (GET /v1/cases/{id}?limit=&offset=).
         "signal_count": case.signal_count,
         "signals_offset": case.signals_offset,
         "reasons": [r.model_dump() for r in case.reasons],
@@ -116,17 +120,34 @@ def _guard(auth: TeamAuth) -> Any:
     return guarded
 
 
+# Before the version was in the path (streams/worker/moved.py): 308 to the new path for one release.
+MOVED = (
+    ("/api/teams/{team}/cases", "/v1/teams/{team}/cases", False),
+    ("/api/cases/{case_id}", "/v1/cases/{case_id}", False),
+    ("/api/households/{key}", "/v1/households/{key}", False),
+    ("/api/cases/{case_id}/contact-attempts", "/v1/cases/{case_id}/contact-attempts", True),
+    ("/api/cases/{case_id}/outcome", "/v1/cases/{case_id}/outcome", True),
+    (
+        "/api/cases/{case_id}/signals/{signal_id}/status",
+        "/v1/cases/{case_id}/signals/{signal_id}/status",
+        True,
+    ),
+)
+
+
 def register_api(app: faust.App, pipeline: Pipeline, auth: TeamAuth) -> None:
-    """Attach the JSON API views."""
+    """Attach the JSON API views, and the 308s of their old paths."""
     guarded = _guard(auth)
     _register_reads(app, pipeline, guarded)
     _register_changes(app, pipeline, guarded)
+    for old, new, post in MOVED:
+        register_moved(app, old, new, post=post)
 
 
 def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
     """The GET endpoints; reading a case or household is audited."""
 
-    @app.page("/api/teams/{team}/cases")
+    @app.page("/v1/teams/{team}/cases")
     class TeamCases(View):
         async def get(self, request: Request, team: str) -> Response:
             async def handle(who: Principal) -> Response:
@@ -147,7 +168,7 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
 
             return await guarded(self, request, handle)
 
-    @app.page("/api/cases/{case_id}")
+    @app.page("/v1/cases/{case_id}")
     class Case(View):
         async def get(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
@@ -159,7 +180,7 @@ def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
 
             return await guarded(self, request, handle)
 
-    @app.page("/api/households/{key}")
+    @app.page("/v1/households/{key}")
     class Household(View):
         async def get(self, request: Request, key: str) -> Response:
             async def handle(who: Principal) -> Response:
@@ -195,7 +216,7 @@ def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         body = {"event_id": event.event_id, "type": event.type, "stored": stored}
         return view.json(body, status=201 if stored else 202)
 
-    @app.page("/api/cases/{case_id}/contact-attempts")
+    @app.page("/v1/cases/{case_id}/contact-attempts")
     class Attempts(View):
         async def post(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
@@ -207,7 +228,7 @@ def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
 
             return await guarded(self, request, handle)
 
-    @app.page("/api/cases/{case_id}/outcome")
+    @app.page("/v1/cases/{case_id}/outcome")
     class Outcome(View):
         async def post(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
@@ -219,7 +240,7 @@ def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
 
             return await guarded(self, request, handle)
 
-    @app.page("/api/cases/{case_id}/signals/{signal_id}/status")
+    @app.page("/v1/cases/{case_id}/signals/{signal_id}/status")
     class Status(View):
         async def post(self, request: Request, case_id: str, signal_id: str) -> Response:
             async def handle(who: Principal) -> Response:

@@ -1,4 +1,4 @@
-"""What `POST /ingest/{source}` can tell at once about an event_id sent before with other content.
+"""What `POST /v1/ingest/{source}` can tell at once about an event_id sent before with other content.
 
 The exact check is the household stage's (signals.overview `dedup_verdict`): it knows every
 id of the household within the dedup horizon and dead-letters another content under a seen

@@ -1,4 +1,4 @@
-"""`POST /ingest/{source}`: creditors deliver one event or a JSON array of events over HTTP.
+"""`POST /v1/ingest/{source}`: creditors deliver one event or a JSON array of events over HTTP.
 
 All or nothing per request: when any item is invalid nothing is published and
 the answer lists every problem by item index, so the creditor fixes and resends
@@ -29,6 +29,7 @@ from streams.errors import StreamsError
 from streams.worker.edge import BadInput, bearer_token, read_body
 from streams.worker.ingest_conflicts import PublishedEvents
 from streams.worker.metrics import Metrics
+from streams.worker.moved import register_moved
 from streams.worker.openapi import API_VERSION
 from streams.worker.pipeline import Pipeline
 from streams.worker.problem import PROBLEM_JSON, problem_body
@@ -67,7 +68,9 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     """Attach the ingest endpoint to the worker's web server."""
     published = PublishedEvents()
 
-    @app.page("/ingest/{source}")
+    register_moved(app, "/ingest/{source}", "/v1/ingest/{source}", post=True)  # the old path, one release
+
+    @app.page("/v1/ingest/{source}")
     class Ingest(View):
         async def post(self, request: Request, source: str) -> Response:
             try:
@@ -88,7 +91,7 @@ async def _ingest(pipeline: Pipeline, request: Request, source: str, published: 
     if source not in SOURCES:
         raise _refused(404, f"unknown source {source[:32]!r}; one of {', '.join(SOURCES)}")
     if creditor.source != source:
-        raise _refused(403, f"this token may deliver to /ingest/{creditor.source} only")
+        raise _refused(403, f"this token may deliver to /v1/ingest/{creditor.source} only")
     try:
         body = await read_body(request, limit=MAX_BODY_BYTES, timeout_s=pipeline.settings.web_body_timeout_s)
     except BadInput as exc:

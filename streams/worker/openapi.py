@@ -1,6 +1,6 @@
 """The HTTP API as an OpenAPI 3.1 document, built from the pydantic models (served at `/openapi.json`).
 
-Covers what other programs call: creditor ingest (`POST /ingest/{source}`), the team JSON API
+Covers what other programs call: creditor ingest (`POST /v1/ingest/{source}`), the team JSON API
 (streams/team/api.py), the operator's household overview and the probes. The request bodies are
 the contract's models (schemas/contract_v1.py) and the team change bodies as streams/team/cases.py
 accepts them; the answers are the models below, which mirror what the handlers return. Every
@@ -274,7 +274,7 @@ def document() -> dict[str, Any]:
     case_id = _path_param("case_id")
     paging = [_query_param("limit"), _query_param("offset")]
     paths: dict[str, Any] = {
-        "/ingest/{source}": {
+        "/v1/ingest/{source}": {
             "post": {
                 "tags": ["ingest"],
                 "summary": "Deliver one event or a JSON array of events (all or nothing)",
@@ -292,28 +292,28 @@ def document() -> dict[str, Any]:
                 },
             }
         },
-        "/api/teams/{team}/cases": team_get(
+        "/v1/teams/{team}/cases": team_get(
             "The team's open cases, most urgent first",
             c.ref("CasesPage", CasesPage, "serialization"),
             _path_param("team"),
             *paging,
         ),
-        "/api/cases/{case_id}": team_get(
+        "/v1/cases/{case_id}": team_get(
             "A case with signals, contact attempts, outcome and overview (audited)",
             c.ref("CaseBody", CaseBody, "serialization"),
             case_id,
             *paging,
         ),
-        "/api/households/{key}": team_get(
+        "/v1/households/{key}": team_get(
             "A household's overview (audited; 404 unless a case or signal of it is routed to the team)",
             c.ref("HouseholdOverview", HouseholdOverview, "serialization"),
             _path_param("key"),
         ),
-        "/api/cases/{case_id}/contact-attempts": team_post(
+        "/v1/cases/{case_id}/contact-attempts": team_post(
             "Record a contact attempt", NewContactAttempt, case_id
         ),
-        "/api/cases/{case_id}/outcome": team_post("Record the case's final outcome", NewOutcome, case_id),
-        "/api/cases/{case_id}/signals/{signal_id}/status": team_post(
+        "/v1/cases/{case_id}/outcome": team_post("Record the case's final outcome", NewOutcome, case_id),
+        "/v1/cases/{case_id}/signals/{signal_id}/status": team_post(
             "Change a signal's DDAS status", NewStatus, case_id, _path_param("signal_id")
         ),
         "/households/{key}": {
@@ -353,7 +353,9 @@ def document() -> dict[str, Any]:
                 + ", docs/contract-v1.md), the team JSON API "
                 "and the operator's household overview. Errors are application/problem+json (RFC 9457): English "
                 "for ingest and the operator, Dutch title and detail for the team API. Every answer carries an "
-                "API-Version header."
+                "API-Version header. The paths before version 1 "
+                "(/ingest/{source}, /api/...) answer 308 Permanent Redirect to these, with Deprecation and Link, "
+                "for one release."
             ),
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },

@@ -2,7 +2,7 @@
 
 One shape everywhere: `type` (about:blank), `title` (the kind of error), `status`, `detail` (this
 occurrence) and, where useful, more members: ingest's `accepted` and `items`, the team API's
-`field`, a 503's `unavailable`. The team's paths (/api/, /team/) get a Dutch title, the rest
+`field`, a 503's `unavailable`. The team's paths (/v1/ but ingest, /team/) get a Dutch title, the rest
 English; the detail is written by whoever refuses, in the same language (docs/openapi.json).
 """
 
@@ -30,8 +30,8 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
-API_PATHS = ("/ingest/", "/api/", "/households/", "/openapi.json", "/healthz", "/readyz")
-_DUTCH_PATHS = ("/api/", "/team/")
+API_PATHS = ("/v1/", "/ingest/", "/api/", "/households/", "/openapi.json", "/healthz", "/readyz")
+_DUTCH_PATHS = ("/v1/teams/", "/v1/cases/", "/v1/households/", "/api/", "/team/", "/zaken/")
 _TITLES_NL = {
     400: "Ongeldig verzoek",
     401: "Niet aangemeld",

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     store: Store = "memory://"
     # Bearer token for the read API (GET /households/...); teams come later.
     read_token: SecretStr | None = None
-    # POST /ingest/{source}: creditor label -> its source and token hash.
+    # POST /v1/ingest/{source}: creditor label -> its source and token hash.
     creditor_tokens: dict[str, CreditorToken] = {}
     routing_map: Path | None = None  # CBS PC6;Huisnummer;Buurt;Wijk;Gemeente CSV; default: sample
     teams_file: Path | None = None  # teams TOML; default: sample

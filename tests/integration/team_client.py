@@ -76,7 +76,7 @@ def call(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     named = {name.lower() for name in headers or {}} & {"origin", "referer"}
-    if method == "POST" and same_origin and not named and not path.startswith("/api/"):
+    if method == "POST" and same_origin and not named and not path.startswith("/v1/"):
         request.add_header("Origin", worker.url(""))
     try:
         with _OPENER.open(request, timeout=15) as response:

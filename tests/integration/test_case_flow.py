@@ -38,7 +38,7 @@ def run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _case_of(run: Run, household: str) -> dict[str, Any]:
-    answer = call(run.worker, "GET", f"/api/teams/{TEAM}/cases", token=TOKEN)
+    answer = call(run.worker, "GET", f"/v1/teams/{TEAM}/cases", token=TOKEN)
     return next(c for c in answer.body["cases"] if c["household_key"] == household)
 
 
@@ -58,25 +58,25 @@ def worked(run: Run) -> dict[str, Any]:
         "dagdeel": "Middag",
         "request_id": "form-0001",
     }
-    first = call(run.worker, "POST", f"/api/cases/{cid}/contact-attempts", token=TOKEN, json_body=attempt)
-    again = call(run.worker, "POST", f"/api/cases/{cid}/contact-attempts", token=TOKEN, json_body=attempt)
+    first = call(run.worker, "POST", f"/v1/cases/{cid}/contact-attempts", token=TOKEN, json_body=attempt)
+    again = call(run.worker, "POST", f"/v1/cases/{cid}/contact-attempts", token=TOKEN, json_body=attempt)
     status = call(
         run.worker,
         "POST",
-        f"/api/cases/{cid}/signals/{sid}/status",
+        f"/v1/cases/{cid}/signals/{sid}/status",
         token=TOKEN,
         json_body={"status": "Opgepakt"},
     )
     outcome = {"resultaat": "Vervolghulp en/of verwijzing financieel", "datum": _today()}
-    recorded = call(run.worker, "POST", f"/api/cases/{cid}/outcome", token=TOKEN, json_body=outcome)
+    recorded = call(run.worker, "POST", f"/v1/cases/{cid}/outcome", token=TOKEN, json_body=outcome)
     second = call(
         run.worker,
         "POST",
-        f"/api/cases/{cid}/outcome",
+        f"/v1/cases/{cid}/outcome",
         token=TOKEN,
         json_body={"resultaat": "Inwoner is overleden"},
     )
-    detail = call(run.worker, "GET", f"/api/cases/{cid}", token=TOKEN)
+    detail = call(run.worker, "GET", f"/v1/cases/{cid}", token=TOKEN)
     return {"case": case, "answers": (first, again, status, recorded, second), "detail": detail.body}
 
 
@@ -96,7 +96,7 @@ def test_changes_are_acknowledged_and_shown_after_the_sink_wrote_them(worked: di
 
 
 def test_a_closed_case_leaves_the_inbox(run: Run, worked: dict[str, Any]) -> None:
-    listed = call(run.worker, "GET", f"/api/teams/{TEAM}/cases", token=TOKEN).body["cases"]
+    listed = call(run.worker, "GET", f"/v1/teams/{TEAM}/cases", token=TOKEN).body["cases"]
     assert worked["case"]["case_id"] not in {c["case_id"] for c in listed}
 
 

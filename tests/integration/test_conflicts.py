@@ -60,7 +60,7 @@ def _wait(condition: Any, what: str, timeout_s: float = 30) -> None:
 
 
 def _case(worker: Worker) -> dict[str, Any] | None:
-    answer = call(worker, "GET", f"/api/teams/{ex.TEAM}/cases", token=TOKEN)
+    answer = call(worker, "GET", f"/v1/teams/{ex.TEAM}/cases", token=TOKEN)
     return next((c for c in answer.body.get("cases", []) if c["household_key"] == ex.HOUSEHOLD), None)
 
 
@@ -78,7 +78,7 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
     def record(resultaat: str) -> Answer:
         start.wait()  # both leave together: each sees a case without an outcome
         body = {"resultaat": resultaat, "datum": _today()}
-        return call(worker, "POST", f"/api/cases/{case_id}/outcome", token=TOKEN, json_body=body)
+        return call(worker, "POST", f"/v1/cases/{case_id}/outcome", token=TOKEN, json_body=body)
 
     with ThreadPoolExecutor(len(results)) as pool:
         answers = dict(zip(results, pool.map(record, results), strict=True))
@@ -87,7 +87,7 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
     winner = next(r for r, a in answers.items() if a.status == 201)
     loser = next(a for a in answers.values() if a.status == 409)
     assert "ander eindresultaat" in loser.body["detail"]
-    detail = call(worker, "GET", f"/api/cases/{case_id}", token=TOKEN).body
+    detail = call(worker, "GET", f"/v1/cases/{case_id}", token=TOKEN).body
     assert detail["outcome"]["resultaat"] == winner
 
     names = worker.names
@@ -111,7 +111,7 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
     again = call(
         worker,
         "POST",
-        f"/api/cases/{case_id}/outcome",
+        f"/v1/cases/{case_id}/outcome",
         token=TOKEN,
         json_body={"resultaat": winner, "datum": _today()},
     )
@@ -131,7 +131,7 @@ def test_two_outcomes_at_once_one_is_stored_the_other_answered_409_and_creditors
         publish(broker, [(names.case_events, ex.HOUSEHOLD.encode(), closed.model_dump_json().encode())])
     )
     _wait(lambda: _conflicts(worker, "outcome") > lost, "the system's outcome judged by the case sink")
-    assert call(worker, "GET", f"/api/cases/{case_id}", token=TOKEN).body["outcome"]["resultaat"] == winner
+    assert call(worker, "GET", f"/v1/cases/{case_id}", token=TOKEN).body["outcome"]["resultaat"] == winner
     records = asyncio.run(collect(broker, names.all_creditor_feedback, until=lambda r: False, timeout_s=3))
     assert sorted(r.value for r in records) == sorted(r.value for r in feedback_records)
 
@@ -147,7 +147,7 @@ def test_a_contact_attempt_resent_with_other_content_is_409_and_only_the_first_i
     worker: Worker,
 ) -> None:
     case_id = ex.case_of()
-    path = f"/api/cases/{case_id}/contact-attempts"
+    path = f"/v1/cases/{case_id}/contact-attempts"
     first = {
         "soort": "Huisbezoek",
         "bereikt": True,
@@ -164,7 +164,7 @@ def test_a_contact_attempt_resent_with_other_content_is_409_and_only_the_first_i
     assert (stored.status, retried.status, conflicting.status) == (201, 201, 409)
     assert retried.body["event_id"] == stored.body["event_id"]
     assert conflicting.body["field"] == "request_id"
-    attempts = call(worker, "GET", f"/api/cases/{case_id}", token=TOKEN).body["contact_attempts"]
+    attempts = call(worker, "GET", f"/v1/cases/{case_id}", token=TOKEN).body["contact_attempts"]
     ours = [a for a in attempts if a["attempt_id"] == stored.body["event_id"]]
     assert [(a["soort"], a["bereikt"]) for a in ours] == [("Huisbezoek", True)]
 
@@ -218,20 +218,20 @@ def test_http_ingest_answers_409_for_an_id_it_published_with_other_content_and_p
     other = {**first, "amount_cents": 120_000}
     inbound = worker.names.inbound("housing")
 
-    assert post(worker, "/ingest/housing", first, HOUSING_TOKEN) == (202, {"accepted": 1})
+    assert post(worker, "/v1/ingest/housing", first, HOUSING_TOKEN) == (202, {"accepted": 1})
     before = asyncio.run(end_offsets(broker, inbound))
-    status, answer = post(worker, "/ingest/housing", other, HOUSING_TOKEN)
+    status, answer = post(worker, "/v1/ingest/housing", other, HOUSING_TOKEN)
     assert status == 409
     assert answer["accepted"] == 0
     assert [(i["index"], i["reason_class"]) for i in answer["items"]] == [(0, "conflicting_duplicate")]
     in_one_body = event(event_id=f"{tag}-2", debt_ref=f"HUUR-{tag}-2")
     status, answer = post(
-        worker, "/ingest/housing", [in_one_body, {**in_one_body, "amount_cents": 1}], HOUSING_TOKEN
+        worker, "/v1/ingest/housing", [in_one_body, {**in_one_body, "amount_cents": 1}], HOUSING_TOKEN
     )
     assert (status, [i["index"] for i in answer["items"]]) == (409, [1])
     assert asyncio.run(end_offsets(broker, inbound)) == before  # nothing of either request was published
     # The same event again, written differently, is an identical retry: accepted; the stream drops it.
-    assert post(worker, "/ingest/housing", json.dumps(first, indent=2).encode(), HOUSING_TOKEN) == (
+    assert post(worker, "/v1/ingest/housing", json.dumps(first, indent=2).encode(), HOUSING_TOKEN) == (
         202,
         {"accepted": 1},
     )
@@ -248,7 +248,7 @@ def test_an_id_http_cannot_know_is_accepted_and_then_dead_lettered_by_the_stream
     _wait(lambda: _principal(worker, household) == 95_000, "first amount in the read model")
 
     # This worker never saw the id over HTTP: it cannot tell at once, so it accepts; the stream refuses.
-    assert post(worker, "/ingest/housing", {**first, "amount_cents": 1}, HOUSING_TOKEN) == (
+    assert post(worker, "/v1/ingest/housing", {**first, "amount_cents": 1}, HOUSING_TOKEN) == (
         202,
         {"accepted": 1},
     )

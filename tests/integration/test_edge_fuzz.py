@@ -122,7 +122,7 @@ def target(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def _a_team_with_a_case(worker: Worker) -> tuple[str, dict[str, Any]]:
     for team, token in sorted(DEMO_TOKENS.items()):
-        answer = call(worker, "GET", f"/api/teams/{team}/cases", token=token)
+        answer = call(worker, "GET", f"/v1/teams/{team}/cases", token=token)
         assert answer.status == 200, answer
         if answer.body["cases"]:
             return team, answer.body["cases"][0]
@@ -392,7 +392,7 @@ def test_the_inputs_that_gave_500_answer_a_clear_4xx(target: Target) -> None:
     form = {"Origin": t.origin}
     urlencoded = {**form, "Content-Type": "application/x-www-form-urlencoded"}
     api = {"Authorization": f"Bearer {t.token}", "Content-Type": "application/json"}
-    attempts = f"/api/cases/{t.values['case_id']}/contact-attempts"
+    attempts = f"/v1/cases/{t.values['case_id']}/contact-attempts"
     file_field = (
         b'--b\r\nContent-Disposition: form-data; name="token"; filename="t.txt"\r\n\r\n'
         + t.token.encode()
@@ -434,7 +434,7 @@ def test_the_inputs_that_gave_500_answer_a_clear_4xx(target: Target) -> None:
     # A non-ASCII session cookie and bearer token are no credentials: the login form, a 401.
     cookie = _get(t, f"/team/{t.team}/zaken", "Cookie: vs_team_session=caf\u00e9.\u00e9\r\n".encode())
     assert cookie.status == 303
-    bearer = _get(t, f"/api/teams/{t.team}/cases", "Authorization: Bearer t\u00f6ken\r\n".encode())
+    bearer = _get(t, f"/v1/teams/{t.team}/cases", "Authorization: Bearer t\u00f6ken\r\n".encode())
     assert bearer.status == 401
     raw_bearer = _get(t, "/households/x", b"Authorization: Bearer \xff\xfe\r\n")
     assert raw_bearer.status in (401, 404)  # 404: the ops listener serves it
@@ -457,11 +457,11 @@ def test_slow_clients_are_cut_off_on_both_listeners_and_normal_requests_still_wo
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
         ),
         "team API": (
-            f"POST /api/cases/{target.values['case_id']}/contact-attempts HTTP/1.1\r\nHost: x\r\n"
+            f"POST /v1/cases/{target.values['case_id']}/contact-attempts HTTP/1.1\r\nHost: x\r\n"
             f"Authorization: Bearer {target.token}\r\nContent-Length: 1000\r\n\r\n"
         ),
         "ingest": (
-            f"POST /ingest/housing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {CREDITOR_TOKEN}\r\n"
+            f"POST /v1/ingest/housing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {CREDITOR_TOKEN}\r\n"
             "Content-Length: 1000\r\n\r\n"
         ),
     }

@@ -77,7 +77,7 @@ def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def _post(worker: Worker, events: list[dict[str, Any]]) -> tuple[int, Any]:
     request = urllib.request.Request(
-        worker.url("/ingest/housing"), data=json.dumps(events).encode(), method="POST"
+        worker.url("/v1/ingest/housing"), data=json.dumps(events).encode(), method="POST"
     )
     request.add_header("Content-Type", "application/json")
     request.add_header("Authorization", f"Bearer {TOKEN}")
@@ -167,11 +167,11 @@ async def _send_the_burst(worker: Worker) -> HealthPoller:
         await asyncio.to_thread(assert_conservation, worker, DEBTS + 120, 90)
 
         def shown() -> bool:
-            answer = call(worker, "GET", f"/api/teams/{TEAM}/cases", token=DEMO_TOKENS[TEAM])
+            answer = call(worker, "GET", f"/v1/teams/{TEAM}/cases", token=DEMO_TOKENS[TEAM])
             cases = answer.body.get("cases", []) if isinstance(answer.body, dict) else []
             if not cases:
                 return False
-            case = call(worker, "GET", f"/api/cases/{cases[0]['case_id']}", token=DEMO_TOKENS[TEAM])
+            case = call(worker, "GET", f"/v1/cases/{cases[0]['case_id']}", token=DEMO_TOKENS[TEAM])
             overview = case.body.get("overview") or {}
             # The read model caught up: the household's 50 debts, the signal's last version with all of them.
             signals = case.body.get("signals", [])
@@ -231,11 +231,11 @@ async def test_a_thousand_debts_for_one_address_stay_bounded(broker: EmbeddedBro
 def _assert_pages_are_bounded(worker: Worker) -> dict[str, int]:
     """The inbox and the case page (API and HTML) answer, each below PAGE_LIMIT bytes."""
     sizes = {}
-    inbox = call(worker, "GET", f"/api/teams/{TEAM}/cases", token=DEMO_TOKENS[TEAM])
+    inbox = call(worker, "GET", f"/v1/teams/{TEAM}/cases", token=DEMO_TOKENS[TEAM])
     assert inbox.status == 200
     sizes["inbox API"] = len(json.dumps(inbox.body))
     [case] = inbox.body["cases"]
-    detail = call(worker, "GET", f"/api/cases/{case['case_id']}", token=DEMO_TOKENS[TEAM])
+    detail = call(worker, "GET", f"/v1/cases/{case['case_id']}", token=DEMO_TOKENS[TEAM])
     assert detail.status == 200
     sizes["case API"] = len(json.dumps(detail.body))
     assert detail.body["signal_count"] <= 10  # max_signals_per_case; a burst is coalesced

@@ -1,4 +1,4 @@
-"""`POST /ingest/{source}` on a real worker: authentication, all-or-nothing validation, publishing."""
+"""`POST /v1/ingest/{source}` on a real worker: authentication, all-or-nothing validation, publishing."""
 
 from __future__ import annotations
 
@@ -85,11 +85,11 @@ async def test_valid_events_are_published_to_the_inbound_topic_and_answered_202(
     tag = uuid.uuid4().hex[:8]
     single, batch = housing_events(tag, 1)[0], housing_events(tag, 4)[1:]
 
-    assert await asyncio.to_thread(post, worker, "/ingest/housing", single, HOUSING_TOKEN) == (
+    assert await asyncio.to_thread(post, worker, "/v1/ingest/housing", single, HOUSING_TOKEN) == (
         202,
         {"accepted": 1},
     )
-    assert await asyncio.to_thread(post, worker, "/ingest/housing", batch, HOUSING_TOKEN) == (
+    assert await asyncio.to_thread(post, worker, "/v1/ingest/housing", batch, HOUSING_TOKEN) == (
         202,
         {"accepted": 3},
     )
@@ -117,7 +117,7 @@ async def test_one_invalid_item_rejects_the_whole_request_with_per_item_errors(
     before = await end_offsets(broker, topic)
 
     status, answer = await asyncio.to_thread(
-        post, worker, "/ingest/housing", [good, bad_bsn, wrong_source], HOUSING_TOKEN
+        post, worker, "/v1/ingest/housing", [good, bad_bsn, wrong_source], HOUSING_TOKEN
     )
 
     assert status == 400
@@ -141,7 +141,7 @@ async def test_a_request_without_the_right_creditor_token_is_refused(
     worker: Worker, token: str | None, status: int
 ) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
-    answer_status, answer = await asyncio.to_thread(post, worker, "/ingest/housing", body, token)
+    answer_status, answer = await asyncio.to_thread(post, worker, "/v1/ingest/housing", body, token)
     assert answer_status == status
     assert (answer["status"], answer["title"]) == (status, HTTPStatus(status).phrase)  # RFC 9457
     assert "token" in answer["detail"]
@@ -149,7 +149,7 @@ async def test_a_request_without_the_right_creditor_token_is_refused(
 
 async def test_an_unknown_source_is_not_found(worker: Worker) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
-    status, answer = await asyncio.to_thread(post, worker, "/ingest/gas", body, HOUSING_TOKEN)
+    status, answer = await asyncio.to_thread(post, worker, "/v1/ingest/gas", body, HOUSING_TOKEN)
     assert status == 404
     assert "unknown source" in answer["detail"]
 
@@ -157,6 +157,6 @@ async def test_an_unknown_source_is_not_found(worker: Worker) -> None:
 async def test_an_event_above_the_message_limit_is_too_large(worker: Worker) -> None:
     body = housing_events(uuid.uuid4().hex[:8], 1)[0]
     body["address"]["street"] = "x" * 1_100_000  # the default limit is 1 MiB per event
-    status, answer = await asyncio.to_thread(post, worker, "/ingest/housing", body, HOUSING_TOKEN)
+    status, answer = await asyncio.to_thread(post, worker, "/v1/ingest/housing", body, HOUSING_TOKEN)
     assert status == 413
     assert answer["accepted"] == 0

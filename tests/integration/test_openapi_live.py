@@ -91,7 +91,7 @@ def live(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def _a_team_with_a_case(worker: Worker) -> tuple[str, dict[str, Any]]:
     for team, token in sorted(DEMO_TOKENS.items()):
-        answer = call(worker, "GET", f"/api/teams/{team}/cases", token=token)
+        answer = call(worker, "GET", f"/v1/teams/{team}/cases", token=token)
         if answer.status == 200 and answer.body["cases"]:
             return team, answer.body["cases"][0]
     raise AssertionError("no team has a case after the demo history")
@@ -107,8 +107,8 @@ def test_the_worker_serves_the_checked_in_document(live: Live) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "title"),
     [
-        ("POST", "/ingest/housing", "Unauthorized"),
-        ("GET", "/api/teams/{team}/cases", "Niet aangemeld"),
+        ("POST", "/v1/ingest/housing", "Unauthorized"),
+        ("GET", "/v1/teams/{team}/cases", "Niet aangemeld"),
         ("GET", "/households/{key}", "Unauthorized"),
     ],
 )
@@ -121,6 +121,32 @@ def test_a_refusal_is_a_problem_with_the_api_version(live: Live, method: str, pa
     assert answer.body["status"] == 401
     assert answer.body["type"] == "about:blank"
     assert answer.body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "old", "new"),
+    [
+        ("POST", "/ingest/housing", "/v1/ingest/housing"),
+        ("GET", "/api/teams/{team}/cases?limit=5", "/v1/teams/{team}/cases?limit=5"),
+        ("GET", "/api/households/{key}", "/v1/households/{key}"),
+        (
+            "POST",
+            "/api/cases/{case_id}/signals/{signal_id}/status",
+            "/v1/cases/{case_id}/signals/{signal_id}/status",
+        ),
+    ],
+)
+def test_a_path_before_version_1_answers_308_to_its_successor(
+    live: Live, method: str, old: str, new: str
+) -> None:
+    # One release long: a client that follows redirects keeps working, with method and body (308).
+    answer = call(live.worker, method, old.format(**live.values), json_body={} if method == "POST" else None)
+    assert answer.status == 308
+    successor = new.format(**live.values)
+    assert answer.location == successor
+    assert answer.headers["Deprecation"] == "true"
+    assert answer.headers["Link"] == f'<{successor}>; rel="successor-version"'
+    assert answer.headers["API-Version"] == API_VERSION
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

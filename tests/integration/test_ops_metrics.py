@@ -62,7 +62,7 @@ def _samples(worker: Worker) -> Samples:
 
 
 def _post(worker: Worker, source: str, body: bytes, token: str) -> int:
-    request = urllib.request.Request(worker.url(f"/ingest/{source}"), data=body, method="POST")
+    request = urllib.request.Request(worker.url(f"/v1/ingest/{source}"), data=body, method="POST")
     request.add_header("Content-Type", "application/json")
     request.add_header("Authorization", f"Bearer {token}")
     try:

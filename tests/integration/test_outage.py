@@ -106,11 +106,11 @@ def assert_healthy_at_once(worker: Worker) -> None:
 def creditor_retries(worker: Worker, event: dict[str, Any], attempts: int = 6) -> Answer:
     """POST the event as a creditor does: again after `Retry-After` while the answer is 503."""
     for _ in range(attempts - 1):
-        answer = call(worker, "POST", "/ingest/housing", token=HOUSING_TOKEN, json_body=event)
+        answer = call(worker, "POST", "/v1/ingest/housing", token=HOUSING_TOKEN, json_body=event)
         if answer.status != 503:
             return answer
         time.sleep(int(answer.headers["Retry-After"]))
-    return call(worker, "POST", "/ingest/housing", token=HOUSING_TOKEN, json_body=event)
+    return call(worker, "POST", "/v1/ingest/housing", token=HOUSING_TOKEN, json_body=event)
 
 
 def metric_lines(worker: Worker, name: str) -> list[str]:
@@ -179,11 +179,11 @@ def test_broker_down_makes_the_worker_unready_and_reads_and_ingest_answer_503_th
         # The operator's read and a team member's read are audited on the broker: refused, not hung.
         answer, took = timed(lambda: call(worker, "GET", f"/households/{HOUSEHOLD}", token=READ_TOKEN))
         assert_unavailable(answer, took, "broker")
-        answer, took = timed(lambda: call(worker, "GET", f"/api/households/{HOUSEHOLD}", token=MEMBER))
+        answer, took = timed(lambda: call(worker, "GET", f"/v1/households/{HOUSEHOLD}", token=MEMBER))
         assert_unavailable(answer, took, "broker")
         event = housing_events(uuid.uuid4().hex[:8], 1)[0]
         answer, took = timed(
-            lambda: call(worker, "POST", "/ingest/housing", token=HOUSING_TOKEN, json_body=event)
+            lambda: call(worker, "POST", "/v1/ingest/housing", token=HOUSING_TOKEN, json_body=event)
         )
         assert_unavailable(answer, took, "broker")
         assert_healthy_at_once(worker)
@@ -242,7 +242,7 @@ def test_database_down_makes_the_worker_unready_and_reads_answer_503_then_ready_
         assert_healthy_at_once(worker)
         answer, took = timed(lambda: call(worker, "GET", f"/households/{HOUSEHOLD}", token=READ_TOKEN))
         assert_unavailable(answer, took, "database")
-        answer, took = timed(lambda: call(worker, "GET", "/api/teams/buurtteam-centrum/cases", token=MEMBER))
+        answer, took = timed(lambda: call(worker, "GET", "/v1/teams/buurtteam-centrum/cases", token=MEMBER))
         assert_unavailable(answer, took, "database")
         page, took = timed(
             lambda: call(

@@ -5,7 +5,7 @@ BSNs the creditors sent.
 The BSNs arrive by all four paths, in valid and in rejected messages, also where a rejection's
 reason would quote them (a BSN as event type, a BSN in a number column):
 - agent: the creditors' inbound topics (the demo history, with BSNs);
-- HTTP: `POST /ingest/housing` (a valid request, and one the worker refuses with 400);
+- HTTP: `POST /v1/ingest/housing` (a valid request, and one the worker refuses with 400);
 - file: `vroegsignaal ingest FILE` (valid rows go to inbound, rejected ones to dead-letter);
 - replay: `vroegsignaal replay --from-topics` of the same inbound topics.
 """
@@ -172,18 +172,18 @@ def deployment(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory,
 def _work_a_case(run: Run) -> None:
     """Team activity too: a read (audited) and a contact attempt."""
     token = DEMO_TOKENS["buurtteam-centrum"]
-    case = call(run.worker, "GET", "/api/teams/buurtteam-centrum/cases", token=token).body["cases"][0]
-    assert call(run.worker, "GET", f"/api/cases/{case['case_id']}", token=token).status == 200
+    case = call(run.worker, "GET", "/v1/teams/buurtteam-centrum/cases", token=token).body["cases"][0]
+    assert call(run.worker, "GET", f"/v1/cases/{case['case_id']}", token=token).status == 200
     attempt = {"soort": "Brief", "bereikt": False, "datum": datetime.now(UTC).date().isoformat()}
     answer = call(
-        run.worker, "POST", f"/api/cases/{case['case_id']}/contact-attempts", token=token, json_body=attempt
+        run.worker, "POST", f"/v1/cases/{case['case_id']}/contact-attempts", token=token, json_body=attempt
     )
     assert answer.status == 201
 
 
 def _post(worker: Worker, body: Any) -> tuple[int, str]:
     request = urllib.request.Request(
-        worker.url("/ingest/housing"), data=json.dumps(body).encode(), method="POST"
+        worker.url("/v1/ingest/housing"), data=json.dumps(body).encode(), method="POST"
     )
     request.add_header("Content-Type", "application/json")
     request.add_header("Authorization", f"Bearer {CREDITOR_TOKEN}")

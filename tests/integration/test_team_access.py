@@ -54,7 +54,7 @@ def teams(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> I
     try:
         with_cases = {}
         for team, token in DEMO_TOKENS.items():
-            answer = call(run.worker, "GET", f"/api/teams/{team}/cases", token=token)
+            answer = call(run.worker, "GET", f"/v1/teams/{team}/cases", token=token)
             assert answer.status == 200, answer
             if answer.body["cases"]:
                 with_cases[team] = answer.body["cases"][0]
@@ -72,12 +72,12 @@ def _endpoints(t: Teams, case: dict[str, Any], team: str) -> list[tuple[str, str
     today = datetime.now(UTC).date().isoformat()
     attempt = {"soort": "Telefoon", "bereikt": "nee", "datum": today, "dagdeel": "Ochtend"}
     return [
-        ("GET", f"/api/teams/{team}/cases", {}),
-        ("GET", f"/api/cases/{cid}", {}),
-        ("GET", f"/api/households/{key}", {}),
-        ("POST", f"/api/cases/{cid}/contact-attempts", attempt),
-        ("POST", f"/api/cases/{cid}/outcome", {"resultaat": "Niet opgepakt: andere reden"}),
-        ("POST", f"/api/cases/{cid}/signals/{sid}/status", {"status": "Opgepakt"}),
+        ("GET", f"/v1/teams/{team}/cases", {}),
+        ("GET", f"/v1/cases/{cid}", {}),
+        ("GET", f"/v1/households/{key}", {}),
+        ("POST", f"/v1/cases/{cid}/contact-attempts", attempt),
+        ("POST", f"/v1/cases/{cid}/outcome", {"resultaat": "Niet opgepakt: andere reden"}),
+        ("POST", f"/v1/cases/{cid}/signals/{sid}/status", {"status": "Opgepakt"}),
         ("GET", f"/team/{team}/zaken", {}),
         ("GET", f"/zaken/{cid}", {}),
         ("POST", f"/zaken/{cid}/contactpogingen", attempt),
@@ -87,7 +87,7 @@ def _endpoints(t: Teams, case: dict[str, Any], team: str) -> list[tuple[str, str
 
 
 def _send(t: Teams, method: str, path: str, body: dict[str, Any], **auth: Any) -> Any:
-    if path.startswith("/api/"):
+    if path.startswith("/v1/"):
         return call(t.run.worker, method, path, json_body=body if method == "POST" else None, **auth)
     return call(t.run.worker, method, path, form=body if method == "POST" else None, **auth)
 
@@ -95,7 +95,7 @@ def _send(t: Teams, method: str, path: str, body: dict[str, Any], **auth: Any) -
 def test_every_endpoint_refuses_a_request_without_a_member(teams: Teams) -> None:
     for method, path, body in _endpoints(teams, teams.own_case, teams.own_team):
         answer = _send(teams, method, path, body)
-        if path.startswith("/api/"):
+        if path.startswith("/v1/"):
             assert answer.status == 401, (method, path, answer)
         else:
             assert (answer.status, answer.location) == (303, "/team/login"), (method, path, answer)
@@ -105,7 +105,7 @@ def test_every_endpoint_refuses_a_request_without_a_member(teams: Teams) -> None
 
 def _refusal(path: str) -> int:
     """Another team's inbox is 403 (teams are no secret); its cases and households do not exist (404)."""
-    return 403 if path.startswith(("/api/teams/", "/team/")) else 404
+    return 403 if path.startswith(("/v1/teams/", "/team/")) else 404
 
 
 def test_another_teams_inbox_answers_403_and_its_cases_and_households_404(teams: Teams) -> None:
@@ -114,16 +114,16 @@ def test_another_teams_inbox_answers_403_and_its_cases_and_households_404(teams:
         assert by_bearer.status == _refusal(path), (method, path, by_bearer)
     cookie, _ = login_cookie(teams.run.worker, teams.own_token)
     for method, path, body in _endpoints(teams, teams.other_case, teams.other_team):
-        if not path.startswith("/api/"):
+        if not path.startswith("/v1/"):
             by_session = _send(teams, method, path, body, cookie=cookie)
             assert by_session.status == _refusal(path), (method, path, by_session)
     # The answer is the one for a case that does not exist: it does not tell that the case does.
     w, token = teams.run.worker, teams.own_token
-    other = call(w, "GET", f"/api/cases/{teams.other_case['case_id']}", token=token)
-    unknown = call(w, "GET", "/api/cases/case-does-not-exist", token=token)
+    other = call(w, "GET", f"/v1/cases/{teams.other_case['case_id']}", token=token)
+    unknown = call(w, "GET", "/v1/cases/case-does-not-exist", token=token)
     assert (other.status, other.body) == (unknown.status, unknown.body)
     # Nothing was recorded for the other team's case: its page shows no attempt and no outcome.
-    seen = call(teams.run.worker, "GET", f"/api/cases/{teams.other_case['case_id']}", token=teams.other_token)
+    seen = call(teams.run.worker, "GET", f"/v1/cases/{teams.other_case['case_id']}", token=teams.other_token)
     assert seen.status == 200
     assert seen.body["contact_attempts"] == []
     assert seen.body["outcome"] is None
@@ -131,15 +131,15 @@ def test_another_teams_inbox_answers_403_and_its_cases_and_households_404(teams:
 
 def test_the_api_takes_no_session_cookie(teams: Teams) -> None:
     cookie, _ = login_cookie(teams.run.worker, teams.own_token)
-    answer = call(teams.run.worker, "GET", f"/api/teams/{teams.own_team}/cases", cookie=cookie)
+    answer = call(teams.run.worker, "GET", f"/v1/teams/{teams.own_team}/cases", cookie=cookie)
     assert answer.status == 401
 
 
 def test_an_unknown_case_is_404_and_a_bad_form_400(teams: Teams) -> None:
     w, token = teams.run.worker, teams.own_token
-    assert call(w, "GET", "/api/cases/case-does-not-exist", token=token).status == 404
+    assert call(w, "GET", "/v1/cases/case-does-not-exist", token=token).status == 404
     cid = teams.own_case["case_id"]
-    bad = call(w, "POST", f"/api/cases/{cid}/contact-attempts", token=token, json_body={"soort": "Duif"})
+    bad = call(w, "POST", f"/v1/cases/{cid}/contact-attempts", token=token, json_body={"soort": "Duif"})
     assert bad.status == 400
     assert bad.body["field"] == "soort"
 
@@ -213,11 +213,11 @@ def test_a_household_of_the_teams_area_that_was_never_signalled_is_not_found(tea
     quiet = _never_signalled(teams.run, teams.own_team)
     assert quiet, "the demo history has households that paid within the free reminder's term"
     token = teams.own_token
-    own = call(w, "GET", f"/api/households/{teams.own_case['household_key']}", token=token)
+    own = call(w, "GET", f"/v1/households/{teams.own_case['household_key']}", token=token)
     assert own.status == 200  # a household with a case of the team: shown
-    unknown = call(w, "GET", "/api/households/9999ZZ-1", token=token)
+    unknown = call(w, "GET", "/v1/households/9999ZZ-1", token=token)
     for key in quiet:
-        answer = call(w, "GET", f"/api/households/{key}", token=token)
+        answer = call(w, "GET", f"/v1/households/{key}", token=token)
         # The same answer as for an address that is nowhere in the read model.
         assert (answer.status, answer.body) == (unknown.status, unknown.body) == (404, unknown.body), key
 
@@ -225,13 +225,13 @@ def test_a_household_of_the_teams_area_that_was_never_signalled_is_not_found(tea
 def test_refused_reads_are_audited_like_granted_ones(teams: Teams) -> None:
     w, member, team = teams.run.worker, MEMBER_IDS[teams.own_team], teams.own_team
     quiet = _never_signalled(teams.run, team)[0]
-    assert call(w, "GET", f"/api/households/{quiet}", token=teams.own_token).status == 404
+    assert call(w, "GET", f"/v1/households/{quiet}", token=teams.own_token).status == 404
     refused = (member, "read_refused_404", team)
     assert refused in _audit(teams.run, quiet, _has(refused))
     # Another team's case, by the API and by the page: refused and audited with that case's household.
     other_key = teams.other_case["household_key"]
     before = _audit(teams.run, other_key, lambda rows: True).count(refused)
-    for path in (f"/api/cases/{teams.other_case['case_id']}", f"/zaken/{teams.other_case['case_id']}"):
+    for path in (f"/v1/cases/{teams.other_case['case_id']}", f"/zaken/{teams.other_case['case_id']}"):
         assert call(w, "GET", path, token=teams.own_token).status == 404
     assert _audit(teams.run, other_key, _has(refused, before + 2)).count(refused) == before + 2
     # The operators' read API audits its refusals too (an address nowhere in the read model).
@@ -239,6 +239,6 @@ def test_refused_reads_are_audited_like_granted_ones(teams: Teams) -> None:
     by_operator = ("read-token", "read_refused_404", None)
     assert by_operator in _audit(teams.run, "9999ZZ-2", _has(by_operator))
     own_key = teams.own_case["household_key"]
-    assert call(w, "GET", f"/api/households/{own_key}", token=teams.own_token).status == 200
+    assert call(w, "GET", f"/v1/households/{own_key}", token=teams.own_token).status == 200
     granted = (member, "overview_viewed", team)
     assert granted in _audit(teams.run, own_key, _has(granted))

@@ -37,7 +37,7 @@ def run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _households(run: Run, team: str) -> set[str]:
-    answer = call(run.worker, "GET", f"/api/teams/{team}/cases", token=DEMO_TOKENS[team])
+    answer = call(run.worker, "GET", f"/v1/teams/{team}/cases", token=DEMO_TOKENS[team])
     return {c["household_key"] for c in answer.body["cases"]}
 
 
@@ -128,7 +128,7 @@ def test_a_team_logs_in_sees_its_households_and_records_an_attempt_and_an_outcom
         _assert_screenshot(driver, tmp_path / "case-closed.png", 360)
     assert case_id not in _case_ids(run, TEAM)  # the closed case left the inbox
     _keep_screenshots(tmp_path, shots)
-    case = call(run.worker, "GET", f"/api/cases/{case_id}", token=DEMO_TOKENS[TEAM]).body
+    case = call(run.worker, "GET", f"/v1/cases/{case_id}", token=DEMO_TOKENS[TEAM]).body
     document = _report(run, tmp_path / "cbs.json", case["period_start"], case["period_end"])
     assert ddas_errors(document) == []
     zaken = document["leveringen"][0]["vroegsignaalzaken"]
@@ -210,7 +210,7 @@ async def _database_figures(url: str) -> dict[str, Any]:
 
 
 def _case_ids(run: Run, team: str) -> set[str]:
-    answer = call(run.worker, "GET", f"/api/teams/{team}/cases", token=DEMO_TOKENS[team])
+    answer = call(run.worker, "GET", f"/v1/teams/{team}/cases", token=DEMO_TOKENS[team])
     return {c["case_id"] for c in answer.body["cases"]}
 
 

@@ -131,9 +131,9 @@ def test_every_response_sends_the_security_headers_and_no_server_version(worker:
         "login page": call(worker, "GET", "/team/login"),
         "inbox page": _inbox(worker, cookie),
         "stylesheet": call(worker, "GET", "/team/style.css"),
-        "JSON": call(worker, "GET", f"/api/teams/{TEAM}/cases", token=TOKEN),
-        "JSON 401": call(worker, "GET", f"/api/teams/{TEAM}/cases"),
-        "ingest 401": call(worker, "POST", "/ingest/housing", json_body={}),
+        "JSON": call(worker, "GET", f"/v1/teams/{TEAM}/cases", token=TOKEN),
+        "JSON 401": call(worker, "GET", f"/v1/teams/{TEAM}/cases"),
+        "ingest 401": call(worker, "POST", "/v1/ingest/housing", json_body={}),
         "unknown path": call(worker, "GET", "/no-such-page"),
         "wrong method": call(worker, "DELETE", "/team/login"),
         "health": call(worker, "GET", "/healthz"),
@@ -151,7 +151,7 @@ def test_every_response_sends_the_security_headers_and_no_server_version(worker:
 def test_answers_with_personal_data_are_not_cached(worker: Worker) -> None:
     cookie, _ = login_cookie(worker, TOKEN)
     personal = [
-        call(worker, "GET", f"/api/teams/{TEAM}/cases", token=TOKEN),
+        call(worker, "GET", f"/v1/teams/{TEAM}/cases", token=TOKEN),
         _inbox(worker, cookie),
         call(_ops(worker), "GET", "/households/1011AB-1", token="test-read-token"),
     ]
@@ -169,7 +169,7 @@ def test_the_ops_listener_serves_metrics_and_households_and_the_main_one_does_no
     assert call(ops, "GET", "/households/1011AB-1").status == 401  # still needs the read token
     assert call(ops, "GET", "/readyz").status == 200
     assert (
-        call(ops, "GET", f"/api/teams/{TEAM}/cases", token=TOKEN).status == 404
+        call(ops, "GET", f"/v1/teams/{TEAM}/cases", token=TOKEN).status == 404
     )  # teams stay on the main one
     assert call(worker, "GET", "/readyz").status == 200
 
@@ -179,8 +179,8 @@ def test_a_malformed_authorization_header_is_never_echoed_or_logged(worker: Work
     variants = [f"Bearer {secret} trailing", f"Bearerx {secret}", f"bearer\t{secret}", f"{secret}"]
     for value in variants:
         for w, method, path in (
-            (worker, "GET", f"/api/teams/{TEAM}/cases"),
-            (worker, "POST", "/ingest/housing"),
+            (worker, "GET", f"/v1/teams/{TEAM}/cases"),
+            (worker, "POST", "/v1/ingest/housing"),
             (worker, "GET", "/team"),
             (_ops(worker), "GET", "/households/1011AB-1"),
         ):

@@ -50,7 +50,7 @@ def test_every_endpoint_says_its_bearer_token_and_answers_errors_as_problems() -
 
 
 def test_ingest_lists_every_source_and_takes_one_event_or_an_array() -> None:
-    ingest = DOC["paths"]["/ingest/{source}"]["post"]
+    ingest = DOC["paths"]["/v1/ingest/{source}"]["post"]
     assert ingest["parameters"][0]["schema"]["enum"] == list(SOURCES)
     body = _validator(ingest["requestBody"]["content"]["application/json"]["schema"])
     one = event()
