@@ -179,6 +179,7 @@ async def test_a_worker_ingest_sink_and_archive_run_over_mutual_tls(
     assert "SSL" not in worker.log_tail(200), worker.log_tail(200)
 
 
+@pytest.mark.slow  # 45 s; the worker, ingest, sink and archive over mutual TLS stay in `make test`
 async def test_a_replay_runs_its_worker_and_clients_over_mutual_tls(
     tls_broker: TlsBroker, tmp_path: Path
 ) -> None:
