@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from connectors.kafka.broker import EmbeddedBroker
+from connectors.readmodel import ReadModel
 from tests.integration.pg import PostgresServer, PostgresUnavailable
 from tests.integration.scenario import Outcome, reference_outcome
 
@@ -47,3 +48,17 @@ def postgres_db_url(postgres_server: PostgresServer) -> Iterator[str]:
 def scenario_reference(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     """The uninterrupted run of the fault scenario, made once and compared with by every fault test."""
     return reference_outcome(broker, Path(tmp_path_factory.mktemp("reference")))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def rm(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ReadModel]:
+    """A migrated read model on SQLite and on PostgreSQL (a test module may define its own `rm`)."""
+    url = (
+        f"sqlite:///{tmp_path / 'readmodel.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_db_url")
+    )
+    model = await ReadModel.open(url)
+    await model.migrate()
+    yield model
+    await model.close()

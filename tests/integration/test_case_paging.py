@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,19 +13,6 @@ from schemas.outputs_v1 import Signal
 from tests.unit import case_examples as ex
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def rm(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ReadModel]:
-    url = (
-        f"sqlite:///{tmp_path / 'cases.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_db_url")
-    )
-    model = await ReadModel.open(url)
-    await model.migrate()
-    yield model
-    await model.close()
 
 
 async def _write(rm: ReadModel, signals: list[Signal]) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,19 +23,6 @@ from tests.unit import readmodel_examples as rx
 
 pytestmark = pytest.mark.integration
 CASE_TABLES = ("cases", "signal_status", "contact_attempts", "case_outcomes", "audit_log")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def rm(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ReadModel]:
-    url = (
-        f"sqlite:///{tmp_path / 'cases.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_db_url")
-    )
-    model = await ReadModel.open(url)
-    await model.migrate()
-    yield model
-    await model.close()
 
 
 def history() -> list[CaseItem]:

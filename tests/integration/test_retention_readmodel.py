@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,19 +18,6 @@ from tests.unit import readmodel_examples as rx
 
 pytestmark = pytest.mark.integration
 DAYS = 365
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def rm(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ReadModel]:
-    url = (
-        f"sqlite:///{tmp_path / 'retention.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_db_url")
-    )
-    model = await ReadModel.open(url)
-    await model.migrate()
-    yield model
-    await model.close()
 
 
 async def _write(rm: ReadModel, items: list[CaseItem]) -> None:
