@@ -64,6 +64,12 @@ def _case(worker: Worker) -> dict[str, Any] | None:
     return next((c for c in answer.body.get("cases", []) if c["household_key"] == ex.HOUSEHOLD), None)
 
 
+def _recent(**fields: Any) -> dict[str, Any]:
+    """An event that happened just now: the worker's wall-clock ticks move the household's clock to today,
+    and an id older than the dedup horizon (90 days) before it is a plain duplicate, never a conflict."""
+    return event(occurred_at=datetime.now(UTC).isoformat(), **fields)
+
+
 def _today() -> str:
     return datetime.now(UTC).date().isoformat()
 
@@ -186,7 +192,7 @@ def test_an_event_resent_over_kafka_with_another_amount_is_dead_lettered_and_the
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     address = {"postcode": "3011AB", "house_number": 40, "house_letter": None}
-    first = event(event_id=f"{tag}-1", debt_ref=f"HUUR-{tag}", address=address, amount_cents=95_000)
+    first = _recent(event_id=f"{tag}-1", debt_ref=f"HUUR-{tag}", address=address, amount_cents=95_000)
     other = {**first, "amount_cents": 120_000}
     inbound, household = worker.names.inbound("housing"), "3011AB-40"
     key = first["debt_ref"].encode()
@@ -242,7 +248,7 @@ def test_an_id_http_cannot_know_is_accepted_and_then_dead_lettered_by_the_stream
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     address = {"postcode": "3011AB", "house_number": 41, "house_letter": None}
-    first = event(event_id=f"{tag}-1", debt_ref=f"HUUR-{tag}", address=address, amount_cents=95_000)
+    first = _recent(event_id=f"{tag}-1", debt_ref=f"HUUR-{tag}", address=address, amount_cents=95_000)
     inbound, household = worker.names.inbound("housing"), "3011AB-41"
     asyncio.run(publish(broker, [(inbound, first["debt_ref"].encode(), orjson.dumps(first))]))  # over Kafka
     _wait(lambda: _principal(worker, household) == 95_000, "first amount in the read model")
