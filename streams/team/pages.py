@@ -5,6 +5,7 @@
 | GET/POST | /team/login | login form; posting a valid token sets the session cookie (rate limited: 429) |
 | POST | /team/logout | ends the session on every worker |
 | GET | /team/style.css | the one stylesheet (no inline style or script: the CSP forbids them) |
+| GET | /team/toegankelijkheid | the accessibility statement (public; linked from every page's footer) |
 | GET | /team | to the member's own inbox |
 | GET | /team/{team}/zaken | open cases by priority with their reasons |
 | GET | /zaken/{case_id} | the case and the household's overview (audited) |
@@ -19,18 +20,31 @@ A cookie-authenticated post (login and logout too) must carry an Origin or Refer
 of the configured public origin, else 403.
 A form post publishes its event, waits for the broker and (briefly) for the
 sink, then redirects to the case page, which shows the change (post/redirect/get).
+A form with a mistake re-renders the case page (400) with an error summary at the top,
+a plain-Dutch message at each wrong field and what was typed kept.
+The pages are Jinja2 templates (streams/team/templates/, see streams/team/html.py).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 
 import faust
 from faust.web import Request, Response, View
 
-from connectors.readmodel.case_queries import CASE_SIGNALS_PAGE_SIZE, INBOX_PAGE_SIZE, open_cases_page
+from connectors.readmodel.case_queries import (
+    CASE_SIGNALS_PAGE_SIZE,
+    INBOX_PAGE_SIZE,
+    CaseDetail,
+    CaseSummary,
+    open_cases_page,
+)
+from connectors.readmodel.household_queries import household_contact, household_events
+from schemas.cases_v1 import CONTACTSOORTEN, EINDRESULTATEN, SIGNAALSTATUSSEN
 from streams.team import cases as cc
 from streams.team import html as pages
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth
@@ -64,6 +78,10 @@ def _html(view: View, body: str, status: int = 200) -> Response:
     return view.html(body, status=status, headers=dict(_HTML_HEADERS))
 
 
+def _team_name(auth: TeamAuth, who: Principal) -> str:
+    return auth.directory.team_names.get(who.team_id, who.team_id)
+
+
 def _guard(auth: TeamAuth) -> Any:
     """The wrapper of every page: a member or the login form, same-origin posts, errors as pages."""
 
@@ -75,11 +93,13 @@ def _guard(auth: TeamAuth) -> Any:
         if who is None:
             return _redirect(view, "/team/login")
         if post and who.via == "session" and not auth.origin_allowed(request.headers):
-            return _html(view, pages.error_page(403, _FOREIGN_FORM, who), 403)
+            return _html(view, pages.error_page(403, _FOREIGN_FORM, who, _team_name(auth, who)), 403)
         try:
             return await handler(who)
         except cc.CaseError as exc:
-            return _html(view, pages.error_page(exc.status, exc.message, who), exc.status)
+            return _html(
+                view, pages.error_page(exc.status, exc.message, who, _team_name(auth, who)), exc.status
+            )
 
     return guarded
 
@@ -89,7 +109,7 @@ def register_pages(app: faust.App, pipeline: Pipeline, auth: TeamAuth, limiter: 
     guarded = _guard(auth)
     _register_session(app, auth, limiter, guarded, pipeline.settings.web_body_timeout_s)
     _register_reads(app, pipeline, auth, guarded)
-    _register_forms(app, pipeline, guarded)
+    _register_forms(app, pipeline, auth, guarded)
 
 
 def _too_many(view: View, retry_after_s: int) -> Response:
@@ -107,6 +127,11 @@ def _register_session(
     class Stylesheet(View):
         async def get(self, request: Request) -> Response:
             return self.text(CSS, content_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.page("/team/toegankelijkheid")
+    class Statement(View):
+        async def get(self, request: Request) -> Response:
+            return html(self, pages.accessibility_page())
 
     @app.page("/team/login")
     class Login(View):
@@ -201,14 +226,57 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
         async def get(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 page = _page_number(request, "signalen")
-                detail = await cc.read_case(
-                    pipeline, who, case_id, signals_offset=(page - 1) * CASE_SIGNALS_PAGE_SIZE
+                body = await _case_page(
+                    pipeline, auth, who, case_id, page=page, notice=request.query.get("melding")
                 )
-                name = auth.directory.team_names.get(who.team_id, who.team_id)
-                notice = request.query.get("melding")
-                return html(self, pages.case_page(who, name, detail, uuid.uuid4().hex, notice))
+                return html(self, body)
 
             return await guarded(self, request, handle)
+
+
+async def _case_page(
+    pipeline: Pipeline,
+    auth: TeamAuth,
+    who: Principal,
+    case_id: str,
+    *,
+    page: int = 1,
+    notice: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> str:
+    """The case page of the member's own case: its read audited first (cc.read_case), then the
+    household's contact data and timeline, which only a reader of the case gets to see."""
+    detail = await cc.read_case(pipeline, who, case_id, signals_offset=(page - 1) * CASE_SIGNALS_PAGE_SIZE)
+    read_model = cc.read_model_of(pipeline)
+    case = detail.summary
+    contact = await household_contact(read_model, case.household_key)
+    events = await household_events(read_model, case.household_key, team_id=who.team_id, case_id=case_id)
+    name = auth.directory.team_names.get(who.team_id, who.team_id)
+    return pages.case_page(
+        who,
+        name,
+        detail,
+        uuid.uuid4().hex,
+        notice,
+        contact=contact,
+        timeline=pages.timeline_of(events),
+        creditors=_creditors(pipeline, detail),
+        errors=errors,
+        values=values,
+    )
+
+
+def _creditors(pipeline: Pipeline, detail: CaseDetail) -> dict[str, pages.CreditorContact]:
+    """Where to arrange payment with each creditor of the case, as far as the directory knows."""
+    directory = getattr(pipeline, "creditor_directory", None)
+    if directory is None or detail.overview is None:
+        return {}
+    return {
+        key: found
+        for d in detail.overview.debts
+        if (found := directory.get(key := f"{d.debt.source}:{d.debt.creditor_id}")) is not None
+    }
 
 
 def _page_number(request: Request, name: str) -> int:
@@ -219,8 +287,101 @@ def _page_number(request: Request, name: str) -> int:
         raise cc.CaseError(400, str(exc)) from None
 
 
-def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
-    """The three form posts; each redirects back to the case page."""
+@dataclass(frozen=True)
+class FormField:
+    """A form field as the page shows it: its control's id, a valid stand-in (to find the next
+    mistake once this one is known) and the plain-Dutch message for a wrong value."""
+
+    control: str
+    stand_in: str | None  # None: today
+    message: Callable[[str], str]
+
+
+def _fixed(text: str) -> Callable[[str], str]:
+    return lambda _raw: text
+
+
+def _date_message(what: str) -> Callable[[str], str]:
+    def message(raw: str) -> str:
+        try:
+            date.fromisoformat(raw)
+        except ValueError:
+            return f"Vul de datum {what} in, bijvoorbeeld {pages.today():%d-%m-%Y}."
+        return f"De datum {what} moet in het afgelopen jaar liggen en mag niet in de toekomst liggen."
+
+    return message
+
+
+CONTACT_FORM = {
+    "soort": FormField(
+        "soort", CONTACTSOORTEN[0], _fixed("Kies hoe u contact hebt gezocht (soort contact).")
+    ),
+    "bereikt": FormField("bereikt", "ja", _fixed("Geef aan of u de inwoner hebt bereikt: ja of nee.")),
+    "datum": FormField("datum", None, _date_message("van de contactpoging")),
+    "dagdeel": FormField("dagdeel", "", _fixed("Kies een dagdeel, of laat het op Onbekend staan.")),
+}
+OUTCOME_FORM = {
+    "resultaat": FormField(
+        "resultaat-keuze", EINDRESULTATEN[0], _fixed("Kies het eindresultaat van de zaak.")
+    ),
+    "datum": FormField("resultaat-datum", None, _date_message("van het eindresultaat")),
+}
+
+
+def status_form(signal_id: str) -> dict[str, FormField]:
+    """The status form of one signal (one per signal on the case page, each its own control id)."""
+    return {
+        "status": FormField(
+            f"status-{signal_id}",
+            SIGNAALSTATUSSEN[0],
+            _fixed("Kies een status uit de lijst voor dit signaal."),
+        )
+    }
+
+
+def form_errors(
+    validate: Callable[[Mapping[str, Any]], object], form: Mapping[str, Any], fields: Mapping[str, FormField]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every mistake in a form, found with the real validation: (control id -> message, control id -> typed).
+
+    The validation stops at the first wrong field; that field gets a valid stand-in and the form is
+    checked again, until it passes or names a field the page does not show (then that error is raised).
+    """
+    typed = {name: str(form.get(name, "")) for name in fields}
+    values = {f.control: typed[name] for name, f in fields.items()}
+    trial, errors = dict(form), {}
+    for _ in range(len(fields) + 1):
+        try:
+            validate(trial)
+            break
+        except cc.CaseError as exc:
+            field = fields.get(exc.field or "")
+            if exc.status != 400 or field is None or field.control in errors:
+                raise
+            errors[field.control] = field.message(typed[exc.field or ""])
+            trial[exc.field or ""] = pages.today().isoformat() if field.stand_in is None else field.stand_in
+    return errors, values
+
+
+def _field_error(exc: cc.CaseError, fields: Mapping[str, FormField]) -> bool:
+    """A mistake the page shows at its field (not a conflict or a refusal)."""
+    return exc.status == 400 and exc.field in fields
+
+
+def _register_forms(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any) -> None:
+    """The three form posts; each redirects back to the case page, or shows it again with its mistakes."""
+
+    async def again(
+        view: View,
+        who: Principal,
+        case: CaseSummary,
+        validate: Callable[[Mapping[str, Any]], object],
+        form: Mapping[str, Any],
+        fields: Mapping[str, FormField],
+    ) -> Response:
+        errors, values = form_errors(validate, form, fields)
+        body = await _case_page(pipeline, auth, who, case.case_id, errors=errors, values=values)
+        return _html(view, body, 400)
 
     async def done(view: View, event: cc.TeamChange, notice: str) -> Response:
         stored = await cc.wait_stored(pipeline, event)
@@ -237,7 +398,14 @@ def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         async def post(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 case = await cc.authorised_case(pipeline, who, case_id)
-                event = await cc.record_contact_attempt(pipeline, who, case, await form_of(request))
+                form = await form_of(request)
+                try:
+                    event = await cc.record_contact_attempt(pipeline, who, case, form)
+                except cc.CaseError as exc:
+                    if not _field_error(exc, CONTACT_FORM):
+                        raise
+                    check = lambda f: cc.contact_attempt(who, case, f)  # noqa: E731
+                    return await again(self, who, case, check, form, CONTACT_FORM)
                 return await done(self, event, "contactpoging")
 
             return await guarded(self, request, handle, post=True)
@@ -247,7 +415,14 @@ def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         async def post(self, request: Request, case_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 case = await cc.authorised_case(pipeline, who, case_id)
-                event = await cc.record_outcome(pipeline, who, case, await form_of(request))
+                form = await form_of(request)
+                try:
+                    event = await cc.record_outcome(pipeline, who, case, form)
+                except cc.CaseError as exc:
+                    if not _field_error(exc, OUTCOME_FORM):
+                        raise
+                    check = lambda f: cc.outcome(who, case, f)  # noqa: E731
+                    return await again(self, who, case, check, form, OUTCOME_FORM)
                 return await done(self, event, "resultaat")
 
             return await guarded(self, request, handle, post=True)
@@ -257,7 +432,14 @@ def _register_forms(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
         async def post(self, request: Request, case_id: str, signal_id: str) -> Response:
             async def handle(who: Principal) -> Response:
                 case = await cc.authorised_case(pipeline, who, case_id)
-                event = await cc.change_status(pipeline, who, case, signal_id, await form_of(request))
+                form, fields = await form_of(request), status_form(signal_id)
+                try:
+                    event = await cc.change_status(pipeline, who, case, signal_id, form)
+                except cc.CaseError as exc:
+                    if not _field_error(exc, fields):
+                        raise
+                    check = lambda f: cc.status_change(who, case, signal_id, f)  # noqa: E731
+                    return await again(self, who, case, check, form, fields)
                 return await done(self, event, "status")
 
             return await guarded(self, request, handle, post=True)
