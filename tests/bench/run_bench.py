@@ -94,6 +94,41 @@ async def publish_all(broker: EmbeddedBroker, items: list[tuple[str, bytes]]) ->
         await producer.stop()
 
 
+async def publish_with_source(broker: EmbeddedBroker, topic: str, items: list[tuple[str, bytes]]) -> None:
+    """The input on one topic, each record's source in a header (the worker has a topic per source)."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, value=raw, headers=[("source", source.encode())])
+            for source, raw in items
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def quix_anchor(broker: EmbeddedBroker, items: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """The anchor row: the same fold in a Quix Streams application (tests/bench/quix_anchor.py)."""
+    from tests.bench.quix_anchor import run_anchor
+
+    topic = f"bench-anchor-{uuid.uuid4().hex[:6]}"
+    asyncio.run(_create_topic(broker, topic))
+    asyncio.run(publish_with_source(broker, topic, items))
+    return run_anchor(broker.bootstrap, topic, len(items))
+
+
+async def _create_topic(broker: EmbeddedBroker, topic: str) -> None:
+    from aiokafka.admin import NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    finally:
+        await admin.close()
+
+
 async def baseline(broker: EmbeddedBroker, items: list[tuple[str, bytes]]) -> float:
     """Plain aiokafka consumer + pydantic validation of the same input: the Python ceiling here."""
     topic = f"bench-baseline-{uuid.uuid4().hex[:6]}"
@@ -340,11 +375,15 @@ def main() -> None:
         print(f"input: {len(items)} events, {args.households} households", flush=True)
         results["baseline_events_per_s"] = round(asyncio.run(baseline(broker, items)), 1)
         print(f"baseline aiokafka + pydantic: {results['baseline_events_per_s']} events/s", flush=True)
+        results["anchor_quix"] = anchor = quix_anchor(broker, items)
+        anchor["ratio_to_baseline"] = round(anchor["events_per_s"] / results["baseline_events_per_s"], 3)
+        print(f"anchor, the same fold in Quix Streams: {anchor}", flush=True)
         for store, workers, sink_process in VARIANTS:
             figures = run_pipeline(broker, items, store, workdir, workers, sink_process)
             figures["ratio_to_baseline"] = round(
                 figures["events_per_s"] / results["baseline_events_per_s"], 3
             )
+            figures["ratio_to_anchor"] = round(figures["events_per_s"] / anchor["events_per_s"], 3)
             results[_variant_key(store, workers, sink_process)] = figures
             print(f"pipeline: {figures}", flush=True)
         for store in ("memory://", "rocksdb://"):
@@ -373,12 +412,18 @@ def _variant_key(store: str, workers: int, sink_process: bool) -> str:
 def print_table(results: dict[str, Any]) -> None:
     rows = [("measure", "value")]
     rows.append(("baseline (aiokafka + pydantic), events/s", str(results["baseline_events_per_s"])))
+    a = results["anchor_quix"]
+    rows += [
+        (f"anchor: the fold in {a['library']}, events/s", str(a["events_per_s"])),
+        ("anchor: ratio to baseline", str(a["ratio_to_baseline"])),
+        ("anchor: CPU s / wall s", f"{a['cpu_s']} / {a['seconds']}"),
+    ]
     for variant in VARIANTS:
         key = _variant_key(*variant)
         f = results[key]
         rows += [
             (f"{key}: events/s", str(f["events_per_s"])),
-            (f"{key}: ratio to baseline", str(f["ratio_to_baseline"])),
+            (f"{key}: ratio to baseline / to anchor", f"{f['ratio_to_baseline']} / {f['ratio_to_anchor']}"),
             (
                 f"{key}: CPU s (pipeline / broker) / wall s",
                 f"{f['cpu_s']} / {f['broker_cpu_s']} / {f['seconds']}",
