@@ -20,7 +20,7 @@ from signals.routing import RoutingTable
 from streams import team
 from streams.faust_fixes import apply_fixes
 from streams.faust_fixes.producer import raise_buffer_bound
-from streams.worker import agents, web, web_security
+from streams.worker import agents, file_rejections, web, web_security
 from streams.worker.logs import logging_config
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Pipeline
@@ -111,6 +111,7 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         app=app,
     )
     agents.register(app, app.pipeline)
+    file_rejections.register(app, app.pipeline)
     web.register(app, app.pipeline)
     team.register(app, app.pipeline)
     app.ops_listener = web_security.install(app, ops_bind=settings.ops_bind, ops_port=settings.ops_port)

@@ -29,7 +29,7 @@ __all__ = ["CONFLICT_KINDS", "HOUSEHOLD_LIMITS", "INGEST_PATHS", "Metrics", "ver
 # a panel then shows 0, not "No data", and rate()/increase() see the first increment.
 HOUSEHOLD_LIMITS = ("open_debts", "signals_per_case")  # signals.limits
 CONFLICT_KINDS = ("event_id", "request_id", "outcome")
-INGEST_PATHS = ("http",)  # where ingest_rejected is counted; the file CLI has no /metrics
+INGEST_PATHS = ("http", "file")  # where ingest_rejected is counted (file: streams/worker/file_rejections.py)
 DEPENDENCIES = ("broker", "database")
 TICK = "tick"  # the household_limit source of a deadline passing, not of an event
 
@@ -80,10 +80,11 @@ class Metrics:
             registry=r,
         )
         # Issue 18: rows a creditor's HTTP request was refused for (400, 409, 413: nothing published,
-        # the creditor fixes and resends), per reason class; the stream's dead letters are counted above.
+        # the creditor fixes and resends), and rows `vroegsignaal ingest FILE` dead-lettered (read back
+        # from the dead-letter topics), per reason class; the stream's dead letters are counted above.
         self.ingest_rejected = Counter(
             "vroegsignaal_ingest_rejected_total",
-            "Inbound rows refused at the edge before publishing, per source, path (http) and reason class.",
+            "Inbound rows refused at the edge before publishing, per source, path (http, file) and reason class.",
             ["source", "path", "reason"],
             registry=r,
         )

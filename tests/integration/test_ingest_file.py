@@ -105,6 +105,22 @@ def wait_for_duplicates(worker: Worker, source: str, expected: float, timeout_s:
     assert seen == expected, f"duplicates {seen}, expected {expected}\n{worker.log_tail()}"
 
 
+def file_rejections(worker: Worker) -> dict[str, float]:
+    """The worker's vroegsignaal_ingest_rejected_total{source="housing",path="file"} per reason, nonzero ones."""
+    status, body = worker.get("/metrics")
+    assert status == 200
+    pattern = r'^vroegsignaal_ingest_rejected_total{path="file",reason="(\w+)",source="housing"} (\S+)$'
+    return {reason: float(v) for reason, v in re.findall(pattern, body, re.M) if float(v)}
+
+
+def wait_for_file_rejections(worker: Worker, expected: dict[str, float], timeout_s: float = 30) -> None:
+    """Poll /metrics until the file rows counted are `expected` (each letter once, never more)."""
+    deadline = time.monotonic() + timeout_s
+    while file_rejections(worker) != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert file_rejections(worker) == expected, worker.log_tail()
+
+
 @pytest.fixture
 def worker(broker: EmbeddedBroker, tmp_path: Path, unique: str) -> Iterator[Worker]:
     """A ready worker with its own prefix, app id and SQLite read model."""
@@ -180,9 +196,12 @@ async def test_rerunning_a_file_publishes_again_and_the_household_stage_drops_th
     assert first.code == 1
     assert "accepted 4, rejected 3" in first.stdout
     await asyncio.to_thread(wait_for_duplicates, worker, "housing", 1)  # e1 twice in the file
+    # The rejected rows are on the worker's /metrics too, read back from the dead-letter topic.
+    await asyncio.to_thread(wait_for_file_rejections, worker, {"invalid": 2, "wrong_source": 1})
 
     again = await run_ingest(path, "housing", env)
     assert again.code == 1
     assert "accepted 4, rejected 3" in again.stdout
-    # Every accepted row of the second run was already folded in.
+    # Every accepted row of the second run was already folded in; its rejected rows count again.
     await asyncio.to_thread(wait_for_duplicates, worker, "housing", 1 + len(ACCEPTED_LINES))
+    await asyncio.to_thread(wait_for_file_rejections, worker, {"invalid": 4, "wrong_source": 2})

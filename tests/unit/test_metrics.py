@@ -43,12 +43,13 @@ def test_dead_letters_duplicates_and_bounds_are_zero_for_every_source_before_the
             assert (
                 _value(scraped, "vroegsignaal_events_dead_lettered_total", source=source, reason=reason) == 0
             )
-            assert (
-                _value(
-                    scraped, "vroegsignaal_ingest_rejected_total", source=source, path="http", reason=reason
+            for path in ("http", "file"):
+                assert (
+                    _value(
+                        scraped, "vroegsignaal_ingest_rejected_total", source=source, path=path, reason=reason
+                    )
+                    == 0
                 )
-                == 0
-            )
         for limit in ("open_debts", "signals_per_case"):
             assert _value(scraped, "vroegsignaal_household_limit_total", source=source, limit=limit) == 0
         for kind, basis in VIOLATION_BASIS.items():
