@@ -7,6 +7,11 @@ one still accepted until its sessions expire). The session id must also be in th
 session store every worker shares, so logging out ends the session everywhere.
 The cookie is HttpOnly and SameSite=Strict; changing a member's token in the
 teams file ends that member's sessions too.
+
+A member signed in through the municipality's OpenID provider (streams/team/oidc.py) is not
+in the teams file: the cookie then carries `p: "oidc"`, the member's name, team and role as
+the provider's claims gave them at sign-in, signed like any session; such a session ends at
+logout, at expiry, or when its team leaves the teams file or OIDC is switched off.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from connectors.team_access import TeamDirectory, TeamMember
+from streams.team.roles import ROLES, Role
 from streams.worker.edge import bearer_token, cookie
 
 __all__ = [
@@ -45,13 +51,18 @@ _FINGERPRINT_HEX = 16
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated team member; `session_id` only for a cookie session."""
+    """An authenticated team member; `session_id` only for a cookie session.
+
+    `provider`: a token from the teams file, or a sign-in at the municipality's OpenID provider;
+    `role`: what the member may do in the team (streams/team/roles.py)."""
 
     member_id: str
     team_id: str
     name: str
     via: Literal["bearer", "session"]
     session_id: str | None = None
+    role: Role = "medewerker"
+    provider: Literal["token", "oidc"] = "token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +113,19 @@ class TeamAuth:
         *,
         public_origin: str,
         clock: Callable[[], float] = time.time,
+        oidc_enabled: bool = False,
     ) -> None:
         self._directory = directory
         self._keys = keys
         self._sessions = sessions
         self.public_origin = normal_origin(public_origin)
         self._clock = clock
+        self.oidc_enabled = oidc_enabled
+
+    @property
+    def keys(self) -> SessionKeys:
+        """The signing keys (the OIDC login ticket is signed with them too)."""
+        return self._keys
 
     @property
     def directory(self) -> TeamDirectory:
@@ -130,41 +148,63 @@ class TeamAuth:
 
     async def issue(self, member: TeamMember) -> str:
         """Start a session for the member; the signed value for the cookie."""
+        return await self._start(
+            member.member_id, member.team_id, {"fp": member.token_sha256[:_FINGERPRINT_HEX]}
+        )
+
+    async def issue_signed_in(self, *, member_id: str, name: str, team_id: str, role: Role) -> str:
+        """Start a session for a member the OpenID provider vouched for; the signed value for the cookie."""
+        return await self._start(member_id, team_id, {"p": "oidc", "n": name, "r": role})
+
+    async def _start(self, member_id: str, team_id: str, extra: dict[str, str]) -> str:
         session_id = secrets.token_urlsafe(32)
         expires = int(self._clock()) + SESSION_TTL_S
         await self._sessions.start(
-            session_id,
-            member_id=member.member_id,
-            team_id=member.team_id,
-            expires_at=datetime.fromtimestamp(expires, UTC),
+            session_id, member_id=member_id, team_id=team_id, expires_at=datetime.fromtimestamp(expires, UTC)
         )
-        payload = orjson.dumps(
-            {
-                "s": session_id,
-                "m": member.member_id,
-                "t": member.team_id,
-                "exp": expires,
-                "fp": member.token_sha256[:_FINGERPRINT_HEX],
-            }
-        )
+        payload = orjson.dumps({"s": session_id, "m": member_id, "t": team_id, "exp": expires, **extra})
         body = _b64(payload)
         return f"{body}.{_sign(self._keys.current, body)}"
 
     async def verify(self, value: str) -> Principal | None:
         """The member of a live, unexpired session whose token has not changed since; else None."""
         claims = self._claims(value)
-        if claims is None:
+        if claims is None or _int(claims.get("exp")) < self._clock():
             return None
+        found = self._signed_in(claims) if claims.get("p") == "oidc" else self._token_member(claims)
+        session_id = str(claims.get("s", ""))
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        if found is None or not session_id:
+            return None
+        if not await self._sessions.active(session_id, member_id=found.member_id, now=now):
+            return None
+        return Principal(
+            member_id=found.member_id,
+            team_id=found.team_id,
+            name=found.name,
+            via="session",
+            session_id=session_id,
+            role=found.role,
+            provider=found.provider,
+        )
+
+    def _token_member(self, claims: dict[str, Any]) -> Principal | None:
         member = self._directory.member(str(claims.get("m", "")))
-        if member is None or member.team_id != claims.get("t") or _int(claims.get("exp")) < self._clock():
+        if member is None or member.team_id != claims.get("t"):
             return None
         if not hmac.compare_digest(member.token_sha256[:_FINGERPRINT_HEX], str(claims.get("fp", ""))):
             return None
-        session_id = str(claims.get("s", ""))
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        if not session_id or not await self._sessions.active(session_id, member_id=member.member_id, now=now):
+        return _principal(member, "session")
+
+    def _signed_in(self, claims: dict[str, Any]) -> Principal | None:
+        member_id, team_id, name, role = (claims.get(k) for k in ("m", "t", "n", "r"))
+        if not self.oidc_enabled or team_id not in self._directory.team_names or role not in ROLES:
             return None
-        return _principal(member, "session", session_id)
+        if not (isinstance(member_id, str) and member_id and isinstance(name, str)):
+            return None
+        return Principal(
+            member_id=member_id, team_id=str(team_id), name=name, via="session", role=role, provider="oidc"
+        )
 
     async def end(self, value: str) -> None:
         """Log out: the session of a validly signed cookie ends on every worker."""

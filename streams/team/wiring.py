@@ -14,6 +14,8 @@ from streams.team.api import register_api
 from streams.team.auth import SessionKeys, TeamAuth
 from streams.team.case_agents import register_case_agents
 from streams.team.login_limits import LoginLimiter
+from streams.team.oidc import OidcClient
+from streams.team.oidc_pages import oidc_config, register_oidc_pages
 from streams.team.pages import register_pages
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import Settings, SettingsError
@@ -91,10 +93,17 @@ class ReadModelSessions:
 def register(app: faust.App, pipeline: Pipeline) -> None:
     """Attach the case agents and the team views."""
     s = pipeline.settings
+    oidc = oidc_config(s, public_origin(s))
     auth = TeamAuth(
-        team_directory(s), session_keys(s), ReadModelSessions(pipeline), public_origin=public_origin(s)
+        team_directory(s),
+        session_keys(s),
+        ReadModelSessions(pipeline),
+        public_origin=public_origin(s),
+        oidc_enabled=oidc is not None,
     )
     limiter = LoginLimiter(max_attempts=s.login_max_attempts, window_s=s.login_window_s)
+    if oidc is not None:
+        register_oidc_pages(app, auth, OidcClient(oidc), limiter)
     register_case_agents(app, pipeline)
     register_pages(app, pipeline, auth, limiter)
     register_api(app, pipeline, auth)

@@ -148,6 +148,21 @@ class Settings(BaseSettings):
     # News within this many minutes (event time) of the open signal updates it instead of raising another.
     signal_coalesce_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
 
+    # --- municipal sign-in (issue 19) ---
+    # OpenID Connect at the municipality's provider (streams/team/oidc.py); off while oidc_issuer is None.
+    # The client is registered there with redirect URI <public_origin>/team/oidc/callback and
+    # post-logout redirect URI <public_origin>/team/login. HTTPS issuers only, except on loopback.
+    oidc_issuer: str | None = Field(default=None, pattern=r"^https?://[^?#\s]+$")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile"
+    # Claim naming the member (what the audit log records), the team claim (team ids, or groups looked up
+    # in oidc_groups_file: [[groups]] group/team/role) and the role claim ("coordinator" or "medewerker").
+    oidc_member_claim: str = "sub"
+    oidc_teams_claim: str = "groups"
+    oidc_roles_claim: str = "roles"
+    oidc_groups_file: Path | None = None
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -11,6 +12,17 @@ from connectors.team_access import TeamMember, default_team_directory
 from streams.bootstrap import load_routing_table
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, SessionKeys, TeamAuth, origin_allowed
 from streams.team.login_limits import LoginLimiter
+from streams.team.oidc import (
+    LoginTicket,
+    Membership,
+    OidcConfig,
+    load_group_map,
+    memberships,
+    open_ticket,
+    seal_ticket,
+)
+from streams.team.oidc_pages import oidc_config
+from streams.team.roles import can_reassign, can_see_dashboard
 from streams.team.wiring import public_origin, session_keys, team_directory
 from streams.worker.settings import SettingsError, load_settings
 
@@ -181,3 +193,112 @@ def test_configured_session_keys_must_be_long_and_rotate_in_order() -> None:
         load_settings(session_key=SecretStr("n" * 64), session_key_previous=SecretStr("p" * 64))
     )
     assert (keys.current, keys.previous) == (b"n" * 64, b"p" * 64)
+
+
+def signed_in_auth(clock: list[float], sessions: DictSessions, *, oidc_enabled: bool = True) -> TeamAuth:
+    return TeamAuth(
+        default_team_directory(),
+        SessionKeys(KEY_A),
+        sessions,
+        public_origin=ORIGIN,
+        clock=lambda: clock[0],
+        oidc_enabled=oidc_enabled,
+    )
+
+
+async def test_a_member_signed_in_at_the_provider_keeps_name_team_and_role_until_expiry() -> None:
+    now, sessions = [1_000_000.0], DictSessions()
+    value = await signed_in_auth(now, sessions).issue_signed_in(
+        member_id="x123", name="C. Coördinator", team_id="buurtteam-centrum", role="coordinator"
+    )
+    who = await signed_in_auth(now, sessions).verify(value)
+    assert who is not None
+    assert (who.member_id, who.name, who.team_id, who.role, who.provider) == (
+        "x123",
+        "C. Coördinator",
+        "buurtteam-centrum",
+        "coordinator",
+        "oidc",
+    )
+    now[0] += SESSION_TTL_S + 1
+    assert await signed_in_auth(now, sessions).verify(value) is None
+
+
+async def test_a_provider_session_ends_when_oidc_is_switched_off_or_its_team_is_gone() -> None:
+    now, sessions = [1_000_000.0], DictSessions()
+    on = signed_in_auth(now, sessions)
+    value = await on.issue_signed_in(member_id="x1", name="X", team_id="buurtteam-oost", role="medewerker")
+    assert await signed_in_auth(now, sessions, oidc_enabled=False).verify(value) is None
+    gone = await on.issue_signed_in(member_id="x1", name="X", team_id="opgeheven-team", role="medewerker")
+    assert await on.verify(gone) is None
+
+
+async def test_a_token_member_is_a_medewerker() -> None:
+    now, sessions = [1_000_000.0], DictSessions()
+    who = await auth(now, SessionKeys(KEY_A), sessions).verify(
+        await auth(now, SessionKeys(KEY_A), sessions).issue(oost())
+    )
+    assert who is not None
+    assert (who.role, who.provider) == ("medewerker", "token")
+    assert not can_reassign(who)
+    assert not can_see_dashboard(who)
+
+
+def test_group_file_maps_groups_to_teams_with_the_strongest_role(tmp_path: Path) -> None:
+    groups = tmp_path / "groups.toml"
+    groups.write_text(
+        '[[groups]]\ngroup = "GG-VS-Centrum"\nteam = "buurtteam-centrum"\nrole = "medewerker"\n'
+        '[[groups]]\ngroup = "GG-VS-Coord"\nteam = "buurtteam-centrum"\nrole = "coordinator"\n'
+        '[[groups]]\ngroup = "GG-VS-Coord"\nteam = "buurtteam-oost"\nrole = "coordinator"\n'
+    )
+    config = OidcConfig(
+        issuer="https://idp.example.nl",
+        client_id="c",
+        client_secret="s",
+        redirect_uri="r",
+        post_logout_redirect_uri="p",
+        group_map=load_group_map(groups),
+    )
+    known = {"buurtteam-centrum", "buurtteam-oost"}
+    assert memberships({"groups": ["GG-VS-Centrum", "GG-VS-Coord", "other"]}, config, known) == (
+        Membership("buurtteam-centrum", "coordinator"),
+        Membership("buurtteam-oost", "coordinator"),
+    )
+    assert memberships({"groups": ["buurtteam-centrum"]}, config, known) == ()  # only what the file grants
+    groups.write_text('[[groups]]\ngroup = "g"\nteam = "t"\nrole = "beheerder"\n')
+    with pytest.raises(ValueError, match="role must be one of"):
+        load_group_map(groups)
+
+
+def test_a_login_ticket_is_signed_and_short_lived() -> None:
+    ticket = LoginTicket(state="s", nonce="n", verifier="v" * 64, team="", expires_at=1_000)
+    value = seal_ticket(ticket, KEY_A)
+    assert open_ticket(value, (KEY_B, KEY_A), now=999) == ticket
+    assert open_ticket(value, (KEY_B,), now=999) is None  # another deployment's key
+    assert open_ticket(value, (KEY_A,), now=1_001) is None  # expired
+    body, signature = value.split(".")
+    assert open_ticket(body[:-2] + "xx." + signature, (KEY_A,), now=999) is None
+
+
+def test_oidc_settings_need_a_client_and_https_outside_loopback() -> None:
+    assert oidc_config(load_settings(demo=True), ORIGIN) is None  # off without an issuer
+    with pytest.raises(SettingsError, match="oidc_client_id"):
+        oidc_config(load_settings(oidc_issuer="https://idp.example.nl"), ORIGIN)
+    secret = SecretStr("geheim")
+    with pytest.raises(SettingsError, match="https"):
+        oidc_config(
+            load_settings(
+                oidc_issuer="http://idp.example.nl", oidc_client_id="vs", oidc_client_secret=secret
+            ),
+            ORIGIN,
+        )
+    config = oidc_config(
+        load_settings(
+            oidc_issuer="https://idp.example.nl/gm0363", oidc_client_id="vs", oidc_client_secret=secret
+        ),
+        ORIGIN,
+    )
+    assert config is not None
+    assert config.redirect_uri == "https://team.example.nl/team/oidc/callback"
+    assert config.client_secret == "geheim"
+    assert "geheim" not in repr(load_settings(oidc_client_secret=SecretStr("geheim")))
