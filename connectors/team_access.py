@@ -90,6 +90,10 @@ class TeamDirectory:
         """The member with this id, if any."""
         return self._by_id.get(member_id)
 
+    def members_of(self, team_id: str) -> tuple[TeamMember, ...]:
+        """The team's members, in the teams file's order (who a case of the team can be assigned to)."""
+        return tuple(m for m in self._members if m.team_id == team_id)
+
     def authenticate(self, token: str) -> TeamMember | None:
         """The member whose token this is, or None; no early exit, so timing tells nothing."""
         if not token:

@@ -20,6 +20,8 @@ __all__ = [
     "DAGDELEN",
     "EINDRESULTATEN",
     "SIGNAALSTATUSSEN",
+    "WERKSTATUSSEN",
+    "CaseAssigned",
     "CaseEvent",
     "ContactAttemptRecorded",
     "Contactsoort",
@@ -27,11 +29,13 @@ __all__ = [
     "Dagdeel",
     "Eindresultaat",
     "FeedbackStatus",
+    "NextActionPlanned",
     "OutcomeRecorded",
     "OverviewViewed",
     "ReadStatus",
     "Signaalstatus",
     "SignalStatusChanged",
+    "Werkstatus",
 ]
 
 # DDAS EnumContactsoort.
@@ -82,11 +86,15 @@ Signaalstatus = Literal[
     "Persoon is geen inwoner (meer) in de gemeente",
 ]
 FeedbackStatus = Literal["in_help", "not_picked_up"]
+# Where a case stands in the team's work queue (not a DDAS enumeration): no contact attempt yet,
+# tried without reaching the household, reached, or closed with its final outcome.
+Werkstatus = Literal["nieuw", "contact_gezocht", "bereikt", "afgerond"]
 
 CONTACTSOORTEN: Final[tuple[str, ...]] = get_args(Contactsoort)
 DAGDELEN: Final[tuple[str, ...]] = get_args(Dagdeel)
 EINDRESULTATEN: Final[tuple[str, ...]] = get_args(Eindresultaat)
 SIGNAALSTATUSSEN: Final[tuple[str, ...]] = get_args(Signaalstatus)
+WERKSTATUSSEN: Final[tuple[str, ...]] = get_args(Werkstatus)
 
 
 class _Model(BaseModel):
@@ -139,6 +147,24 @@ class SignalStatusChanged(_TeamChange):
     status: Signaalstatus
 
 
+class CaseAssigned(_TeamChange):
+    """The case was given to a member of its team, or taken, handed over or let go (`assignee` None)."""
+
+    type: Literal["case_assigned"] = "case_assigned"
+    assignee: str | None
+    """The member id the case is now with; None: with nobody."""
+    previous: str | None
+    """The member id the case was with when the change was made (as the actor saw it)."""
+
+
+class NextActionPlanned(_TeamChange):
+    """The team set (or cleared, `datum` None) the day of the case's next action: the work queue's due date."""
+
+    type: Literal["next_action_planned"] = "next_action_planned"
+    datum: date | None
+    """The local (Europe/Amsterdam) day the next action is due; None: no next action planned."""
+
+
 class OverviewViewed(_CaseEvent):
     """A team member (or the read API) asked for a household's overview or case: audited, changes nothing.
 
@@ -153,7 +179,12 @@ class OverviewViewed(_CaseEvent):
 
 
 CaseEvent = Annotated[
-    ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed,
+    ContactAttemptRecorded
+    | OutcomeRecorded
+    | SignalStatusChanged
+    | OverviewViewed
+    | CaseAssigned
+    | NextActionPlanned,
     Field(discriminator="type"),
 ]
 CASE_EVENT: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)

@@ -10,31 +10,39 @@ date rule here (`signals.calendar`).
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Final
+from datetime import date, datetime, timedelta
+from typing import Final, Literal
 
-from schemas.cases_v1 import CreditorFeedback, Eindresultaat, FeedbackStatus, OutcomeRecorded
+from schemas.cases_v1 import CreditorFeedback, Eindresultaat, FeedbackStatus, OutcomeRecorded, Werkstatus
 from schemas.outputs_v1 import DebtRef, Priority, Signal
 from signals.calendar import local_day
 from signals.ids import stable_id
 
 __all__ = [
+    "NEXT_ACTION_HORIZON_DAYS",
     "NOT_PICKED_UP",
     "PRIORITY_RANK",
     "StoredOutcome",
+    "TeamRole",
+    "assignment_id",
+    "assignment_refusal",
     "case_id_of",
     "conflicting_outcomes",
     "contact_attempt_id",
     "creditor_feedback",
     "decided_feedback",
     "feedback_status",
+    "is_due",
     "matching_period",
+    "next_action_id",
+    "next_action_refusal",
     "outcome_id",
     "same_outcome",
     "signalled_debts",
     "status_change_id",
+    "work_status",
 ]
 
 # Urgent first: the inbox sorts by this rank.
@@ -178,3 +186,86 @@ def conflicting_outcomes(stored: Mapping[str, StoredOutcome], events: Iterable[O
     return sum(
         (won := stored.get(event.case_id)) is not None and not same_outcome(won, event) for event in events
     )
+
+
+# Work queue (issue 19): who has a case, when its next action is due, where it stands.
+
+# A team member's role: a coordinator may (re)assign any case of the team; a medewerker may take a
+# case nobody has, and hand over or let go of their own.
+TeamRole = Literal["medewerker", "coordinator"]
+# How far ahead a next action may be planned.
+NEXT_ACTION_HORIZON_DAYS: Final = 366
+
+
+def assignment_id(case_id: str, request_id: str) -> str:
+    """Id of one assignment change of a case: one per submitted form (request id)."""
+    return stable_id("assign", case_id, request_id)
+
+
+def next_action_id(case_id: str, request_id: str) -> str:
+    """Id of one planning of a case's next action: one per submitted form (request id)."""
+    return stable_id("next-action", case_id, request_id)
+
+
+def assignment_refusal(
+    *, actor: str, role: TeamRole, team_members: Collection[str], current: str | None, assignee: str | None
+) -> str | None:
+    """Why `actor` may not give the case (now with `current`) to `assignee` (None: nobody), in Dutch; None if allowed.
+
+    Only members of the case's team can have it; a coordinator may reassign any case, a
+    medewerker may take a case nobody has, and hand over (or let go of) their own.
+
+    >>> team = {"anna", "bram"}
+    >>> assignment_refusal(actor="anna", role="medewerker", team_members=team, current=None, assignee="anna")
+    >>> assignment_refusal(actor="anna", role="medewerker", team_members=team, current="anna", assignee="bram")
+    >>> assignment_refusal(actor="anna", role="coordinator", team_members=team, current="bram", assignee="anna")
+    >>> assignment_refusal(actor="anna", role="medewerker", team_members=team, current="bram", assignee="anna")
+    'Deze zaak is toegewezen aan een collega; alleen die collega of een coördinator kan haar overdragen.'
+    """
+    if assignee is not None and assignee not in team_members:
+        return "Deze persoon is geen lid van het team van deze zaak."
+    if role == "coordinator" or current == actor:
+        return None
+    if current is None:
+        if assignee == actor:
+            return None
+        return "Een zaak zonder behandelaar kunt u alleen zelf oppakken; een coördinator kan haar toewijzen."
+    return (
+        "Deze zaak is toegewezen aan een collega; alleen die collega of een coördinator kan haar overdragen."
+    )
+
+
+def next_action_refusal(datum: date, today: date) -> str | None:
+    """Why a next action cannot be planned on `datum` (local day), in Dutch; None if it can.
+
+    >>> next_action_refusal(date(2026, 12, 7), date(2026, 12, 7))
+    >>> next_action_refusal(date(2026, 12, 6), date(2026, 12, 7))
+    'De volgende actie kan niet in het verleden liggen.'
+    """
+    if datum < today:
+        return "De volgende actie kan niet in het verleden liggen."
+    if datum > today + timedelta(days=NEXT_ACTION_HORIZON_DAYS):
+        return "De volgende actie kan hoogstens een jaar vooruit gepland worden."
+    return None
+
+
+def is_due(next_action_on: date | None, today: date) -> bool:
+    """Whether a case's next action is due on the local day `today` (or was due before and still stands).
+
+    >>> is_due(date(2026, 12, 7), date(2026, 12, 7)), is_due(date(2026, 12, 8), date(2026, 12, 7)), is_due(None, date(2026, 12, 7))
+    (True, False, False)
+    """
+    return next_action_on is not None and next_action_on <= today
+
+
+def work_status(*, has_outcome: bool, attempts: int, reached: bool) -> Werkstatus:
+    """Where a case stands: closed by its outcome, else reached, tried, or new.
+
+    >>> work_status(has_outcome=False, attempts=2, reached=False), work_status(has_outcome=True, attempts=0, reached=False)
+    ('contact_gezocht', 'afgerond')
+    """
+    if has_outcome:
+        return "afgerond"
+    if reached:
+        return "bereikt"
+    return "contact_gezocht" if attempts else "nieuw"

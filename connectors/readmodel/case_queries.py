@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,10 +17,12 @@ from connectors.readmodel.case_tables import (
     ContactAttempt,
     SignalStatusRow,
 )
+from connectors.readmodel.case_work import status_of, work_of
 from connectors.readmodel.queries import overview
 from connectors.readmodel.rows import signal_from_row
 from connectors.readmodel.tables import SignalRow, table_of
 from connectors.readmodel.writer import ReadModel
+from schemas.cases_v1 import Werkstatus
 from schemas.outputs_v1 import HouseholdOverview, Priority, Reason, Signal
 from signals.cases import StoredOutcome
 
@@ -84,6 +86,10 @@ class CaseSummary:
     signal_count: int = 0
     unresolved_count: int = 0
     signals_offset: int = 0
+    # The work queue (issue 19): who has the case, when its next action is due, where it stands.
+    assignee: str | None = None
+    next_action_on: date | None = None
+    work_status: Werkstatus = "nieuw"
 
     @property
     def resolved(self) -> bool:
@@ -208,14 +214,21 @@ async def case_summary(
 ) -> CaseSummary | None:
     """One case with its signals (all, or a page of the newest) and outcome, or None."""
     cases = table_of(CaseRow)
+    stmt = select(cases, status_of(cases.c.case_id).label("work_status")).where(cases.c.case_id == case_id)
     async with rm.reading() as conn:
-        row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().one_or_none()
+        row = (await conn.execute(stmt)).mappings().one_or_none()
         if row is None:
             return None
         signals = await _signals_of(conn, [case_id], limit=signals_limit, offset=signals_offset)
         counts = await _signal_counts(conn, [case_id])
         outcome = await _outcome_of(conn, case_id)
-    return _summary(row, signals.get(case_id, ()), outcome, counts.get(case_id), signals_offset)
+        work = (await work_of(conn, [case_id])).get(case_id)
+    summary = _summary(row, signals.get(case_id, ()), outcome, counts.get(case_id), signals_offset)
+    return (
+        summary
+        if work is None
+        else replace(summary, assignee=work.assignee, next_action_on=work.next_action_on)
+    )
 
 
 async def case_detail(
@@ -372,6 +385,7 @@ def _summary(
         signal_count=count,
         unresolved_count=unresolved,
         signals_offset=signals_offset,
+        work_status=row.get("work_status", "nieuw"),
     )
 
 

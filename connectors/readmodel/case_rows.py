@@ -3,8 +3,8 @@
 `plan_case_batch` applies the batch rules the SQL upserts apply across batches,
 so the rows do not depend on how the messages were cut into batches: a case
 keeps its earliest and latest signal and most urgent priority; a signal's status
-is the newest change; a case's outcome is the first one recorded; a case event whose id
-came before (in the batch or, checked by the writer, in the audit log) changes nothing.
+is the newest change, and so are a case's assignment and next action; a case's outcome is the
+first one recorded; a case event whose id came before (in the batch or, checked by the writer, in the audit log) changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.cases_v1 import (
+    CaseAssigned,
     ContactAttemptRecorded,
+    NextActionPlanned,
     OutcomeRecorded,
     OverviewViewed,
     SignalStatusChanged,
@@ -25,7 +27,16 @@ from signals.cases import PRIORITY_RANK, case_id_of, matching_period
 __all__ = ["INITIAL_STATUS", "CaseItem", "CaseRows", "audit_row", "case_row", "plan_case_batch"]
 
 Row = dict[str, Any]
-CaseItem = Signal | ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed
+CaseItem = (
+    Signal
+    | ContactAttemptRecorded
+    | OutcomeRecorded
+    | SignalStatusChanged
+    | OverviewViewed
+    | CaseAssigned
+    | NextActionPlanned
+)
+Change = ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | CaseAssigned | NextActionPlanned
 INITIAL_STATUS = "Nog niet opgepakt"
 _ROUTE_FIELDS = ("team_id", "gemeente_code", "wijk_code", "buurt_code")
 
@@ -60,7 +71,7 @@ def merge_case(old: Row, new: Row) -> Row:
     }
 
 
-def audit_row(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed) -> Row:
+def audit_row(event: Change | OverviewViewed) -> Row:
     """The `audit_log` row of any case event: who, when, what (never the content)."""
     return {
         "event_id": event.event_id,
@@ -74,14 +85,14 @@ def audit_row(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChan
     }
 
 
-def _action(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed) -> str:
+def _action(event: Change | OverviewViewed) -> str:
     """What happened: the event's type, and for a refused read the answer (`read_refused_404`)."""
     if isinstance(event, OverviewViewed) and event.status != 200:
         return f"read_refused_{event.status}"
     return event.type
 
 
-def _change(event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged) -> Row:
+def _change(event: Change) -> Row:
     return {"case_id": event.case_id, "household_key": event.household_key}
 
 
@@ -95,6 +106,9 @@ class CaseRows:
     attempts: dict[str, Row] = field(default_factory=dict)
     outcomes: dict[str, Row] = field(default_factory=dict)
     audit: dict[str, Row] = field(default_factory=dict)
+    # case -> its newest assignment / next action in the batch (the work queue, table case_work)
+    assignments: dict[str, Row] = field(default_factory=dict)
+    next_actions: dict[str, Row] = field(default_factory=dict)
 
     def add_signal(self, sig: Signal, period_months: int) -> None:
         """A signal makes or widens its case and links itself to it."""
@@ -156,6 +170,36 @@ class CaseRows:
             },
         )
 
+    def add_assignment(self, event: CaseAssigned) -> None:
+        """The newest assignment of a case wins; equal times go to the larger event id."""
+        row = _work(event) | {
+            "assignee": event.assignee,
+            "assigned_at": event.occurred_at,
+            "assigned_by": event.actor,
+            "assign_event_id": event.event_id,
+        }
+        _keep_newest(self.assignments, row, "assigned_at", "assign_event_id")
+
+    def add_next_action(self, event: NextActionPlanned) -> None:
+        """The newest planning of a case's next action wins; equal times go to the larger event id."""
+        row = _work(event) | {
+            "next_action_on": event.datum,
+            "planned_at": event.occurred_at,
+            "planned_by": event.actor,
+            "plan_event_id": event.event_id,
+        }
+        _keep_newest(self.next_actions, row, "planned_at", "plan_event_id")
+
+
+def _work(event: CaseAssigned | NextActionPlanned) -> Row:
+    return _change(event) | {"team_id": event.team_id}
+
+
+def _keep_newest(rows: dict[str, Row], row: Row, at: str, event_id: str) -> None:
+    old = rows.get(row["case_id"])
+    if old is None or (old[at], old[event_id]) < (row[at], row[event_id]):
+        rows[row["case_id"]] = row
+
 
 def plan_case_batch(items: Sequence[CaseItem], *, period_months: int = 1) -> CaseRows:
     """Rows to write for one batch of signals and case events, in topic order."""
@@ -173,4 +217,8 @@ def plan_case_batch(items: Sequence[CaseItem], *, period_months: int = 1) -> Cas
             rows.add_outcome(item)
         elif isinstance(item, SignalStatusChanged):
             rows.add_status(item)
+        elif isinstance(item, CaseAssigned):
+            rows.add_assignment(item)
+        elif isinstance(item, NextActionPlanned):
+            rows.add_next_action(item)
     return rows

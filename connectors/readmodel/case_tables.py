@@ -1,6 +1,6 @@
 """Read-model tables of the team workflow: cases, contact attempts, outcomes, signal status, audit, counts.
 
-Migration 0002 creates them. Every row is derived from the `signals` and
+Migration 0002 creates them (0005 the work queue's `case_work`). Every row is derived from the `signals` and
 `case-events` topics (except `anonymous_counts`, which the retention job keeps
 when it deletes a case), so a replay of the topics rebuilds them.
 """
@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, String
+from sqlalchemy import Boolean, Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from connectors.readmodel.tables import Base, Key, UtcDateTime
 
-__all__ = ["AnonymousCount", "AuditEntry", "CaseOutcome", "CaseRow", "ContactAttempt", "SignalStatusRow"]
+__all__ = [
+    "AnonymousCount",
+    "AuditEntry",
+    "CaseOutcome",
+    "CaseRow",
+    "CaseWork",
+    "ContactAttempt",
+    "SignalStatusRow",
+]
 
 Text100 = String(100)
 
@@ -23,6 +31,11 @@ class CaseRow(Base):
     """A vroegsignaalzaak: one household's signals in one matching period, routed to one team."""
 
     __tablename__ = "cases"
+    # The work queue filters by wijk and buurt within a team (migration 0005).
+    __table_args__ = (
+        Index("ix_cases_team_id_wijk_code", "team_id", "wijk_code"),
+        Index("ix_cases_team_id_buurt_code", "team_id", "buurt_code"),
+    )
 
     case_id: Mapped[str] = mapped_column(Key, primary_key=True)
     household_key: Mapped[str] = mapped_column(Key, index=True)
@@ -83,6 +96,33 @@ class CaseOutcome(Base):
     resultaat: Mapped[str] = mapped_column(Text100)
     datum: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CaseWork(Base):
+    """The work queue of a case: who has it and when its next action is due (issue 19).
+
+    Kept apart from `cases` because case events and signals arrive on different topics: a
+    replay may fold an assignment before the signal that makes the case row. Each half is its
+    newest change by (time, event id), so the order the events arrive in does not matter.
+    """
+
+    __tablename__ = "case_work"
+    __table_args__ = (
+        Index("ix_case_work_team_id_assignee", "team_id", "assignee"),
+        Index("ix_case_work_team_id_next_action_on", "team_id", "next_action_on"),
+    )
+
+    case_id: Mapped[str] = mapped_column(Key, primary_key=True)
+    household_key: Mapped[str] = mapped_column(Key, index=True)
+    team_id: Mapped[str] = mapped_column(Key)
+    assignee: Mapped[str | None] = mapped_column(Key)
+    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    assigned_by: Mapped[str | None] = mapped_column(Key)
+    assign_event_id: Mapped[str | None] = mapped_column(Key)
+    next_action_on: Mapped[date | None] = mapped_column(Date)
+    planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    planned_by: Mapped[str | None] = mapped_column(Key)
+    plan_event_id: Mapped[str | None] = mapped_column(Key)
 
 
 class AuditEntry(Base):

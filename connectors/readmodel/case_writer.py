@@ -21,6 +21,7 @@ from connectors.readmodel.case_tables import (
     AuditEntry,
     CaseOutcome,
     CaseRow,
+    CaseWork,
     ContactAttempt,
     SignalStatusRow,
 )
@@ -79,6 +80,7 @@ async def write_case_rows(conn: AsyncConnection, rows: CaseRows) -> None:
     audited = await _audited(conn, [r["event_id"] for r in rows.statuses.values()])
     await _upsert_statuses(conn, insert, (r for r in rows.statuses.values() if r["event_id"] not in audited))
     await _insert_new(conn, insert, table_of(ContactAttempt), rows.attempts.values())
+    await _upsert_work(conn, insert, rows, audited | await _audited(conn, _work_event_ids(rows)))
     # The first outcome of a case stays: "exactly one final outcome".
     await _insert_new(conn, insert, table_of(CaseOutcome), rows.outcomes.values())
     await _insert_new(conn, insert, table_of(AuditEntry), rows.audit.values())
@@ -141,3 +143,41 @@ async def _upsert_statuses(conn: AsyncConnection, insert: Any, rows: Iterable[Ro
             ),
             chunk,
         )
+
+
+_ASSIGNMENT = ("assignee", "assigned_at", "assigned_by", "assign_event_id")
+_NEXT_ACTION = ("next_action_on", "planned_at", "planned_by", "plan_event_id")
+
+
+def _work_event_ids(rows: CaseRows) -> list[str]:
+    return [r["assign_event_id"] for r in rows.assignments.values()] + [
+        r["plan_event_id"] for r in rows.next_actions.values()
+    ]
+
+
+async def _upsert_work(conn: AsyncConnection, insert: Any, rows: CaseRows, audited: set[str]) -> None:
+    """A case's assignment and its next action, each replaced only by a newer change (then by event id).
+
+    An event whose id the audit log already holds was applied (or lost) before: not again, so the
+    first content of an id stays, as for status changes.
+    """
+    halves = (
+        (rows.assignments, _ASSIGNMENT, _NEXT_ACTION),
+        (rows.next_actions, _NEXT_ACTION, _ASSIGNMENT),
+    )
+    table = table_of(CaseWork)
+    for planned, cols, other in halves:
+        at, event_id = cols[1], cols[3]
+        fresh = [r | dict.fromkeys(other) for r in planned.values() if r[event_id] not in audited]
+        for chunk in _chunks(fresh):
+            stmt = insert(table)
+            cur, new = table.c, stmt.excluded
+            newer = or_(
+                cur[at].is_(None),
+                cur[at] < new[at],
+                and_(cur[at] == new[at], cur[event_id] < new[event_id]),
+            )
+            set_ = {c: new[c] for c in ("household_key", "team_id", *cols)}
+            await conn.execute(
+                stmt.on_conflict_do_update(index_elements=["case_id"], set_=set_, where=newer), chunk
+            )

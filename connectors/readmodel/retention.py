@@ -29,6 +29,7 @@ from connectors.readmodel.case_tables import (
     AuditEntry,
     CaseOutcome,
     CaseRow,
+    CaseWork,
     ContactAttempt,
     SignalStatusRow,
 )
@@ -119,6 +120,7 @@ async def _purge(conn: AsyncConnection, cutoff: datetime) -> RetentionResult:
         (table_of(SignalRow), "signal_id", signal_ids),
         (table_of(SignalStatusRow), "case_id", ids),
         (table_of(ContactAttempt), "case_id", ids),
+        (table_of(CaseWork), "case_id", ids),
         (table_of(CaseOutcome), "case_id", ids),
         (table_of(CaseRow), "case_id", ids),
     ):

@@ -5,12 +5,18 @@ Version 1 in the path (`/v1/...`, REST API Design Rules API-20); the old `/api/.
 
 | method | path | answer |
 |---|---|---|
-| GET | /v1/teams/{team}/cases | open cases of the team, most urgent first |
+| GET | /v1/teams/{team}/cases | the team's work queue: open cases, most urgent first; filters, search, counts |
+| GET | /v1/teams/{team}/members | who a case of the team can be assigned to |
 | GET | /v1/cases/{case_id} | the case with signals, contact attempts, outcome and overview (audited) |
 | GET | /v1/households/{key} | the household's overview (audited) |
 | POST | /v1/cases/{case_id}/contact-attempts | `{soort, bereikt, datum, dagdeel?, request_id?}` |
 | POST | /v1/cases/{case_id}/outcome | `{resultaat, datum?}`; 409 when the case has another |
 | POST | /v1/cases/{case_id}/signals/{signal_id}/status | `{status, request_id?}` |
+| POST | /v1/cases/{case_id}/assignment | `{assignee, request_id?}`: a member id, "mij", or null (nobody) |
+| POST | /v1/cases/{case_id}/next-action | `{datum, request_id?}`: today or later, or null to clear |
+
+The work queue's filters (streams/team/work_queue.py): `?wijk=WK..&buurt=BU..&priority=urgent|high|normal
+&status=nieuw|contact_gezocht|bereikt|afgerond&assignee=<member>|mij|niemand&due=today&postcode=&house_number=`.
 
 Errors are application/problem+json (RFC 9457) with a Dutch title and detail, and `field` when
 one body member is wrong (docs/openapi.json). 401 without a valid member token. Another team's case, and a household without a case
@@ -35,12 +41,13 @@ from connectors.readmodel.case_queries import (
     INBOX_PAGE_SIZE,
     CaseDetail,
     CaseSummary,
-    open_cases_page,
 )
 from connectors.readmodel.queries import overview
+from connectors.readmodel.work_queue import work_queue_page
 from schemas.cases_v1 import ReadStatus
 from schemas.household import HouseholdKeyError, normalise_key
 from streams.team import cases as cc
+from streams.team import work_queue as wq
 from streams.team.auth import Principal, TeamAuth
 from streams.team.paging import PagingError, limit_of, offset_of
 from streams.worker.edge import BadInput, read_json_object
@@ -76,6 +83,9 @@ def summary_json(case: CaseSummary) -> dict[str, Any]:
         "outcome": None
         if case.outcome is None
         else {"resultaat": case.outcome.resultaat, "datum": case.outcome.datum.isoformat()},
+        "assignee": case.assignee,
+        "next_action_on": None if case.next_action_on is None else case.next_action_on.isoformat(),
+        "work_status": case.work_status,
     }
 
 
@@ -139,6 +149,7 @@ def register_api(app: faust.App, pipeline: Pipeline, auth: TeamAuth) -> None:
     """Attach the JSON API views, and the 308s of their old paths."""
     guarded = _guard(auth)
     _register_reads(app, pipeline, guarded)
+    _register_queue(app, pipeline, auth, guarded)
     _register_changes(app, pipeline, guarded)
     for old, new, post in MOVED:
         register_moved(app, old, new, post=post)
@@ -146,27 +157,6 @@ def register_api(app: faust.App, pipeline: Pipeline, auth: TeamAuth) -> None:
 
 def _register_reads(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
     """The GET endpoints; reading a case or household is audited."""
-
-    @app.page("/v1/teams/{team}/cases")
-    class TeamCases(View):
-        async def get(self, request: Request, team: str) -> Response:
-            async def handle(who: Principal) -> Response:
-                if team != who.team_id:
-                    raise cc.CaseError(403, "Dit is niet uw team.")
-                limit, offset = _paging(request, INBOX_PAGE_SIZE)
-                found = await open_cases_page(cc.read_model_of(pipeline), team, limit=limit, offset=offset)
-                return self.json(
-                    {
-                        "team_id": team,
-                        "cases": [summary_json(c) for c in found.cases],
-                        "total": found.total,
-                        "limit": limit,
-                        "offset": offset,
-                        "next_offset": found.next_offset,
-                    }
-                )
-
-            return await guarded(self, request, handle)
 
     @app.page("/v1/cases/{case_id}")
     class Case(View):
@@ -208,13 +198,86 @@ async def body_of(request: Request, timeout_s: float) -> dict[str, Any]:
         raise cc.CaseError(exc.status, exc.message) from None
 
 
+def _register_queue(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any) -> None:
+    """The work queue: the team's filtered cases with counts, its members, assigning and next actions."""
+
+    def own_team(who: Principal, team: str) -> None:
+        if team != who.team_id:
+            raise cc.CaseError(403, "Dit is niet uw team.")
+
+    @app.page("/v1/teams/{team}/cases")
+    class TeamCases(View):
+        async def get(self, request: Request, team: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                own_team(who, team)
+                limit, offset = _paging(request, INBOX_PAGE_SIZE)
+                flt = wq.queue_filter(request.query, who)
+                found = await work_queue_page(
+                    cc.read_model_of(pipeline), team, flt, today=wq.today(), limit=limit, offset=offset
+                )
+                return self.json(
+                    {
+                        "team_id": team,
+                        "cases": [summary_json(c) for c in found.cases],
+                        "total": found.total,
+                        "limit": limit,
+                        "offset": offset,
+                        "next_offset": found.next_offset,
+                        "counts": found.counts,
+                        "due_today": found.due,
+                    }
+                )
+
+            return await guarded(self, request, handle)
+
+    @app.page("/v1/teams/{team}/members")
+    class TeamMembers(View):
+        async def get(self, request: Request, team: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                own_team(who, team)
+                members = await wq.team_members(pipeline, auth.directory, team)
+                return self.json(
+                    {"team_id": team, "members": [{"member_id": k, "name": v} for k, v in members.items()]}
+                )
+
+            return await guarded(self, request, handle)
+
+    @app.page("/v1/cases/{case_id}/assignment")
+    class Assignment(View):
+        async def post(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id, signals_limit=0)
+                body = await body_of(request, pipeline.settings.web_body_timeout_s)
+                members = await wq.team_members(pipeline, auth.directory, case.team_id)
+                event = await wq.record_assignment(pipeline, who, case, body, members)
+                return await _answer(pipeline, self, event)
+
+            return await guarded(self, request, handle)
+
+    @app.page("/v1/cases/{case_id}/next-action")
+    class NextAction(View):
+        async def post(self, request: Request, case_id: str) -> Response:
+            async def handle(who: Principal) -> Response:
+                case = await cc.authorised_case(pipeline, who, case_id, signals_limit=0)
+                body = await body_of(request, pipeline.settings.web_body_timeout_s)
+                event = await wq.plan_next_action(pipeline, who, case, body)
+                return await _answer(pipeline, self, event)
+
+            return await guarded(self, request, handle)
+
+
+async def _answer(pipeline: Pipeline, view: View, event: cc.TeamChange) -> Response:
+    """201 once the read model shows the change, 202 while only the broker has it (409 from wait_stored)."""
+    stored = await cc.wait_stored(pipeline, event)
+    body = {"event_id": event.event_id, "type": event.type, "stored": stored}
+    return view.json(body, status=201 if stored else 202)
+
+
 def _register_changes(app: faust.App, pipeline: Pipeline, guarded: Any) -> None:
     """The POST endpoints: validate, publish, wait for the broker and briefly for the sink."""
 
     async def answer(view: View, event: cc.TeamChange) -> Response:
-        stored = await cc.wait_stored(pipeline, event)
-        body = {"event_id": event.event_id, "type": event.type, "stored": stored}
-        return view.json(body, status=201 if stored else 202)
+        return await _answer(pipeline, view, event)
 
     @app.page("/v1/cases/{case_id}/contact-attempts")
     class Attempts(View):

@@ -28,13 +28,16 @@ from connectors.readmodel.case_queries import (
     stored_outcome,
     stored_status,
 )
+from connectors.readmodel.case_work import stored_work
 from connectors.readmodel.writer import ReadModel
 from schemas.cases_v1 import (
     CONTACTSOORTEN,
     DAGDELEN,
     EINDRESULTATEN,
     SIGNAALSTATUSSEN,
+    CaseAssigned,
     ContactAttemptRecorded,
+    NextActionPlanned,
     OutcomeRecorded,
     SignalStatusChanged,
 )
@@ -65,7 +68,7 @@ __all__ = [
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _YES = {"ja", "true", "1", "yes", True}
 _NO = {"nee", "false", "0", "no", False}
-TeamChange = ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged
+TeamChange = ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | CaseAssigned | NextActionPlanned
 
 
 class CaseError(StreamsError):
@@ -268,6 +271,10 @@ SUPERSEDED_STATUS = (
     "Dit formulier (request_id) is al verwerkt en daarna vervangen door een nieuwere statuswijziging; "
     "er is niets gewijzigd."
 )
+SUPERSEDED_CHANGE = (
+    "Dit formulier (request_id) is al verwerkt en daarna vervangen door een nieuwere wijziging; "
+    "er is niets gewijzigd."
+)
 
 
 async def _stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
@@ -293,7 +300,32 @@ async def _stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
             _conflict(pipeline, "request_id")
             raise CaseError(409, CONFLICTING_REQUEST, "request_id")
         return True
+    if isinstance(event, CaseAssigned | NextActionPlanned):
+        return await _work_stored_as(pipeline, read_model, event)
     return await _status_stored_as(pipeline, read_model, event)
+
+
+async def _work_stored_as(
+    pipeline: Pipeline, read_model: ReadModel, event: CaseAssigned | NextActionPlanned
+) -> bool | None:
+    """`_stored_as` of an assignment or next action: the case's work row names the last change applied."""
+    work = await stored_work(read_model, event.case_id)
+    current: tuple[str | None, object] | None
+    if isinstance(event, CaseAssigned):
+        current = None if work is None else (work.assign_event_id, work.assignee)
+        mine: object = event.assignee
+    else:
+        current = None if work is None else (work.plan_event_id, work.next_action_on)
+        mine = event.datum
+    if current is not None and current[0] == event.event_id:
+        if current[1] != mine:
+            _conflict(pipeline, "request_id")
+            raise CaseError(409, CONFLICTING_REQUEST, "request_id")
+        return True
+    if await event_stored(read_model, "audit_log", "event_id", event.event_id):
+        _conflict(pipeline, "request_id")
+        raise CaseError(409, SUPERSEDED_CHANGE, "request_id")
+    return None
 
 
 async def _status_stored_as(

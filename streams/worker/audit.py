@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 from connectors.kafka.probe import broker_within
 from schemas.cases_v1 import (
+    CaseAssigned,
     ContactAttemptRecorded,
+    NextActionPlanned,
     OutcomeRecorded,
     OverviewViewed,
     ReadStatus,
@@ -29,7 +31,13 @@ _MAX_KEY_CHARS = 200
 
 
 async def publish_case_event(
-    pipeline: Pipeline, event: ContactAttemptRecorded | OutcomeRecorded | SignalStatusChanged | OverviewViewed
+    pipeline: Pipeline,
+    event: ContactAttemptRecorded
+    | OutcomeRecorded
+    | SignalStatusChanged
+    | OverviewViewed
+    | CaseAssigned
+    | NextActionPlanned,
 ) -> None:
     """Send the event keyed by household and wait until the broker has it (Unavailable after publish_timeout_s)."""
     topic = pipeline.topic(pipeline.names.case_events)

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from schemas.cases_v1 import Contactsoort, Dagdeel, Eindresultaat, Signaalstatus
+from schemas.cases_v1 import Contactsoort, Dagdeel, Eindresultaat, Signaalstatus, Werkstatus
 from schemas.contract_v1 import CONTRACT_VERSION, SOURCES, CreditorEvent
 from schemas.deadletter_v1 import FieldError
 from schemas.outputs_v1 import HouseholdOverview, Priority, Reason
@@ -119,6 +119,11 @@ class CaseSummaryBody(_Doc):
     reasons: list[Reason]
     signals: list[CaseSignal]
     outcome: CaseOutcome | None
+    assignee: str | None = Field(description="the member id the case is with; null: nobody")
+    next_action_on: date | None = Field(
+        description="the local day its next action is due; null: none planned"
+    )
+    work_status: Werkstatus = Field(description="nieuw, contact_gezocht, bereikt or afgerond (its outcome)")
 
 
 class ContactAttemptBody(_Doc):
@@ -138,7 +143,10 @@ class CaseBody(CaseSummaryBody):
 
 
 class CasesPage(_Doc):
-    """One page of a team's open cases, most urgent first; `next_offset` null on the last page."""
+    """One page of the team's work queue, most urgent first; `next_offset` null on the last page.
+
+    Without `status` the open cases (every status but afgerond); `counts` per status apply every
+    other filter; `due_today` counts the open cases whose next action is due today or before."""
 
     team_id: str
     cases: list[CaseSummaryBody]
@@ -146,6 +154,20 @@ class CasesPage(_Doc):
     limit: int
     offset: int
     next_offset: int | None
+    counts: dict[Werkstatus, int]
+    due_today: int
+
+
+class TeamMemberBody(_Doc):
+    member_id: str
+    name: str
+
+
+class TeamMembers(_Doc):
+    """Who a case of the team can be assigned to."""
+
+    team_id: str
+    members: list[TeamMemberBody]
 
 
 class ChangeAnswer(_Doc):
@@ -187,6 +209,25 @@ class NewStatus(_Doc):
     model_config = ConfigDict(extra="allow")
 
     status: Signaalstatus
+    request_id: RequestId | None = None
+
+
+class NewAssignment(_Doc):
+    """Give the case to a member of its team ("mij": take it; null: nobody). A medewerker may take a case
+    nobody has and hand over their own; a coordinator may reassign any (else 403)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    assignee: str | None
+    request_id: RequestId | None = None
+
+
+class NewNextAction(_Doc):
+    """Plan the case's next action on a local day, today or within a year; null clears it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    datum: date | None
     request_id: RequestId | None = None
 
 
@@ -251,7 +292,9 @@ def document() -> dict[str, Any]:
             }
         }
 
-    def team_post(summary: str, body: type[BaseModel], *params: dict[str, Any]) -> dict[str, Any]:
+    def team_post(
+        summary: str, body: type[BaseModel], *params: dict[str, Any], forbidden: bool = False
+    ) -> dict[str, Any]:
         answer = c.ref("ChangeAnswer", ChangeAnswer, "serialization")
         return {
             "post": {
@@ -266,7 +309,10 @@ def document() -> dict[str, Any]:
                         "description": "Accepted: the broker has it, the read model not yet",
                         **_json(answer),
                     },
-                    **errors(team_problem, 400, 401, 404, 408, 409, 413),
+                    **errors(
+                        team_problem,
+                        *sorted({400, 401, 404, 408, 409, 413} | ({403} if forbidden else set())),
+                    ),
                 },
             }
         }
@@ -293,10 +339,16 @@ def document() -> dict[str, Any]:
             }
         },
         "/v1/teams/{team}/cases": team_get(
-            "The team's open cases, most urgent first",
+            "The team's work queue: open cases, most urgent first, filtered and searched, with counts",
             c.ref("CasesPage", CasesPage, "serialization"),
             _path_param("team"),
             *paging,
+            *_QUEUE_FILTERS,
+        ),
+        "/v1/teams/{team}/members": team_get(
+            "Who a case of the team can be assigned to",
+            c.ref("TeamMembers", TeamMembers, "serialization"),
+            _path_param("team"),
         ),
         "/v1/cases/{case_id}": team_get(
             "A case with signals, contact attempts, outcome and overview (audited)",
@@ -315,6 +367,12 @@ def document() -> dict[str, Any]:
         "/v1/cases/{case_id}/outcome": team_post("Record the case's final outcome", NewOutcome, case_id),
         "/v1/cases/{case_id}/signals/{signal_id}/status": team_post(
             "Change a signal's DDAS status", NewStatus, case_id, _path_param("signal_id")
+        ),
+        "/v1/cases/{case_id}/assignment": team_post(
+            "Assign the case, take it, hand it over or let it go", NewAssignment, case_id, forbidden=True
+        ),
+        "/v1/cases/{case_id}/next-action": team_post(
+            "Plan (or clear) the case's next action", NewNextAction, case_id
         ),
         "/households/{key}": {
             "get": {
@@ -403,6 +461,26 @@ def _path_param(name: str) -> dict[str, Any]:
 
 def _query_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}
+
+
+def _filter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+_QUEUE_FILTERS = (
+    _filter("wijk", {"type": "string", "pattern": "^[Ww][Kk][0-9]{6}$"}, "CBS wijk code, e.g. WK036300"),
+    _filter("buurt", {"type": "string", "pattern": "^[Bb][Uu][0-9]{8}$"}, "CBS buurt code, e.g. BU03630000"),
+    _filter("priority", {"enum": ["urgent", "high", "normal"]}, "only cases of this priority"),
+    _filter(
+        "status",
+        {"enum": ["nieuw", "contact_gezocht", "bereikt", "afgerond"]},
+        "only cases in this status (default: every status but afgerond)",
+    ),
+    _filter("assignee", {"type": "string"}, "a member id, 'mij' (the caller) or 'niemand' (nobody)"),
+    _filter("due", {"enum": ["today", "vandaag"]}, "only cases whose next action is due today or before"),
+    _filter("postcode", {"type": "string"}, "search: the postcode (1011AB or 1011 ab)"),
+    _filter("house_number", {"type": "string"}, "search, with postcode: 12, 12A or 12-2"),
+)
 
 
 def _probe(summary: str, ok: dict[str, Any], not_ready: dict[str, Any] | None) -> dict[str, Any]:
