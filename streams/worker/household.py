@@ -97,6 +97,7 @@ class HouseholdProcessor:
         self._indexes: dict[int, WakeupIndex] = {}
         self._ended_at: dict[int, datetime | None] = {}
         self._routes: dict[str, Route] = {}  # per batch: a household is routed once, not per message
+        self._stored: dict[str, bytes] = {}  # per batch: each household's state as read from the table
 
     def forget_partitions(self, partitions: Sequence[int]) -> None:
         """After a rebalance: the index of a partition is rebuilt when it is next used."""
@@ -125,6 +126,7 @@ class HouseholdProcessor:
             self._indexes.pop(partition, None)
         index = self._index(partition)
         self._routes.clear()
+        self._stored.clear()
         result = BatchResult(stream_time=stream_time)
         cache: dict[str, HouseholdState | None] = {}  # None: forgotten in this batch
         for message in messages:
@@ -143,7 +145,13 @@ class HouseholdProcessor:
             if state is None:
                 result.forgotten.append(key)
                 continue
-            result.states[key] = encode_state(state)
+            raw = encode_state(state)
+            if raw == self._stored.get(key):
+                # Unchanged (a deadline that moved nothing): the table has this state and the
+                # overview it gives was sent when it was written, so neither is sent again.
+                continue
+            result.states[key] = raw
+            # One overview per household per batch, of its state at the end of the batch.
             result.outputs.append(build_overview(state, self._route_of(key), self._policy))
         return result
 
@@ -236,7 +244,10 @@ class HouseholdProcessor:
         if key in cache:
             return cache[key]  # None once forgotten: a later event starts a new household
         raw = self._states.get(key)
-        return decode_state(raw) if raw is not None else None
+        if raw is None:
+            return None
+        self._stored[key] = raw
+        return decode_state(raw)
 
     def _index(self, partition: int) -> WakeupIndex:
         index = self._indexes.get(partition)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from schemas.internal_v1 import AcceptedEvent, HouseholdMessage
-from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued
+from schemas.outputs_v1 import CostsPermitted, CostViolation, HouseholdOverview, ReminderIssued
 from signals.calendar import day_start
 from streams.worker.household import Output
+from streams.worker.state_codec import decode_state
 from tests.streams.conftest import (
     Routed,
     Worker,
@@ -273,3 +274,22 @@ def test_stored_states_are_compressed_and_round_trip() -> None:
     raw = encode_state(state)
     assert decode_state(raw) == state
     assert len(raw) < len(state.model_dump_json())
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_one_overview_per_changed_household_per_batch(seed: int) -> None:
+    # The sink writes a household row and its debts per overview: a batch sends one overview per
+    # household, of its state at the batch's end, and only for a household whose state it changed.
+    worker = Worker()
+    overviews = 0
+    for partition, batch in batches(generated_history(seed), 7):
+        before = dict(worker.states)
+        result = worker.run(partition, batch)
+        keys = [o.household_key for o in result.outputs if isinstance(o, HouseholdOverview)]
+        overviews += len(keys)
+        assert len(keys) == len(set(keys))
+        assert set(keys) == set(result.states)
+        assert all(raw != before.get(key) for key, raw in result.states.items())
+        for overview in (o for o in result.outputs if isinstance(o, HouseholdOverview)):
+            assert overview.as_of == decode_state(result.states[overview.household_key]).as_of
+    assert overviews > 0
