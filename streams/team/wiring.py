@@ -13,6 +13,7 @@ from streams.team import cases as cc
 from streams.team.api import register_api
 from streams.team.auth import SessionKeys, TeamAuth
 from streams.team.case_agents import register_case_agents
+from streams.team.dashboard import register_dashboard
 from streams.team.login_limits import LoginLimiter
 from streams.team.oidc import OidcClient
 from streams.team.oidc_pages import oidc_config, register_oidc_pages
@@ -107,3 +108,4 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     register_case_agents(app, pipeline)
     register_pages(app, pipeline, auth, limiter)
     register_api(app, pipeline, auth)
+    register_dashboard(app, pipeline, auth)

@@ -6,6 +6,8 @@ PKCE through the provider's login and consent pages over HTTP, as a browser woul
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import sqlite3
 import time
@@ -18,7 +20,8 @@ import pytest
 
 from connectors.kafka.broker import EmbeddedBroker
 from streams.team.oidc import LOGIN_TICKET_COOKIE, open_ticket, seal_ticket
-from tests.integration.harness import Worker, isolated_worker, running
+from tests.ddas import ddas_errors
+from tests.integration.harness import Worker, isolated_worker, publish, running
 from tests.integration.oidc_provider import (
     CLIENT_ID,
     SCOPES,
@@ -27,11 +30,15 @@ from tests.integration.oidc_provider import (
     openid_provider,
     through_provider,
 )
+from tests.integration.team_client import DEMO_TOKENS, call
+from tests.unit import case_examples as ex
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 SESSION_KEY = "test-session-key-of-at-least-32-characters"  # the harness's VROEGSIGNAAL_SESSION_KEY
 CENTRUM, OOST = "buurtteam-centrum", "buurtteam-oost"
+TOKEN = DEMO_TOKENS[CENTRUM]  # a token member (medewerker) of the same team, for the API
+RESULT = "(Budget)advies en/of quick fix"
 
 
 @dataclass(frozen=True)
@@ -153,3 +160,88 @@ def test_a_login_ticket_with_another_nonce_is_refused(setup: Setup) -> None:
     assert status == 401, body
     assert "ID-token" in body
     assert browser.cookie("vs_team_session") is None
+
+
+@pytest.fixture(scope="module")
+def worked(setup: Setup, broker: EmbeddedBroker) -> str:
+    """One case of the centrum team in September 2026: its signal, a call that reached them, an outcome."""
+    w = setup.worker
+    sig = ex.signal("sig-oidc-report")
+    asyncio.run(publish(broker, [(w.names.signals, ex.HOUSEHOLD.encode(), sig.model_dump_json().encode())]))
+    deadline = time.monotonic() + 30
+    while not (cases := call(w, "GET", f"/v1/teams/{CENTRUM}/cases", token=TOKEN).body.get("cases")):
+        assert time.monotonic() < deadline, "the signal's case never reached the inbox"
+        time.sleep(0.2)
+    case_id = cases[0]["case_id"]
+    attempt = {"soort": "Telefoon", "bereikt": True, "datum": "2026-09-03", "dagdeel": "Ochtend"}
+    for path, body in (
+        (f"/v1/cases/{case_id}/contact-attempts", attempt),
+        (f"/v1/cases/{case_id}/outcome", {"resultaat": RESULT, "datum": "2026-09-04"}),
+    ):
+        answer = call(w, "POST", path, token=TOKEN, json_body=body)
+        assert answer.status == 201, answer
+    return str(case_id)
+
+
+def _figures(body: str) -> dict[str, str]:
+    """The overview's table: row header -> number."""
+    return dict(re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', body))
+
+
+def test_a_coordinator_sees_the_month_and_downloads_the_ddas_report(setup: Setup, worked: str) -> None:
+    browser, inbox = _sign_in(setup, "c.coord")
+    status, _, body = browser.request("GET", setup.worker.url(inbox))
+    assert f'href="/team/{CENTRUM}/overzicht"' in body  # the menu item of a coordinator
+    status, _, body = browser.request("GET", setup.worker.url(f"/team/{CENTRUM}/overzicht?maand=2026-09"))
+    assert status == 200, body
+    assert _figures(body) == {
+        "Zaken": "1",
+        "Signalen": "1",
+        "Contactpogingen": "1",
+        "Bereikt (zaken)": "1",
+        f"Resultaat: {RESULT}": "1",
+    }
+    assert 'role="img"' in body
+    assert "Zaken: 1; Signalen: 1; Contactpogingen: 1; Bereikt: 1" in body  # the chart's text alternative
+    assert "style=" not in body
+    assert "<script" not in body
+    link = re.search(r'href="(/team/[^"]+/rapport\.json\?[^"]+)"', body)
+    assert link, body
+    status, _, raw = browser.request("GET", setup.worker.url(link[1].replace("&amp;", "&")))
+    assert status == 200, raw
+    document = json.loads(raw)
+    assert ddas_errors(document) == []
+    (levering,) = document["leveringen"]
+    assert levering["gemeentecode"] == "0363"
+    (zaak,) = levering["vroegsignaalzaken"]
+    assert zaak["resultaat"] == RESULT
+    assert [(c["soort"], c["bereikt"]) for c in zaak["contactpogingen"]] == [("Telefoon", True)]
+    assert document["startdatumLevering"] == "2026-09-01"
+    assert document["einddatumLevering"] == "2026-09-30"
+    assert _audited_reads(setup, "c.coord", worked), "the report's cases were not audited as reads"
+
+
+def _audited_reads(setup: Setup, actor: str, case_id: str, timeout_s: float = 15) -> bool:
+    """Whether the audit log (written by the sink from the case-events topic) has the actor's read of the case."""
+    database = setup.worker.database_url.removeprefix("sqlite:///")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as conn:
+            query = "SELECT count(*) FROM audit_log WHERE actor = ? AND case_id = ?"
+            if conn.execute(query, (actor, case_id)).fetchone()[0]:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_medewerker_and_another_team_get_no_overview(setup: Setup, worked: str) -> None:
+    browser, inbox = _sign_in(setup, "j.jansen")
+    status, _, body = browser.request("GET", setup.worker.url(inbox))
+    assert "/overzicht" not in body
+    for path in (f"/team/{CENTRUM}/overzicht", f"/team/{CENTRUM}/rapport.json?maand=2026-09&gemeente=GM0363"):
+        status, _, body = browser.request("GET", setup.worker.url(path))
+        assert status == 403, body
+        assert call(setup.worker, "GET", path, token=TOKEN).status == 403  # a token member is a medewerker
+    coordinator, _ = _sign_in(setup, "c.coord")
+    status, _, _ = coordinator.request("GET", setup.worker.url(f"/team/{OOST}/overzicht"))
+    assert status == 403
