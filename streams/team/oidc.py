@@ -5,10 +5,11 @@ The worker is a confidential client of the provider named by `oidc_issuer` (disc
 1. `begin`: a fresh `state`, `nonce` and PKCE `code_verifier` (S256), kept in a short-lived
    signed cookie (`LoginTicket`), and the provider's authorization URL (authlib builds it);
 2. the provider authenticates the member (with MFA, under the BIO) and redirects back with a code;
-3. `finish`: the callback's `state` must equal the ticket's; the code is exchanged with the
-   verifier and the client secret; the ID token's signature (provider JWKS), `iss`, `aud`,
-   `exp`, `iat` and `nonce` are checked (joserfc); then the member id and the team(s) and role
-   come from the configured claims (ID token, completed by the userinfo endpoint).
+3. `finish`: the callback's `state` must equal the ticket's (and its `iss`, when given, the
+   issuer: RFC 9207 against mix-up); the code is exchanged with the verifier and the client
+   secret; the ID token's signature (provider JWKS), `iss`, `aud`, `exp`, `iat` and `nonce`
+   are checked (joserfc); then the member id and the team(s) and role come from the
+   configured claims (ID token, completed by the userinfo endpoint).
 Nothing here keeps the provider's tokens: the session is the worker's own (streams/team/auth.py).
 """
 
@@ -251,6 +252,8 @@ class OidcClient:
             )
         if not hmac.compare_digest(query.get("state", "").encode(), ticket.state.encode()):
             raise OidcError(400, "Deze inlogpoging hoort niet bij deze browser. Probeer opnieuw.")
+        if "iss" in query and query["iss"] != self.config.issuer:  # RFC 9207: an answer of another provider
+            raise OidcError(400, "Dit antwoord komt van een andere inlogdienst. Probeer opnieuw.")
         if "error" in query:
             raise OidcError(401, "De gemeente heeft het inloggen niet toegestaan.")
         code = query.get("code", "")

@@ -139,11 +139,15 @@ def test_an_expired_session_sends_the_member_back_to_login(setup: Setup) -> None
     assert (status, location) == (303, "/team/login")
 
 
-def test_a_tampered_state_is_refused(setup: Setup) -> None:
+@pytest.mark.parametrize(
+    ("pattern", "replacement"),
+    [(r"state=[^&]+", "state=someone-elses-state"), (r"iss=[^&]+", "iss=https%3A%2F%2Fidp.example.org")],
+)
+def test_a_tampered_state_or_issuer_is_refused(setup: Setup, pattern: str, replacement: str) -> None:
     browser = Browser()
     callback = _to_callback(setup, browser, "j.jansen")
-    tampered = re.sub(r"state=[^&]+", "state=someone-elses-state", callback)
-    status, _, body = browser.request("GET", tampered)
+    assert re.search(pattern, callback), callback
+    status, _, body = browser.request("GET", re.sub(pattern, replacement, callback))
     assert status == 400, body
     assert browser.cookie("vs_team_session") is None
 
