@@ -1,14 +1,16 @@
 """A real OpenID provider for tests: npm `oidc-provider` on loopback, one client, a few test accounts.
 
 The provider's development interactions take any account id as login (no password check) and
-then ask for consent; `sign_in` drives both forms over HTTP the way a browser would.
-Requires `npm install -g oidc-provider@9.13.3` (.ci/run).
+then ask for consent; `through_provider` drives both forms over HTTP the way a browser would.
+Requires `npm install -g oidc-provider@9.13.3` (.ci/run); without it the tests skip, except under CI
+(env `CI` set), where they fail.
 """
 
 from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from connectors.kafka.broker import die_with_parent, free_port
 
@@ -71,12 +75,17 @@ class OpenIdProvider:
 
 
 def _npm_root() -> Path:
+    """Where the global npm packages are; skips the tests without oidc-provider, except under CI (fails)."""
     npm = shutil.which("npm")
-    assert npm, "npm is not installed (.ci/run installs nodejs and npm)"
-    root = Path(
-        subprocess.run([npm, "root", "-g"], capture_output=True, text=True, check=True).stdout.strip()
-    )
-    assert (root / "oidc-provider").is_dir(), "npm install -g oidc-provider@9.13.3 (.ci/run)"
+    root = None
+    if npm and shutil.which("node"):
+        found = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, check=True)
+        root = Path(found.stdout.strip())
+    if root is None or not (root / "oidc-provider").is_dir():
+        reason = "npm oidc-provider is not installed: npm install -g oidc-provider@9.13.3 (.ci/run does)"
+        if os.environ.get("CI"):  # .ci/run installs it: CI must test the sign-in
+            pytest.fail(reason)
+        pytest.skip(reason)
     return root
 
 
