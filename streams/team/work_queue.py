@@ -12,10 +12,18 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from connectors.readmodel.case_queries import CaseSummary
+from connectors.readmodel.case_queries import INBOX_PAGE_SIZE, CaseSummary
 from connectors.readmodel.case_work import known_members
-from connectors.readmodel.work_queue import NOBODY, HouseSearch, QueueFilter
+from connectors.readmodel.work_queue import (
+    NOBODY,
+    HouseSearch,
+    QueueFilter,
+    QueuePage,
+    team_areas,
+    work_queue_page,
+)
 from connectors.team_access import TeamDirectory
 from schemas.address import AddressError, split_house
 from schemas.cases_v1 import WERKSTATUSSEN, CaseAssigned, NextActionPlanned
@@ -36,7 +44,10 @@ from streams.worker.pipeline import Pipeline
 __all__ = [
     "API_FILTER_NAMES",
     "PAGE_FILTER_NAMES",
+    "WERKSTATUS_NL",
     "assignment",
+    "case_extra",
+    "inbox_queue",
     "next_action",
     "plan_next_action",
     "queue_filter",
@@ -68,6 +79,12 @@ PAGE_FILTER_NAMES = API_FILTER_NAMES | {
     "house_number": "huisnummer",
 }
 _DUE_TODAY = {"today", "vandaag"}
+WERKSTATUS_NL = {
+    "nieuw": "Nieuw",
+    "contact_gezocht": "Contact gezocht",
+    "bereikt": "Bereikt",
+    "afgerond": "Afgerond",
+}
 _CLOSED = "Deze zaak is afgerond; er is niets gewijzigd."
 
 
@@ -225,3 +242,74 @@ async def plan_next_action(
     if await _stored_as(pipeline, event) is None:
         await publish_case_event(pipeline, event)
     return event
+
+
+async def inbox_queue(
+    pipeline: Pipeline, directory: TeamDirectory, who: Principal, query: Mapping[str, Any], page: int
+) -> tuple[QueuePage, dict[str, Any]]:
+    """The inbox page's queue and what its controls show (`queue` in the template, and `page_base`).
+
+    A search the member mistyped (postcode, house number) shows the queue unsearched with the message
+    at the field; any other wrong filter is a 400 (the form only offers valid ones).
+    """
+    names = PAGE_FILTER_NAMES
+    typed = {name: str(query.get(name) or "") for name in names.values()}
+    errors: dict[str, str] = {}
+    try:
+        flt = queue_filter(query, who, names)
+    except CaseError as exc:
+        if exc.field not in (names["postcode"], names["house_number"]):
+            raise
+        errors[f"zoek-{exc.field}"] = exc.message
+        search = (names["postcode"], names["house_number"])
+        flt = queue_filter({k: v for k, v in query.items() if k not in search}, who, names)
+    read_model = read_model_of(pipeline)
+    found = await work_queue_page(
+        read_model,
+        who.team_id,
+        flt,
+        today=today(),
+        limit=INBOX_PAGE_SIZE,
+        offset=(page - 1) * INBOX_PAGE_SIZE,
+    )
+    wijken, buurten = await team_areas(read_model, who.team_id)
+    kept = {k: v for k, v in typed.items() if v}
+    base = f"/team/{who.team_id}/zaken?"
+
+    def link(**change: str) -> str:
+        return base + urlencode({k: v for k, v in (kept | change).items() if v})
+
+    queue = {
+        "filters": typed,
+        "errors": errors,
+        "counts": found.counts,
+        "due": found.due,
+        "total": found.total,
+        "members": await team_members(pipeline, directory, who.team_id),
+        "wijken": [(code, code) for code in wijken],
+        "buurten": [(code, code) for code in buurten],
+        "status_nl": WERKSTATUS_NL,
+        "status_links": {status: link(status=status) for status in WERKSTATUSSEN},
+        "due_link": link(actie="vandaag", status=""),
+        "clear_link": f"/team/{who.team_id}/zaken",
+        "filtered": bool(kept),
+        "today": today(),
+    }
+    return found, {"queue": queue, "page_base": link() + ("&" if kept else "") + "pagina="}
+
+
+async def case_extra(
+    pipeline: Pipeline, directory: TeamDirectory, who: Principal, case: CaseSummary
+) -> dict[str, Any]:
+    """What the case page's work-queue controls show (`work` in the template)."""
+    members = await team_members(pipeline, directory, case.team_id)
+    return {
+        "work": {
+            "members": members,
+            "assignee_name": None if case.assignee is None else members.get(case.assignee, case.assignee),
+            "me": who.member_id,
+            "may_reassign": who.role == "coordinator",
+            "status_nl": WERKSTATUS_NL,
+            "due": case.next_action_on is not None and case.next_action_on <= today(),
+        }
+    }

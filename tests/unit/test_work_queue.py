@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from connectors.readmodel.case_queries import CaseSummary, OutcomeView
+from connectors.readmodel.case_queries import CaseDetail, CaseSummary, OutcomeView
 from connectors.readmodel.case_rows import CaseItem, plan_case_batch
 from connectors.readmodel.work_queue import NOBODY, HouseSearch
 from schemas.cases_v1 import CASE_EVENT, CaseAssigned, NextActionPlanned
 from signals.cases import TeamRole, assignment_refusal, is_due, next_action_refusal, work_status
+from streams.team import html as pages
 from streams.team.auth import Principal
 from streams.team.cases import CaseError
-from streams.team.work_queue import PAGE_FILTER_NAMES, assignment, next_action, queue_filter, today
+from streams.team.work_queue import (
+    PAGE_FILTER_NAMES,
+    WERKSTATUS_NL,
+    assignment,
+    next_action,
+    queue_filter,
+    today,
+)
 from tests.unit import case_examples as ex
 from tests.unit import work_examples as wx
 
@@ -236,3 +247,95 @@ def test_a_wrong_filter_is_a_400_naming_it(query: dict[str, str], field: str) ->
 def test_today_is_the_amsterdam_calendar_day() -> None:
     now = datetime.now(UTC)
     assert today() in {(now + timedelta(hours=h)).date() for h in (1, 2)}
+
+
+# --- the controls on the inbox and the case page (templates) ---
+
+
+def _queue_extra(**filters: str) -> dict[str, Any]:
+    typed = dict.fromkeys(PAGE_FILTER_NAMES.values(), "") | filters
+    return {
+        "queue": {
+            "filters": typed,
+            "errors": {"zoek-postcode": "Vul een postcode in zoals 1011 AB."}
+            if filters.get("postcode")
+            else {},
+            "counts": {"nieuw": 2, "contact_gezocht": 1, "bereikt": 0, "afgerond": 4},
+            "due": 1,
+            "total": 3,
+            "members": {"anna": "Anna <de Vries>", "bram": "Bram"},
+            "wijken": [("WK036300", "WK036300")],
+            "buurten": [("BU03630000", "BU03630000")],
+            "status_nl": WERKSTATUS_NL,
+            "status_links": {s: f"/team/{ex.TEAM}/zaken?status={s}" for s in WERKSTATUS_NL},
+            "due_link": f"/team/{ex.TEAM}/zaken?actie=vandaag",
+            "clear_link": f"/team/{ex.TEAM}/zaken",
+            "filtered": bool(filters),
+            "today": today(),
+        },
+        "page_base": f"/team/{ex.TEAM}/zaken?status=nieuw&pagina=",
+    }
+
+
+def _labels_and_ids_unique(page: str) -> list[str]:
+    labels = re.findall(r'<label for="([^"]+)">([^<]+)</label>', page)
+    assert len({text for _, text in labels}) == len(labels), labels
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    return [text for _, text in labels]
+
+
+def test_the_inbox_shows_counts_due_today_filters_and_search_with_every_control_labelled() -> None:
+    case = _case("anna")
+    case = dataclasses.replace(case, next_action_on=today(), work_status="contact_gezocht")
+    page = pages.inbox_page(_who(), "Buurtteam", [case], total=3, page=1, **_queue_extra(status="nieuw"))
+    assert "Nieuw: 2" in page
+    assert "Afgerond: 4" in page
+    assert "Actie vandaag: 1" in page
+    assert '<a href="/team/buurtteam-centrum/zaken?status=nieuw" aria-current="true">' in page
+    labels = _labels_and_ids_unique(page)
+    assert {"Status", "Behandelaar", "Prioriteit", "Wijk", "Buurt", "Postcode", "Huisnummer"} <= set(labels)
+    assert "Anna &lt;de Vries&gt;" in page  # escaped
+    assert "Contact gezocht · behandelaar: Anna &lt;de Vries&gt;" in page
+    assert "nu aan de beurt" in page
+    assert '<option value="nieuw" selected>' in page
+
+
+def test_a_mistyped_search_shows_the_message_at_the_field() -> None:
+    page = pages.inbox_page(_who(), "Buurtteam", [], total=0, page=1, **_queue_extra(postcode="10"))
+    assert 'aria-invalid="true" aria-describedby="zoek-postcode-hint zoek-postcode-fout"' in page
+    assert "Vul een postcode in zoals 1011 AB." in page
+
+
+@pytest.mark.parametrize(
+    ("role", "assignee", "take", "assign_label"),
+    [
+        ("medewerker", None, True, None),  # nobody has it: take it
+        ("medewerker", "anna", False, "Overdragen aan"),  # one's own: hand it over
+        ("medewerker", "bram", False, None),  # a colleague's: only see who has it
+        ("coordinator", "bram", False, "Toewijzen aan"),
+    ],
+)
+def test_the_case_page_offers_what_the_member_may_do(
+    role: TeamRole, assignee: str | None, take: bool, assign_label: str | None
+) -> None:
+    case = dataclasses.replace(_case(assignee), next_action_on=today())
+    work = {
+        "work": {
+            "members": MEMBERS,
+            "assignee_name": MEMBERS.get(assignee or ""),
+            "me": "anna",
+            "may_reassign": role == "coordinator",
+            "status_nl": WERKSTATUS_NL,
+            "due": True,
+        }
+    }
+    page = pages.case_page(_who(role=role), "T", CaseDetail(case, (), None), "req-12345678", None, **work)
+    labels = _labels_and_ids_unique(page)
+    assert ("Zaak oppakken" in page) == take
+    assert (
+        (assign_label in labels) if assign_label else not ({"Toewijzen aan", "Overdragen aan"} & set(labels))
+    )
+    assert "Datum volgende actie" in labels
+    assert f'value="{today().isoformat()}"' in page
+    assert "(nu aan de beurt)" in page
