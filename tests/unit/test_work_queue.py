@@ -320,7 +320,7 @@ def test_the_case_page_offers_what_the_member_may_do(
     role: TeamRole, assignee: str | None, take: bool, assign_label: str | None
 ) -> None:
     case = dataclasses.replace(_case(assignee), next_action_on=today())
-    work = {
+    work: dict[str, Any] = {
         "work": {
             "members": MEMBERS,
             "assignee_name": MEMBERS.get(assignee or ""),
