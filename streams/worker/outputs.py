@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -123,36 +124,44 @@ def record_counts(m: Metrics, *, consumed: Mapping[str, int], duplicates: Mappin
 
 
 def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Outcome]]) -> None:
-    """Count duplicates and effects of the household stage."""
+    """Count duplicates and effects of the household stage.
+
+    Summed per label set first: a `labels()` lookup per event cost ~2% of the household stage.
+    """
+    counts: Counter[tuple[Any, tuple[str, ...]]] = Counter()
+    avoided_cents = 0
     for source, outcome in outcomes:
         if outcome.withheld_signals:
-            m.household_limit.labels(source, "signals_per_case").inc(outcome.withheld_signals)
+            counts[m.household_limit, (source, "signals_per_case")] += outcome.withheld_signals
         if outcome.duplicate:
-            m.events_duplicate.labels(source).inc()
+            counts[m.events_duplicate, (source,)] += 1
         elif outcome.refused is not None:
             continue  # counted as dead-lettered by the agent
         elif source != "tick":
             # consumed = accepted + duplicate + dead-lettered, summed over both stages.
-            m.events_accepted.labels(source).inc()
-        if outcome.costs_avoided_cents:
-            m.costs_avoided.inc(outcome.costs_avoided_cents / 100)
+            counts[m.events_accepted, (source,)] += 1
+        avoided_cents += outcome.costs_avoided_cents
         for effect in outcome.effects:
             if isinstance(effect, Signal) and effect.signal_id in outcome.updated_signals:
                 continue  # a coalesced update of a signal already counted as raised
-            _record_effect(m, effect)
+            _count_effect(m, effect, counts)
+    for (metric, labels), n in counts.items():
+        (metric.labels(*labels) if labels else metric).inc(n)
+    if avoided_cents:
+        m.costs_avoided.inc(avoided_cents / 100)
 
 
-def _record_effect(m: Metrics, effect: Any) -> None:
+def _count_effect(m: Metrics, effect: Any, counts: Counter[tuple[Any, tuple[str, ...]]]) -> None:
     if isinstance(effect, Signal):
         for kind in effect.kinds:
-            m.signals_raised.labels(effect.route.team_id, effect.priority, kind).inc()
+            counts[m.signals_raised, (effect.route.team_id, effect.priority, kind)] += 1
         if effect.route.fallback:
-            m.signals_unrouted.inc()
+            counts[m.signals_unrouted, ()] += 1
     elif isinstance(effect, SignalResolved):
-        m.signals_resolved.labels(effect.team_id).inc()
+        counts[m.signals_resolved, (effect.team_id,)] += 1
     elif isinstance(effect, ReminderIssued):
-        m.reminders_issued.labels(effect.debt.source).inc()
+        counts[m.reminders_issued, (effect.debt.source,)] += 1
     elif isinstance(effect, CostsPermitted):
-        m.costs_permitted.labels(effect.debt.source).inc()
+        counts[m.costs_permitted, (effect.debt.source,)] += 1
     elif isinstance(effect, CostViolation):
-        m.cost_violations.labels(effect.debt.source, effect.kind, effect.basis).inc()
+        counts[m.cost_violations, (effect.debt.source, effect.kind, effect.basis)] += 1

@@ -13,6 +13,8 @@ from schemas.internal_v1 import AcceptedEvent, HouseholdMessage
 from schemas.outputs_v1 import CostsPermitted, CostViolation, HouseholdOverview, ReminderIssued
 from signals.calendar import day_start
 from streams.worker.household import Output
+from streams.worker.metrics import Metrics
+from streams.worker.outputs import record_outcomes
 from streams.worker.state_codec import decode_state
 from tests.streams.conftest import (
     Routed,
@@ -293,3 +295,27 @@ def test_one_overview_per_changed_household_per_batch(seed: int) -> None:
         for overview in (o for o in result.outputs if isinstance(o, HouseholdOverview)):
             assert overview.as_of == decode_state(result.states[overview.household_key]).as_of
     assert overviews > 0
+
+
+def test_metrics_count_each_accepted_event_and_raised_effect_once() -> None:
+    # record_outcomes sums per label set before it touches a metric: the totals stay per event.
+    worker, metrics = Worker(), Metrics()
+    accepted: Counter[str] = Counter()
+    reminders: Counter[str] = Counter()
+    avoided_cents = 0
+    for partition, batch in batches(generated_history(1), 7):
+        result = worker.run(partition, batch)
+        record_outcomes(metrics, result.outcomes)
+        for source, outcome in result.outcomes:
+            if source != "tick" and not outcome.duplicate and outcome.refused is None:
+                accepted[source] += 1
+            avoided_cents += outcome.costs_avoided_cents
+            reminders.update(e.debt.source for e in outcome.effects if isinstance(e, ReminderIssued))
+    sample = metrics.registry.get_sample_value
+    for source, n in accepted.items():
+        assert sample("vroegsignaal_events_accepted_total", {"source": source}) == n
+    assert len(reminders) > 1
+    for source, n in reminders.items():
+        assert sample("vroegsignaal_reminders_issued_total", {"source": source}) == n
+    assert avoided_cents > 0
+    assert sample("vroegsignaal_costs_avoided_euros_total") == pytest.approx(avoided_cents / 100)
