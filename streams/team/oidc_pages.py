@@ -6,6 +6,9 @@
 | GET | /team/oidc/callback | the provider's answer: checks it, starts the session, on to the inbox |
 | POST | /team/oidc/logout | ends the session here, then (if the provider offers it) there too |
 
+Logout answers with a page that moves on to the provider's logout by itself (meta refresh, no
+script): the CSP's `form-action 'self'` forbids a form post that redirects to another site.
+
 Without `oidc_issuer` these paths answer 404. The login ticket (state, nonce, PKCE verifier) lives
 in a signed HttpOnly cookie on /team/oidc with SameSite=Lax: the callback is a top-level navigation
 from the provider's site, on which a Strict cookie would not be sent. For the same reason the
@@ -169,6 +172,11 @@ def register_oidc_pages(app: faust.App, auth: TeamAuth, client: OidcClient, limi
                     await auth.end(session)  # the old cookie stops working on every worker
                 except cc.CaseError as exc:
                     return _error(self, exc.status, exc.message)
-            response = _redirect(self, await client.logout_url() or "/team/login")
+            provider_logout = await client.logout_url()
+            if provider_logout is None:
+                response = _redirect(self, "/team/login")
+            else:  # a page that moves on: form-action 'self' forbids a post redirecting to another site
+                body = pages.render("signed_out.html", provider_logout=provider_logout)
+                response = self.html(body, headers=dict(_NO_STORE))
             response.del_cookie(SESSION_COOKIE, path="/")
             return cast(Response, response)

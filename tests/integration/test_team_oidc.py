@@ -7,7 +7,9 @@ PKCE through the provider's login and consent pages over HTTP, as a browser woul
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import os
 import re
 import sqlite3
 import time
@@ -21,6 +23,7 @@ import pytest
 from connectors.kafka.broker import EmbeddedBroker
 from streams.team.oidc import LOGIN_TICKET_COOKIE, open_ticket, seal_ticket
 from tests.ddas import ddas_errors
+from tests.integration.browser import axe_violations, chromium, csp_refusals, full_page_screenshot
 from tests.integration.harness import Worker, isolated_worker, publish, running
 from tests.integration.oidc_provider import (
     CLIENT_ID,
@@ -105,8 +108,11 @@ def test_a_member_signs_in_at_the_provider_and_lands_on_the_team_inbox(setup: Se
 def test_logout_ends_the_session_here_and_at_the_provider(setup: Setup) -> None:
     browser, inbox = _sign_in(setup, "j.jansen")
     origin = {"Origin": setup.worker.url("")}
-    status, location, _ = browser.request("POST", setup.worker.url("/team/oidc/logout"), headers=origin)
-    assert status == 303
+    status, _, body = browser.request("POST", setup.worker.url("/team/oidc/logout"), headers=origin)
+    assert status == 200, body  # a page moving on: form-action 'self' forbids a redirect to the provider
+    onward = re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', body)
+    assert onward, body
+    location = html.unescape(onward[1])
     assert location.startswith(f"{setup.provider.issuer}/session/end?"), location
     assert urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["post_logout_redirect_uri"] == [
         setup.worker.url("/team/login")
@@ -249,3 +255,45 @@ def test_a_medewerker_and_another_team_get_no_overview(setup: Setup, worked: str
     coordinator, _ = _sign_in(setup, "c.coord")
     status, _, _ = coordinator.request("GET", setup.worker.url(f"/team/{OOST}/overzicht"))
     assert status == 403
+
+
+def test_in_a_browser_a_coordinator_signs_in_reads_the_overview_and_logs_out(
+    setup: Setup, worked: str, tmp_path: Path
+) -> None:
+    """Headless Chromium: the SameSite cookies, the page after the callback, axe-core on the new pages."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shots = Path(os.environ.get("VS_SCREENSHOTS", tmp_path))
+    with chromium() as driver:
+        wait = WebDriverWait(driver, 15)
+        driver.get(setup.worker.url("/team/oidc/callback?state=x&code=y"))  # no login started here
+        assert "Inloggen via de gemeente is niet gelukt" in driver.find_element(By.TAG_NAME, "h1").text
+        assert axe_violations(driver) == []
+        driver.get(setup.worker.url("/team/oidc/login"))
+        driver.find_element(By.NAME, "login").send_keys("c.coord")
+        driver.find_element(By.NAME, "password").send_keys("x")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: "Continue" in d.page_source)  # the provider's consent page
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: d.current_url.endswith(f"/team/{CENTRUM}/zaken"))
+        assert "C. Coördinator" in driver.find_element(By.TAG_NAME, "header").text
+        driver.find_element(By.LINK_TEXT, "Overzicht").click()
+        wait.until(lambda d: "/overzicht" in d.current_url)
+        month = driver.find_element(By.ID, "maand")
+        driver.execute_script(
+            "arguments[0].value = '2026-09'", month
+        )  # a month input takes no keystrokes here
+        month.submit()
+        wait.until(lambda d: "maand=2026-09" in d.current_url)
+        assert "DDAS-rapport GM0363, 2026-09 downloaden" in driver.find_element(By.TAG_NAME, "main").text
+        assert axe_violations(driver) == []
+        assert csp_refusals(driver) == []
+        full_page_screenshot(driver, shots / "overzicht-desktop.png")
+        driver.set_window_size(390, 844)
+        full_page_screenshot(driver, shots / "overzicht-phone.png")
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Uitloggen']").click()
+        wait.until(lambda d: d.current_url.startswith(setup.provider.issuer))  # the provider's own logout
+        driver.get(setup.worker.url(f"/team/{CENTRUM}/zaken"))
+        assert driver.current_url.endswith("/team/login")
