@@ -72,6 +72,8 @@ NOTICES = {
     "contactpoging": "De contactpoging is vastgelegd.",
     "resultaat": "Het eindresultaat is vastgelegd.",
     "status": "De status van het signaal is opgeslagen.",
+    "toewijzing": "De toewijzing is opgeslagen.",
+    "actie": "De volgende actie is opgeslagen.",
     "verwerking": "Uw wijziging is ontvangen en wordt nog verwerkt; vernieuw de pagina zo.",
 }
 
@@ -135,8 +137,25 @@ _ENV = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
+
+
+def _reminder_lines(reminders: Iterable[Any]) -> list[str]:
+    """A debt's reminders as lines, each once (the creditor's own and the one the pipeline asked for
+    are the same letter when kind and day agree)."""
+    return list(
+        dict.fromkeys(
+            f"{'gratis' if r.kind == 'free' else 'formeel'} {_nl_date(r.sent_on)}" for r in reminders
+        )
+    )
+
+
 _ENV.filters.update(
-    nl_date=_nl_date, euro=euro, postcode=_postcode, tel=_tel, kind_nl=lambda k: KIND_NL.get(k, k)
+    reminder_lines=_reminder_lines,
+    nl_date=_nl_date,
+    euro=euro,
+    postcode=_postcode,
+    tel=_tel,
+    kind_nl=lambda k: KIND_NL.get(k, k),
 )
 _ENV.globals.update(
     PRIORITY_NL=PRIORITY_NL,
@@ -253,11 +272,13 @@ def _event_text(event: HouseholdEvent) -> tuple[str, str]:
 
 def timeline_of(events: Iterable[HouseholdEvent], *, limit: int = 200) -> list[TimelineItem]:
     """The household's events as timeline lines, oldest first, at most the newest `limit`."""
-    items = []
+    items: list[TimelineItem] = []
     for event in events:
         what, detail = _event_text(event)
         day = local_day(event.at) if isinstance(event.at, datetime) else event.at
-        items.append(TimelineItem(day, event.kind, what, detail))
+        item = TimelineItem(day, event.kind, what, detail)
+        if item not in items[-5:]:  # a reminder the creditor sent on the pipeline's word: once
+            items.append(item)
     return items[-limit:]
 
 

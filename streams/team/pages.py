@@ -36,17 +36,21 @@ from typing import Any, cast
 import faust
 from faust.web import Request, Response, View
 
+from connectors.creditor_directory import (
+    CreditorDirectory,
+    default_creditor_directory,
+    load_creditor_directory,
+)
 from connectors.readmodel.case_queries import (
     CASE_SIGNALS_PAGE_SIZE,
-    INBOX_PAGE_SIZE,
     CaseDetail,
     CaseSummary,
-    open_cases_page,
 )
 from connectors.readmodel.household_queries import household_contact, household_events
 from schemas.cases_v1 import CONTACTSOORTEN, EINDRESULTATEN, SIGNAALSTATUSSEN
 from streams.team import cases as cc
 from streams.team import html as pages
+from streams.team import work_queue as wq
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, Principal, TeamAuth
 from streams.team.login_limits import LoginLimiter
 from streams.team.paging import PagingError, page_of
@@ -54,6 +58,7 @@ from streams.team.style import CSS
 from streams.worker.edge import BadInput, read_form
 from streams.worker.edge import cookie as edge_cookie
 from streams.worker.pipeline import Pipeline
+from streams.worker.settings import Settings
 
 __all__ = ["register_pages"]
 
@@ -107,9 +112,19 @@ def _guard(auth: TeamAuth) -> Any:
 def register_pages(app: faust.App, pipeline: Pipeline, auth: TeamAuth, limiter: LoginLimiter) -> None:
     """Attach the HTML views."""
     guarded = _guard(auth)
-    _register_session(app, auth, limiter, guarded, pipeline.settings.web_body_timeout_s)
-    _register_reads(app, pipeline, auth, guarded)
-    _register_forms(app, pipeline, auth, guarded)
+    settings = pipeline.settings
+    css = CSS + (settings.team_theme_file.read_text(encoding="utf-8") if settings.team_theme_file else "")
+    _register_session(app, auth, limiter, guarded, settings.web_body_timeout_s, css)
+    creditors = creditor_directory(settings)
+    _register_reads(app, pipeline, auth, guarded, creditors)
+    _register_forms(app, pipeline, auth, guarded, creditors)
+
+
+def creditor_directory(settings: Settings) -> CreditorDirectory:
+    """The configured creditors file; the shipped fictional sample in demo mode; else an empty one."""
+    if settings.creditors_file is not None:
+        return load_creditor_directory(settings.creditors_file)
+    return default_creditor_directory() if settings.demo else CreditorDirectory({})
 
 
 def _too_many(view: View, retry_after_s: int) -> Response:
@@ -118,7 +133,7 @@ def _too_many(view: View, retry_after_s: int) -> Response:
 
 
 def _register_session(
-    app: faust.App, auth: TeamAuth, limiter: LoginLimiter, guarded: Any, body_timeout_s: float
+    app: faust.App, auth: TeamAuth, limiter: LoginLimiter, guarded: Any, body_timeout_s: float, css: str
 ) -> None:
     """Login, logout, the stylesheet and the way to one's own inbox."""
     html = _html
@@ -126,7 +141,7 @@ def _register_session(
     @app.page("/team/style.css")
     class Stylesheet(View):
         async def get(self, request: Request) -> Response:
-            return self.text(CSS, content_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+            return self.text(css, content_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
     @app.page("/team/toegankelijkheid")
     class Statement(View):
@@ -197,7 +212,9 @@ def _register_session(
             return await guarded(self, request, handle)
 
 
-def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any) -> None:
+def _register_reads(
+    app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any, creditors: CreditorDirectory
+) -> None:
     """The inbox and the case page."""
     html = _html
 
@@ -208,15 +225,12 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
                 if team != who.team_id:
                     raise cc.CaseError(403, "Dit is de werklijst van een ander team.")
                 page = _page_number(request, "pagina")
-                found = await open_cases_page(
-                    cc.read_model_of(pipeline),
-                    team,
-                    limit=INBOX_PAGE_SIZE,
-                    offset=(page - 1) * INBOX_PAGE_SIZE,
-                )
+                # The work queue (issue 19): filters, search, counts (streams/team/work_queue.py).
+                found, queue = await wq.inbox_queue(pipeline, auth.directory, who, request.query, page)
                 name = auth.directory.team_names.get(team, team)
                 return html(
-                    self, pages.inbox_page(who, name, list(found.cases), total=found.total, page=page)
+                    self,
+                    pages.inbox_page(who, name, list(found.cases), total=found.total, page=page, **queue),
                 )
 
             return await guarded(self, request, handle)
@@ -227,7 +241,7 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
             async def handle(who: Principal) -> Response:
                 page = _page_number(request, "signalen")
                 body = await _case_page(
-                    pipeline, auth, who, case_id, page=page, notice=request.query.get("melding")
+                    pipeline, auth, creditors, who, case_id, page=page, notice=request.query.get("melding")
                 )
                 return html(self, body)
 
@@ -237,6 +251,7 @@ def _register_reads(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
 async def _case_page(
     pipeline: Pipeline,
     auth: TeamAuth,
+    creditors: CreditorDirectory,
     who: Principal,
     case_id: str,
     *,
@@ -261,22 +276,21 @@ async def _case_page(
         notice,
         contact=contact,
         timeline=pages.timeline_of(events),
-        creditors=_creditors(pipeline, detail),
+        creditors=_creditors(creditors, detail),
         errors=errors,
         values=values,
+        **await wq.case_extra(pipeline, auth.directory, who, case),
     )
 
 
-def _creditors(pipeline: Pipeline, detail: CaseDetail) -> dict[str, pages.CreditorContact]:
+def _creditors(directory: CreditorDirectory, detail: CaseDetail) -> dict[str, pages.CreditorContact]:
     """Where to arrange payment with each creditor of the case, as far as the directory knows."""
-    directory = getattr(pipeline, "creditor_directory", None)
-    if directory is None or detail.overview is None:
-        return {}
-    return {
-        key: found
-        for d in detail.overview.debts
-        if (found := directory.get(key := f"{d.debt.source}:{d.debt.creditor_id}")) is not None
-    }
+    found: dict[str, pages.CreditorContact] = {}
+    for d in detail.overview.debts if detail.overview is not None else ():
+        key = f"{d.debt.source}:{d.debt.creditor_id}"
+        if (entry := directory.get(key)) is not None:
+            found[key] = pages.CreditorContact(entry.phone, entry.url)
+    return found
 
 
 def _page_number(request: Request, name: str) -> int:
@@ -368,7 +382,9 @@ def _field_error(exc: cc.CaseError, fields: Mapping[str, FormField]) -> bool:
     return exc.status == 400 and exc.field in fields
 
 
-def _register_forms(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any) -> None:
+def _register_forms(
+    app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded: Any, creditors: CreditorDirectory
+) -> None:
     """The three form posts; each redirects back to the case page, or shows it again with its mistakes."""
 
     async def again(
@@ -380,7 +396,7 @@ def _register_forms(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
         fields: Mapping[str, FormField],
     ) -> Response:
         errors, values = form_errors(validate, form, fields)
-        body = await _case_page(pipeline, auth, who, case.case_id, errors=errors, values=values)
+        body = await _case_page(pipeline, auth, creditors, who, case.case_id, errors=errors, values=values)
         return _html(view, body, 400)
 
     async def done(view: View, event: cc.TeamChange, notice: str) -> Response:

@@ -70,15 +70,16 @@ line-height:var(--utrecht-document-line-height);color:var(--utrecht-document-col
 background:var(--utrecht-document-background-color);display:flex;flex-direction:column;min-height:100vh}
 main{flex:1 0 auto;width:100%;max-width:var(--vs-max-width);margin:0 auto;padding:1rem}
 main:focus{outline:none}
-.site-header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;
-background:var(--utrecht-page-header-background-color);color:var(--utrecht-page-header-color)}
+.site-header{background:var(--utrecht-page-header-background-color);color:var(--utrecht-page-header-color)}
+.site-header-inner{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;
+max-width:var(--vs-max-width);margin:0 auto}
 .site-header p{margin:0}.site-header a{color:var(--utrecht-page-header-color)}
 .app{font-weight:700}.app a{text-decoration:none}
 .menu ul{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:0;padding:0}
 .menu a{display:inline-block;padding:.5rem .25rem}.menu a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}
 .session{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin-left:auto}
-.site-footer{background:var(--utrecht-page-footer-background-color);color:var(--utrecht-page-footer-color);padding:1rem}
-.site-footer ul{list-style:none;margin:0 auto;padding:0;max-width:var(--vs-max-width);display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
+.site-footer{background:var(--utrecht-page-footer-background-color);color:var(--utrecht-page-footer-color);padding:1rem 0}
+.site-footer ul{list-style:none;margin:0 auto;padding:0 1rem;max-width:var(--vs-max-width);display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
 .site-footer a{color:var(--utrecht-page-footer-color)}
 h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 h3{font-size:1.1rem;margin:0 0 .25rem}
@@ -93,7 +94,7 @@ main:focus-visible{outline:none;box-shadow:none}
 .skip{position:absolute;left:-999rem;top:0}.skip:focus{left:1rem;top:1rem;background:#fff;color:#1a1a1a;padding:.5rem 1rem;z-index:9}
 .visually-hidden{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .card{background:var(--utrecht-card-background-color);border:1px solid var(--utrecht-card-border-color);
-border-radius:var(--vs-radius);padding:1rem;margin:0 0 1rem}
+border-radius:var(--vs-radius);padding:1rem;margin:0 0 1rem}.card>h2:first-child,.card>h3:first-child{margin-top:0}
 ul.cases{list-style:none;padding:0;margin:0}ul.reasons{margin:.25rem 0 0;padding-left:1.25rem}
 .meta{margin:.25rem 0}
 .prio-urgent{border-left:.5rem solid var(--vs-priority-urgent-color)}
@@ -130,6 +131,7 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 th,td{border:1px solid var(--utrecht-table-border-color);padding:.4rem .5rem;text-align:left;vertical-align:top}
 thead th{background:var(--utrecht-table-header-background-color)}tbody th{font-weight:600}
 td.num{text-align:right;white-space:nowrap}
+.arrangement{display:block;font-weight:400;font-size:.95rem;margin-top:.25rem}.line{display:block;white-space:nowrap}
 ol.timeline{list-style:none;margin:0;padding:.5rem 1rem}
 ol.timeline li{padding:.35rem 0 .35rem 1rem;border-left:3px solid var(--utrecht-table-border-color);margin-left:.25rem}
 ol.timeline time{display:inline-block;min-width:6.5rem;font-variant-numeric:tabular-nums}
@@ -146,8 +148,10 @@ border:2px solid var(--utrecht-alert-ok-border-color);padding:.75rem 1rem;border
 .hint{font-size:.95rem;color:var(--utrecht-hint-color);margin:.25rem 0}
 .pager ul{list-style:none;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;padding:0}
 .case-grid{display:grid;grid-template-columns:minmax(0,1fr);gap:0 2rem}
-@media (min-width:64rem){.case-grid{grid-template-columns:minmax(0,3fr) minmax(18rem,2fr)}}
-@media (max-width:40rem){.site-header{padding:.5rem .75rem}.session{margin-left:0;width:100%;justify-content:space-between}
+@media (min-width:64rem){.case-grid{grid-template-columns:minmax(0,3fr) minmax(20rem,2fr)}
+.case-main{grid-column:1;grid-row:1}.case-side{grid-column:2;grid-row:1}}
+@media (max-width:40rem){.site-header-inner{padding:.5rem .75rem;display:grid;grid-template-columns:1fr auto;gap:0 .75rem}
+.session{display:contents}.app{grid-area:1/1}.logout{grid-area:1/2}.menu{grid-area:2/1/3/3}.who{grid-area:3/1/4/3;font-size:.95rem}
 main{padding:.75rem}h1{font-size:1.35rem}.card{padding:.75rem}}
 """
 )

@@ -163,6 +163,13 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = "roles"
     oidc_groups_file: Path | None = None
 
+    # --- team pages (issue 19) ---
+    # Creditors' phone numbers and web pages for payment arrangements (connectors/creditor_directory.py),
+    # shown on the case page; demo: the shipped fictional sample. A theme stylesheet of NL Design System
+    # tokens (`--utrecht-…`, streams/team/style.py), served after the team pages' own: the house style.
+    creditors_file: Path | None = None
+    team_theme_file: Path | None = None
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors.creditor_directory import CreditorEntry, load_creditor_directory
 from connectors.readmodel.case_queries import AttemptView, CaseDetail, CaseSummary, OutcomeView, SignalView
 from connectors.readmodel.household_queries import HouseholdContact, HouseholdEvent
 from connectors.readmodel.report_queries import ReportCase
+from connectors.routing_files import RoutingFileError
 from streams.team import cases as cc
 from streams.team import html as pages
 from streams.team.auth import Principal
@@ -344,3 +347,18 @@ def test_every_page_links_the_accessibility_statement_and_it_needs_no_login() ->
     assert "WCAG" in pages.accessibility_page()
     assert "Inloggen via de gemeente" in pages.login_page(oidc=True)
     assert "Inloggen via de gemeente" not in pages.login_page()
+
+
+def test_a_creditors_file_with_a_wrong_entry_is_refused_naming_the_file(tmp_path: Path) -> None:
+    good = tmp_path / "creditors.toml"
+    good.write_text(
+        '[[creditors]]\nsource = "energy"\ncreditor_id = "1"\nname = "E"\nurl = "https://e.example.org"\n',
+        encoding="utf-8",
+    )
+    assert load_creditor_directory(good).get("energy:1") == CreditorEntry("E", None, "https://e.example.org")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[creditors]]\nsource = "energy"\ncreditor_id = "1"\nurl = "javascript:alert(1)"\n', encoding="utf-8"
+    )
+    with pytest.raises(RoutingFileError, match=r"bad\.toml"):
+        load_creditor_directory(bad)
