@@ -36,6 +36,11 @@ ACCOUNTS = {
     "c.coord": {"name": "C. Coördinator", "groups": ["buurtteam-centrum"], "roles": ["coordinator"]},
     "o.oost": {"name": "O. Oost", "groups": ["buurtteam-oost"], "roles": ["medewerker"]},
     "x.elders": {"name": "X. Elders", "groups": ["een-ander-team"], "roles": ["coordinator"]},
+    "m.beide": {
+        "name": "M. Beide",
+        "groups": ["buurtteam-oost", "buurtteam-centrum"],
+        "roles": ["medewerker"],
+    },
 }
 
 _SCRIPT = r"""

@@ -73,9 +73,9 @@ def setup(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> I
             yield Setup(worker, provider)
 
 
-def _to_callback(setup: Setup, browser: Browser, account: str) -> str:
+def _to_callback(setup: Setup, browser: Browser, account: str, start: str = "/team/oidc/login") -> str:
     """Start a login at the worker and go through the provider; the callback URL it sends the browser to."""
-    status, location, _ = browser.request("GET", setup.worker.url("/team/oidc/login"))
+    status, location, _ = browser.request("GET", setup.worker.url(start))
     assert status == 303, status
     assert location.startswith(setup.provider.issuer), location
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
@@ -126,6 +126,14 @@ def test_a_member_of_another_team_cannot_read_this_team(setup: Setup) -> None:
     assert inbox == f"/team/{OOST}/zaken"
     status, _, body = browser.request("GET", setup.worker.url(f"/team/{CENTRUM}/zaken"))
     assert status == 403, body
+
+
+def test_a_member_of_two_teams_picks_one_at_login(setup: Setup) -> None:
+    for start, team in (("/team/oidc/login", CENTRUM), (f"/team/oidc/login?team={OOST}", OOST)):
+        browser = Browser()
+        status, _, body = browser.request("GET", _to_callback(setup, browser, "m.beide", start))
+        assert status == 200, body
+        assert f"url=/team/{team}/zaken" in body  # without a choice the first team by id
 
 
 def test_an_account_of_no_known_team_gets_no_session(setup: Setup) -> None:
