@@ -42,6 +42,7 @@ __all__ = [
     "CALLBACK_PATH",
     "LOGIN_TICKET_COOKIE",
     "LOGIN_TICKET_TTL_S",
+    "TICKET_MISSING",
     "Membership",
     "OidcClient",
     "OidcConfig",
@@ -58,6 +59,9 @@ _METADATA_TTL_S = 3600.0
 _HTTP_TIMEOUT_S = 10.0
 # Asymmetric algorithms only: an HMAC ID token would be signed with our own client secret.
 _ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
+
+
+TICKET_MISSING = "Deze inlogpoging is verlopen of niet in deze browser begonnen. Probeer opnieuw."
 
 
 class OidcError(StreamsError):
@@ -244,12 +248,8 @@ class OidcClient:
         )
         return url, ticket
 
-    async def finish(self, query: Mapping[str, str], ticket: LoginTicket | None) -> dict[str, Any]:
+    async def finish(self, query: Mapping[str, str], ticket: LoginTicket) -> dict[str, Any]:
         """The verified claims of the callback's sign-in (ID token, completed by userinfo)."""
-        if ticket is None:
-            raise OidcError(
-                400, "Deze inlogpoging is verlopen of niet op deze site begonnen. Probeer opnieuw."
-            )
         if not hmac.compare_digest(query.get("state", "").encode(), ticket.state.encode()):
             raise OidcError(400, "Deze inlogpoging hoort niet bij deze browser. Probeer opnieuw.")
         if "iss" in query and query["iss"] != self.config.issuer:  # RFC 9207: an answer of another provider

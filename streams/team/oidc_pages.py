@@ -32,6 +32,7 @@ from streams.team.oidc import (
     CALLBACK_PATH,
     LOGIN_TICKET_COOKIE,
     LOGIN_TICKET_TTL_S,
+    TICKET_MISSING,
     OidcClient,
     OidcConfig,
     OidcError,
@@ -134,10 +135,11 @@ def register_oidc_pages(app: faust.App, auth: TeamAuth, client: OidcClient, limi
             keys = tuple(k for k in (auth.keys.current, auth.keys.previous) if k is not None)
             raw_ticket = edge_cookie(request.cookies, LOGIN_TICKET_COOKIE) or ""
             ticket = open_ticket(raw_ticket, keys, client.clock())
+            if ticket is None:
+                return _error(self, 400, TICKET_MISSING)
             try:
                 claims = await client.finish(dict(request.query), ticket)
                 who = client.signed_in(claims, set(auth.directory.team_names))
-                assert ticket is not None  # finish refuses a callback without one
                 chosen = next((m for m in who.memberships if m.team_id == ticket.team), who.memberships[0])
                 session = await auth.issue_signed_in(
                     member_id=who.member_id, name=who.name, team_id=chosen.team_id, role=chosen.role
