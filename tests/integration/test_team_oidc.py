@@ -166,6 +166,24 @@ def test_a_tampered_state_or_issuer_is_refused(setup: Setup, pattern: str, repla
     assert browser.cookie("vs_team_session") is None
 
 
+@pytest.mark.parametrize(
+    ("pattern", "replacement", "message"),
+    [
+        (r"code=[^&]+", "code=forged-code", "niet geaccepteerd"),  # the provider refuses to exchange it
+        (r"code=[^&]+", "error=access_denied", "niet toegestaan"),  # the member declined at the provider
+    ],
+)
+def test_a_code_the_provider_did_not_give_or_a_refusal_starts_no_session(
+    setup: Setup, pattern: str, replacement: str, message: str
+) -> None:
+    browser = Browser()
+    callback = _to_callback(setup, browser, "j.jansen")
+    status, _, body = browser.request("GET", re.sub(pattern, replacement, callback))
+    assert status == 401, body
+    assert message in body
+    assert browser.cookie("vs_team_session") is None
+
+
 def test_a_login_ticket_with_another_nonce_is_refused(setup: Setup) -> None:
     """The ID token names the nonce of the login it answers; a ticket re-signed with another one fails."""
     browser = Browser()
