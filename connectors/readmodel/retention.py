@@ -213,7 +213,8 @@ async def _purge_households(conn: AsyncConnection, keys: list[str], cutoff: date
 
 
 async def open_cases_with_activity(rm: ReadModel) -> list[InactiveCase]:
-    """Every case without an outcome, with its last activity: a signal, a contact attempt or a status change."""
+    """Every case without an outcome, with its last activity: a signal, a contact attempt, a status change,
+    an assignment or a planned next action."""
     cases, outcomes = table_of(CaseRow), table_of(CaseOutcome)
     attempts, statuses = table_of(ContactAttempt), table_of(SignalStatusRow)
     async with rm.engine.connect() as conn:
@@ -228,6 +229,9 @@ async def open_cases_with_activity(rm: ReadModel) -> list[InactiveCase]:
         ids = [row.case_id for row in open_rows]
         tried = await _latest(conn, attempts, attempts.c.recorded_at, ids)
         changed = await _latest(conn, statuses, statuses.c.changed_at, ids)
+        work = table_of(CaseWork)  # assigning a case or planning its next action is activity too
+        assigned = await _latest(conn, work, work.c.assigned_at, ids)
+        planned = await _latest(conn, work, work.c.planned_at, ids)
         reached = await _latest(conn, attempts, attempts.c.recorded_at, ids, attempts.c.bereikt.is_(True))
         debts = await _case_debts(conn, ids)
     return [
@@ -236,7 +240,15 @@ async def open_cases_with_activity(rm: ReadModel) -> list[InactiveCase]:
             household_key=row.household_key,
             team_id=row.team_id,
             last_activity_at=max(
-                t for t in (row.last_signal_at, tried.get(row.case_id), changed.get(row.case_id)) if t
+                t
+                for t in (
+                    row.last_signal_at,
+                    tried.get(row.case_id),
+                    changed.get(row.case_id),
+                    assigned.get(row.case_id),
+                    planned.get(row.case_id),
+                )
+                if t
             ),
             reached=row.case_id in reached,
             debts=debts.get(row.case_id, ()),

@@ -18,6 +18,7 @@ from streams.team.login_limits import LoginLimiter
 from streams.team.oidc import OidcClient
 from streams.team.oidc_pages import oidc_config, register_oidc_pages
 from streams.team.pages import register_pages
+from streams.team.queue_pages import register_queue_pages
 from streams.worker.pipeline import Pipeline
 from streams.worker.settings import Settings, SettingsError
 
@@ -109,3 +110,4 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
     register_pages(app, pipeline, auth, limiter)
     register_api(app, pipeline, auth)
     register_dashboard(app, pipeline, auth)
+    register_queue_pages(app, pipeline, auth)

@@ -20,14 +20,14 @@ from connectors.readmodel import ReadModel
 from connectors.readmodel.case_queries import case_summary
 from connectors.readmodel.case_rows import CaseItem
 from connectors.readmodel.case_writer import write_case_batch
-from connectors.readmodel.retention import purge_closed_cases
+from connectors.readmodel.retention import open_cases_with_activity, purge_closed_cases
 from connectors.readmodel.work_queue import NOBODY, HouseSearch, QueueFilter, team_areas, work_queue_page
 from schemas.cases_v1 import CASE_EVENT, CaseAssigned
 from schemas.outputs_v1 import Route, Signal
 from signals.cases import work_status
 from tests.integration.harness import Worker, collect, isolated_worker, publish, running
 from tests.integration.runs import table_rows
-from tests.integration.team_client import DEMO_TOKENS, call
+from tests.integration.team_client import DEMO_TOKENS, call, login_cookie
 from tests.unit import case_examples as ex
 from tests.unit import work_examples as wx
 
@@ -183,6 +183,14 @@ async def test_retention_deletes_a_closed_case_work_row(rm: ReadModel) -> None:
     assert await _work_rows(rm) == []
 
 
+async def test_assigning_or_planning_counts_as_activity_for_the_retention_job(rm: ReadModel) -> None:
+    planned_at = ex.later(ex.SEPT, 20)
+    await _write_all(rm, [ex.signal("s1"), wx.assigned("a1", ex.later(ex.SEPT, 5), "centrum-01")])
+    await write_case_batch(rm, [wx.planned("p1", planned_at, date(2026, 10, 1))])
+    [case] = await open_cases_with_activity(rm)
+    assert case.last_activity_at == planned_at
+
+
 # --- the JSON API on a worker ---
 
 TOKEN = DEMO_TOKENS[ex.TEAM]
@@ -283,3 +291,43 @@ def test_wrong_filters_answer_400_naming_the_parameter(worker: Worker) -> None:
     assert (answer.status, answer.body["field"]) == (400, "wijk")
     members = call(worker, "GET", f"/v1/teams/{ex.TEAM}/members", token=TOKEN).body["members"]
     assert {"member_id": "centrum-01", "name": "Demo medewerker Centrum"} in members
+
+
+def test_the_pages_filter_take_and_plan_with_forms(worker: Worker) -> None:
+    cookie, _ = login_cookie(worker, TOKEN)
+    page = f"/zaken/{ex.case_of()}"
+    assert call(worker, "POST", page + "/toewijzing", form={"assignee": ""}, cookie=cookie).status in (
+        303,
+        403,
+    )
+    taken = call(
+        worker,
+        "POST",
+        page + "/toewijzing",
+        form={"assignee": "mij", "request_id": uuid.uuid4().hex},
+        cookie=cookie,
+    )
+    assert (taken.status, taken.location) == (303, page + "?melding=toewijzing")
+    wrong = call(worker, "POST", page + "/volgende-actie", form={"datum": "31-02-2026"}, cookie=cookie)
+    assert wrong.status == 400
+    assert 'id="actie-datum" name="datum" type="date" value="31-02-2026" aria-invalid="true"' in wrong.body
+    planned = call(
+        worker,
+        "POST",
+        page + "/volgende-actie",
+        form={"datum": _amsterdam_today().isoformat()},
+        cookie=cookie,
+    )
+    assert (planned.status, planned.location) == (303, page + "?melding=actie")
+
+    inbox = call(worker, "GET", f"/team/{ex.TEAM}/zaken?behandelaar=mij&actie=vandaag", cookie=cookie)
+    assert inbox.status == 200
+    assert "Actie vandaag: 1" in inbox.body
+    assert f'href="{page}"' in inbox.body
+    assert "nu aan de beurt" in inbox.body
+    searched = call(worker, "GET", f"/team/{ex.TEAM}/zaken?postcode=10", cookie=cookie)
+    assert searched.status == 200  # a mistyped search: the queue unsearched, the message at the field
+    assert "Vul een postcode in zoals 1011 AB." in searched.body
+    case_page = call(worker, "GET", page, cookie=cookie).body
+    assert "Overdragen aan" in case_page
+    assert "Zaak oppakken" not in case_page
