@@ -283,7 +283,7 @@ def test_a_medewerker_and_another_team_get_no_overview(setup: Setup, worked: str
     assert status == 403
 
 
-def test_in_a_browser_a_coordinator_signs_in_reads_the_overview_and_logs_out(
+def test_in_a_browser_a_coordinator_signs_in_downloads_the_report_and_logs_out(
     setup: Setup, worked: str, tmp_path: Path
 ) -> None:
     """Headless Chromium: the SameSite cookies, the page after the callback, axe-core on the new pages."""
@@ -312,9 +312,16 @@ def test_in_a_browser_a_coordinator_signs_in_reads_the_overview_and_logs_out(
         )  # a month input takes no keystrokes here
         month.submit()
         wait.until(lambda d: "maand=2026-09" in d.current_url)
-        assert "DDAS-rapport GM0363, 2026-09 downloaden" in driver.find_element(By.TAG_NAME, "main").text
         assert axe_violations(driver) == []
         assert csp_refusals(driver) == []
+        downloads = tmp_path / "downloads"
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+        driver.find_element(By.LINK_TEXT, "DDAS-rapport GM0363, 2026-09 downloaden").click()
+        report = downloads / f"ddas-{CENTRUM}-GM0363-2026-09.json"
+        wait.until(lambda d: report.exists())
+        assert ddas_errors(json.loads(report.read_text(encoding="utf-8"))) == []
         full_page_screenshot(driver, shots / "overzicht-desktop.png")
         driver.set_window_size(390, 844)
         full_page_screenshot(driver, shots / "overzicht-phone.png")
