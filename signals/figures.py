@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from schemas.outputs_v1 import DebtStatus
 from signals.calendar import local_day
+from signals.memo import per_object
 from signals.state import (
     AmountFact,
     DebtState,
@@ -159,7 +160,17 @@ def shifted_pay_by(sent_on: date, term_days: int, pauses: list[tuple[date, date]
 
 def episode_starts(debt: DebtState, at: datetime | None = None) -> tuple[datetime, ...]:
     """When each arrears episode began: the first fact after which the debt was owed again."""
-    timeline = sorted([*_upto(debt.amounts, at), *_upto(debt.statuses, at)], key=lambda f: f.order())
+    # The facts known at `at` are a prefix of the whole timeline (it is sorted by time first),
+    # so its starts are the whole timeline's starts up to `at`.
+    starts = _all_episode_starts(debt)
+    if at is None or not starts or starts[-1] <= at:
+        return starts
+    return tuple(s for s in starts if s <= at)
+
+
+@per_object
+def _all_episode_starts(debt: DebtState) -> tuple[datetime, ...]:
+    timeline = sorted([*debt.amounts, *debt.statuses], key=lambda f: f.order())
     principal, closed, was_settled = 0, False, True
     starts: list[datetime] = []
     for fact in timeline:

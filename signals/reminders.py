@@ -29,6 +29,7 @@ from schemas.outputs_v1 import (
 from signals.calendar import day_start, local_day
 from signals.figures import episode_of, episode_starts, is_settled, principal_cents
 from signals.ids import stable_id
+from signals.memo import per_object_and_policy
 from signals.overview import insert_fact
 from signals.policy import FineRegime, Policy
 from signals.state import DebtKey, DebtState, GateDecision, HouseholdState, MoneyFact, ReminderFact
@@ -195,6 +196,11 @@ def _needs_reminder(debt: DebtState, policy: Policy, at: datetime) -> bool:
 
 def cost_gate_deadlines(debt: DebtState, policy: Policy) -> list[Deadline]:
     """The debt's pending reminder, the gate decisions of its episodes, and charges still to judge."""
+    return list(_cost_gate_deadlines(debt, policy))
+
+
+@per_object_and_policy
+def _cost_gate_deadlines(debt: DebtState, policy: Policy) -> tuple[Deadline, ...]:
     deadlines = [
         Deadline(c.at, RANK_CHARGE, debt.key, c.event_id)
         for c in debt.charges
@@ -204,7 +210,7 @@ def cost_gate_deadlines(debt: DebtState, policy: Policy) -> list[Deadline]:
         if debt.gate_of(episode) is None and (gate := gate_of_episode(debt, policy, episode)) is not None:
             deadlines.append(Deadline(gate[0], RANK_GATE, debt.key, episode.isoformat()))
     remind = _reminder_deadline(debt, policy)
-    return [*deadlines, remind] if remind is not None else deadlines
+    return (*deadlines, remind) if remind is not None else tuple(deadlines)
 
 
 def issue_free_reminder(

@@ -44,6 +44,7 @@ from signals.figures import (
 )
 from signals.ids import stable_id
 from signals.limits import HouseholdLimits, case_period
+from signals.memo import per_object_and_policy
 from signals.money import eur_en, eur_nl
 from signals.policy import Policy
 from signals.reminders import gate_deadline
@@ -212,8 +213,13 @@ def _debt_reasons(f: DebtAt, policy: Policy) -> list[Reason]:
 
 def worthiness_deadlines(debt: DebtState, policy: Policy) -> list[datetime]:
     """Times at which this debt may become signal-worthy by time alone (days overdue, pause end, term)."""
+    return list(_worthiness_deadlines(debt, policy))
+
+
+@per_object_and_policy
+def _worthiness_deadlines(debt: DebtState, policy: Policy) -> tuple[datetime, ...]:
     if is_settled(debt):
-        return []
+        return ()
     rule, terms, times = policy.rule(debt.source), current_terms(debt), []
     if terms is not None:
         times.append(day_start(terms.due_date + timedelta(days=max(1, rule.min_days_overdue))))
@@ -221,7 +227,7 @@ def worthiness_deadlines(debt: DebtState, policy: Policy) -> list[datetime]:
     gate = gate_deadline(debt, policy) if rule.requires_term_expired else None
     if gate is not None:
         times.append(gate[0])
-    return times
+    return tuple(times)
 
 
 def _creditor_amounts(worthy: list[DebtAt]) -> dict[Creditor, int]:
