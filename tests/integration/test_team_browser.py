@@ -158,6 +158,8 @@ def _attempt_with_a_mistake_then_corrected(driver: Any, checks: Checks, shots: P
     assert Select(driver.find_element(By.ID, "dagdeel")).first_selected_option.text == "Ochtend"
     assert driver.title.startswith("Fout: ")
     checks.page("form with a mistake")
+    _phone(driver)
+    driver.save_screenshot(str(shots / "case-error-phone-first-screen.png"))  # the summary comes first
     _assert_screenshot(driver, shots / "case-error-phone.png", 360)
     driver.find_element(By.CSS_SELECTOR, ".error-summary a").click()  # the summary leads to the field
     assert driver.switch_to.active_element.get_attribute("id") == "soort"
