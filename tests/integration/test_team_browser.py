@@ -31,12 +31,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 TEAM = "buurtteam-centrum"
 HOUSEHOLD = "1011AB-1"  # rent + energy arrears in the demo history, routed to Buurtteam Centrum
+THEME_HEADER = "#00578a"  # the theme's header colour: white text on it is 7.6:1
 
 
 @pytest.fixture(scope="module")
 def run(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     data_dir = Path(tmp_path_factory.mktemp("browser"))
-    done = run_demo_history(broker, data_dir, f"sqlite:///{data_dir / 'read.db'}", keep_running=True)
+    # A municipality's house style: NL Design System tokens in a theme file, served after the stylesheet.
+    theme = data_dir / "huisstijl.css"
+    theme.write_text(f":root{{--utrecht-page-header-background-color:{THEME_HEADER}}}\n", encoding="utf-8")
+    done = run_demo_history(
+        broker,
+        data_dir,
+        f"sqlite:///{data_dir / 'read.db'}",
+        keep_running=True,
+        extra_env={"VROEGSIGNAAL_TEAM_THEME_FILE": str(theme)},
+    )
     yield done
     done.worker.stop()
 
@@ -128,6 +138,10 @@ def _login(driver: Any, run: Run, checks: Checks) -> None:
     assert driver.current_url.endswith("/team/login")
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
     checks.page("login")
+    header = driver.execute_script(
+        "return getComputedStyle(document.querySelector('.site-header')).backgroundColor"
+    )
+    assert header == "rgb(0, 87, 138)", "the municipality's theme did not apply"
     _keyboard_focus_ring(driver)
     driver.find_element(By.ID, "token").send_keys(DEMO_TOKENS[TEAM])
     driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
