@@ -17,11 +17,12 @@ from connectors.readmodel.case_queries import (
     INBOX_PAGE_SIZE,
     INBOX_SIGNALS,
     CaseSummary,
+    OutcomeView,
     _signal_counts,
     _signals_of,
     _summary,
 )
-from connectors.readmodel.case_tables import CaseRow, CaseWork
+from connectors.readmodel.case_tables import CaseOutcome, CaseRow, CaseWork
 from connectors.readmodel.case_work import status_of
 from connectors.readmodel.tables import table_of
 from connectors.readmodel.writer import ReadModel
@@ -151,15 +152,25 @@ async def work_queue_page(
         ids = [r["case_id"] for r in rows]
         signals = await _signals_of(conn, ids, limit=INBOX_SIGNALS)
         signal_counts = await _signal_counts(conn, ids)
+        outcomes = await _outcomes_of(conn, ids) if flt.status == "afgerond" else {}
     found = tuple(
         replace(
-            _summary(r, signals.get(r["case_id"], ()), None, signal_counts.get(r["case_id"])),
+            _summary(
+                r, signals.get(r["case_id"], ()), outcomes.get(r["case_id"]), signal_counts.get(r["case_id"])
+            ),
             assignee=r["assignee"],
             next_action_on=r["next_action_on"],
         )
         for r in rows
     )
     return QueuePage(found, int(total), offset, limit, {s: counts.get(s, 0) for s in WERKSTATUSSEN}, int(due))
+
+
+async def _outcomes_of(conn: Any, case_ids: list[str]) -> dict[str, OutcomeView]:
+    """The outcome of each of these (closed) cases."""
+    table = table_of(CaseOutcome)
+    rows = (await conn.execute(select(table).where(table.c.case_id.in_(case_ids)))).mappings().all()
+    return {r["case_id"]: OutcomeView(r["resultaat"], r["datum"], r["actor"], r["recorded_at"]) for r in rows}
 
 
 async def team_areas(rm: ReadModel, team_id: str) -> tuple[list[str], list[str]]:

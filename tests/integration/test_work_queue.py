@@ -134,6 +134,9 @@ async def test_the_queue_filters_searches_and_counts_in_sql(rm: ReadModel) -> No
     assert await households(QueueFilter(buurt="BU03630000")) == [TWELVE, ex.HOUSEHOLD]
     assert await households(QueueFilter(priority="normal")) == [ex.HOUSEHOLD]
     assert await households(QueueFilter(status="afgerond")) == [HUNDRED_TWENTY]
+    [closed] = (await work_queue_page(rm, ex.TEAM, QueueFilter(status="afgerond"))).cases
+    assert closed.outcome is not None
+    assert closed.outcome.resultaat == "Vervolghulp en/of verwijzing financieel"
     assert await households(QueueFilter(status="bereikt")) == [TWELVE_A]
     assert await households(QueueFilter(assignee="centrum-02")) == [ex.HOUSEHOLD]
     assert await households(QueueFilter(assignee=NOBODY)) == [TWELVE_A, TWELVE]
