@@ -29,7 +29,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from multidict import CIMultiDict, CIMultiDictProxy
 
-__all__ = ["CHECKED_AIOHTTP_VERSIONS", "GuardedAppRunner", "guard_faust_web", "runner_like"]
+__all__ = ["CHECKED_AIOHTTP_VERSIONS", "GuardedAppRunner", "guard_faust_web", "guarded_runner", "runner_like"]
 
 # The aiohttp releases this was read against; tests/integration/test_slow_clients.py fails on another.
 CHECKED_AIOHTTP_VERSIONS = frozenset({"3.14.5"})
@@ -194,10 +194,16 @@ def guard_faust_web(web_driver: Any, *, header_timeout_s: float, keepalive_timeo
     )
 
 
+def guarded_runner(web_driver: Any) -> GuardedAppRunner | None:
+    """The guarded runner `guard_faust_web` gave Faust's web driver; None when it has another."""
+    main = getattr(web_driver, "_runner", None)  # Faust's driver keeps its runner there, no getter
+    return main if isinstance(main, GuardedAppRunner) else None
+
+
 def runner_like(web_driver: Any, app: web.Application) -> web.AppRunner:
     """A runner for another listener of the same worker (the ops listener), with the same deadlines."""
-    main = getattr(web_driver, "_runner", None)
-    if isinstance(main, GuardedAppRunner):
+    main = guarded_runner(web_driver)
+    if main is not None:
         runner = GuardedAppRunner(
             app,
             header_timeout_s=main.header_timeout_s,

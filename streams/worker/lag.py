@@ -18,6 +18,7 @@ from faust.types import TP
 from faust.types.transports import ConsumerT
 from prometheus_client import Gauge
 
+from streams.faust_fixes.committed import committed_offsets
 from streams.worker.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,8 @@ async def consumer_lag(consumer: ConsumerT, tps: Set[TP]) -> dict[TP, int]:
 
 async def _read_up_to(consumer: ConsumerT, tp: TP) -> int | None:
     """The next offset the group would read after a restart: committed, else the position."""
-    # Faust keeps the offsets it committed (and those the group had on assignment) in
-    # _committed_offset and exposes no getter; reading it costs no broker round trip.
-    # .get, not [..]: it is a defaultdict and must not grow entries for our reads.
-    committed: Mapping[TP, int | None] = getattr(consumer, "_committed_offset", {})
-    offset = committed.get(tp)
+    # Faust's own record, no broker round trip (streams/faust_fixes/committed.py).
+    offset = committed_offsets(consumer).get(tp)
     if offset is not None:
         return offset
     return await consumer.position(tp)

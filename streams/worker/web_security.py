@@ -19,7 +19,7 @@ import faust
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from streams.faust_fixes.slow_clients import GuardedAppRunner, runner_like
+from streams.faust_fixes.slow_clients import GuardedAppRunner, guarded_runner, runner_like
 
 __all__ = ["OPS_PATHS", "SECURITY_HEADERS", "OpsListener", "install", "serve_metrics"]
 
@@ -66,8 +66,8 @@ def install(app: faust.App, *, ops_bind: str, ops_port: int | None) -> OpsListen
     """Add the headers to the app's web server; the ops listener to start with the app, if configured."""
     main: web.Application = cast(Any, app.web).web_app  # faust's aiohttp driver; set before it is frozen
     main.on_response_prepare.append(_secure_headers)
-    runner = getattr(app.web, "_runner", None)  # streams/worker/web.py gave it the slow-client deadlines
-    if isinstance(runner, GuardedAppRunner):
+    runner = guarded_runner(app.web)  # streams/worker/web.py gave it the slow-client deadlines
+    if runner is not None:
         runner.error_headers = ERROR_HEADERS  # aiohttp's own 400s for requests it cannot parse
     if ops_port is None:
         return None

@@ -6,9 +6,13 @@ from importlib.metadata import version
 from typing import Any
 
 import faust
+import pytest
+from faust.types import TP
 
 from streams.faust_fixes import CHECKED_FAUST_VERSIONS
+from streams.faust_fixes.committed import FaustInternalsChanged, committed_offsets
 from streams.faust_fixes.fetch_wait import lower_fetch_wait
+from streams.faust_fixes.slow_clients import GuardedAppRunner, guard_faust_web, guarded_runner
 
 
 def test_the_installed_faust_is_one_the_fixes_were_checked_against() -> None:
@@ -31,3 +35,29 @@ async def test_the_fetch_wait_is_the_setting_per_app_and_faust_alone_waits_1500_
     assert _worker_consumer(other)._fetch_max_wait_ms == 250  # noqa: SLF001
     # No process-wide class patch: an app without the fix keeps Faust's hard-coded wait.
     assert _worker_consumer(plain)._fetch_max_wait_ms == 1500  # noqa: SLF001
+
+
+async def test_faust_keeps_its_committed_offsets_where_the_lag_gauge_reads_them() -> None:
+    # streams/faust_fixes/committed.py: without this record the lag falls back to positions.
+    app = faust.App("committed-offsets", broker="kafka://127.0.0.1:1", autodiscover=False)
+    tp = TP("inbound", 0)
+    offsets = committed_offsets(app.consumer)
+    assert offsets.get(tp) is None
+    app.consumer._committed_offset[tp] = 41  # noqa: SLF001  # what Faust records after a commit
+    assert committed_offsets(app.consumer).get(tp) == 41
+    assert committed_offsets(app.consumer).get(TP("inbound", 1)) is None
+    assert TP("inbound", 1) not in offsets  # .get never grows the defaultdict
+
+
+def test_a_consumer_without_the_record_is_named_not_read_as_no_commits() -> None:
+    with pytest.raises(FaustInternalsChanged, match="_committed_offset"):
+        committed_offsets(object())
+
+
+def test_the_web_driver_hands_back_the_guarded_runner_it_was_given() -> None:
+    app = faust.App("guarded-runner", broker="kafka://127.0.0.1:1", autodiscover=False)
+    assert guarded_runner(app.web) is None  # Faust's own runner
+    guard_faust_web(app.web, header_timeout_s=5)
+    runner = guarded_runner(app.web)
+    assert isinstance(runner, GuardedAppRunner)
+    assert runner.header_timeout_s == 5
