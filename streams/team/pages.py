@@ -151,7 +151,7 @@ def _register_session(
     @app.page("/team/login")
     class Login(View):
         async def get(self, request: Request) -> Response:
-            return html(self, pages.login_page())
+            return html(self, pages.login_page(oidc=auth.oidc_enabled))
 
         async def post(self, request: Request) -> Response:
             if not auth.origin_allowed(request.headers):
@@ -164,10 +164,11 @@ def _register_session(
             try:
                 form = await read_form(request, timeout_s=body_timeout_s)
             except BadInput as exc:
-                return html(self, pages.login_page(exc.message), exc.status)
+                return html(self, pages.login_page(exc.message, oidc=auth.oidc_enabled), exc.status)
             member = auth.login(form.get("token", ""))
             if member is None:
-                return html(self, pages.login_page("Deze toegangscode is niet bekend."), 401)
+                unknown = pages.login_page("Deze toegangscode is niet bekend.", oidc=auth.oidc_enabled)
+                return html(self, unknown, 401)
             if wait_s := limiter.retry_after_s(f"member:{member.member_id}"):
                 return _too_many(self, wait_s)
             limiter.record(f"member:{member.member_id}")

@@ -96,6 +96,8 @@ def _sign_in(setup: Setup, account: str) -> tuple[Browser, str]:
 
 
 def test_a_member_signs_in_at_the_provider_and_lands_on_the_team_inbox(setup: Setup) -> None:
+    status, _, login = Browser().request("GET", setup.worker.url("/team/login"))
+    assert 'href="/team/oidc/login"' in login  # the login page offers the municipality's sign-in
     browser, inbox = _sign_in(setup, "j.jansen")
     assert inbox == f"/team/{CENTRUM}/zaken"
     status, _, body = browser.request("GET", setup.worker.url(inbox))
@@ -296,7 +298,9 @@ def test_in_a_browser_a_coordinator_signs_in_downloads_the_report_and_logs_out(
         driver.get(setup.worker.url("/team/oidc/callback?state=x&code=y"))  # no login started here
         assert "Inloggen via de gemeente is niet gelukt" in driver.find_element(By.TAG_NAME, "h1").text
         assert axe_violations(driver) == []
-        driver.get(setup.worker.url("/team/oidc/login"))
+        driver.get(setup.worker.url("/team/login"))
+        assert axe_violations(driver) == []  # the login page with both ways in
+        driver.find_element(By.LINK_TEXT, "Inloggen via de gemeente").click()
         driver.find_element(By.NAME, "login").send_keys("c.coord")
         driver.find_element(By.NAME, "password").send_keys("x")
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
