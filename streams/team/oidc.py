@@ -15,8 +15,6 @@ Nothing here keeps the provider's tokens: the session is the worker's own (strea
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import time
 import tomllib
@@ -36,13 +34,11 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from streams.errors import StreamsError
+from streams.team.oidc_ticket import LOGIN_TICKET_TTL_S, LoginTicket
 from streams.team.roles import ROLES, Role, stronger
 
 __all__ = [
     "CALLBACK_PATH",
-    "LOGIN_TICKET_COOKIE",
-    "LOGIN_TICKET_TTL_S",
-    "TICKET_MISSING",
     "Membership",
     "OidcClient",
     "OidcConfig",
@@ -53,15 +49,22 @@ __all__ = [
 ]
 
 CALLBACK_PATH = "/team/oidc/callback"
-LOGIN_TICKET_COOKIE = "vs_oidc_login"
-LOGIN_TICKET_TTL_S = 600  # from the redirect to the provider until the callback
 _METADATA_TTL_S = 3600.0
 _HTTP_TIMEOUT_S = 10.0
 # Asymmetric algorithms only: an HMAC ID token would be signed with our own client secret.
-_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
-
-
-TICKET_MISSING = "Deze inlogpoging is verlopen of niet in deze browser begonnen. Probeer opnieuw."
+_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+    "Ed25519",
+)
 
 
 class OidcError(StreamsError):
@@ -158,56 +161,6 @@ def memberships(
         if m.team_id in known_teams:
             best[m.team_id] = stronger(best.get(m.team_id), m.role)
     return tuple(Membership(team, best[team]) for team in sorted(best))
-
-
-@dataclass(frozen=True, slots=True)
-class LoginTicket:
-    """What the callback must match: state, nonce and PKCE verifier of one login, and the wanted team."""
-
-    state: str
-    nonce: str
-    verifier: str
-    team: str
-    expires_at: int
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _sign(key: bytes, body: str) -> str:
-    return _b64(hmac.new(key, b"oidc-ticket." + body.encode("ascii"), hashlib.sha256).digest())
-
-
-def seal_ticket(ticket: LoginTicket, key: bytes) -> str:
-    """The cookie value: the ticket, signed (HttpOnly, never shown to the provider)."""
-    body = _b64(
-        orjson.dumps(
-            {
-                "s": ticket.state,
-                "n": ticket.nonce,
-                "v": ticket.verifier,
-                "t": ticket.team,
-                "e": ticket.expires_at,
-            }
-        )
-    )
-    return f"{body}.{_sign(key, body)}"
-
-
-def open_ticket(value: str, keys: tuple[bytes, ...], now: float) -> LoginTicket | None:
-    """The ticket of a cookie signed with one of the keys and not expired; else None."""
-    body, _, signature = value.partition(".")
-    if not body or not value.isascii():
-        return None
-    if not any(hmac.compare_digest(signature.encode(), _sign(k, body).encode()) for k in keys):
-        return None
-    try:
-        raw = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        ticket = LoginTicket(str(raw["s"]), str(raw["n"]), str(raw["v"]), str(raw["t"]), int(raw["e"]))
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        return None
-    return ticket if ticket.expires_at >= now else None
 
 
 @dataclass

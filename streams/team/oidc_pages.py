@@ -28,15 +28,11 @@ from streams.team import cases as cc
 from streams.team import html as pages
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, TeamAuth
 from streams.team.login_limits import LoginLimiter
-from streams.team.oidc import (
-    CALLBACK_PATH,
+from streams.team.oidc import CALLBACK_PATH, OidcClient, OidcConfig, OidcError, load_group_map
+from streams.team.oidc_ticket import (
     LOGIN_TICKET_COOKIE,
     LOGIN_TICKET_TTL_S,
     TICKET_MISSING,
-    OidcClient,
-    OidcConfig,
-    OidcError,
-    load_group_map,
     open_ticket,
     seal_ticket,
 )

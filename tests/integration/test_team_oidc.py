@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from connectors.kafka.broker import EmbeddedBroker
-from streams.team.oidc import LOGIN_TICKET_COOKIE, open_ticket, seal_ticket
+from streams.team.oidc_ticket import LOGIN_TICKET_COOKIE, open_ticket, seal_ticket
 from tests.ddas import ddas_errors
 from tests.integration.browser import axe_violations, chromium, csp_refusals, full_page_screenshot
 from tests.integration.harness import Worker, isolated_worker, publish, running

@@ -12,16 +12,9 @@ from connectors.team_access import TeamMember, default_team_directory
 from streams.bootstrap import load_routing_table
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, SessionKeys, TeamAuth, origin_allowed
 from streams.team.login_limits import LoginLimiter
-from streams.team.oidc import (
-    LoginTicket,
-    Membership,
-    OidcConfig,
-    load_group_map,
-    memberships,
-    open_ticket,
-    seal_ticket,
-)
+from streams.team.oidc import Membership, OidcConfig, load_group_map, memberships
 from streams.team.oidc_pages import oidc_config
+from streams.team.oidc_ticket import LoginTicket, open_ticket, seal_ticket
 from streams.team.roles import can_reassign, can_see_dashboard
 from streams.team.wiring import public_origin, session_keys, team_directory
 from streams.worker.settings import SettingsError, load_settings
