@@ -94,7 +94,7 @@ main:focus-visible{outline:none;box-shadow:none}
 .skip{position:absolute;left:-999rem;top:0}.skip:focus{left:1rem;top:1rem;background:#fff;color:#1a1a1a;padding:.5rem 1rem;z-index:9}
 .visually-hidden{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .card{background:var(--utrecht-card-background-color);border:1px solid var(--utrecht-card-border-color);
-border-radius:var(--vs-radius);padding:1rem;margin:0 0 1rem}.card>h2:first-child,.card>h3:first-child{margin-top:0}
+border-radius:var(--vs-radius);padding:1rem;margin:0 0 1rem}.card>h2:first-child,.card>h3:first-child,.card>p:first-child{margin-top:0}
 ul.cases{list-style:none;padding:0;margin:0}ul.reasons{margin:.25rem 0 0;padding-left:1.25rem}
 .meta{margin:.25rem 0}
 .prio-urgent{border-left:.5rem solid var(--vs-priority-urgent-color)}
@@ -150,7 +150,9 @@ border:2px solid var(--utrecht-alert-ok-border-color);padding:.75rem 1rem;border
 .case-grid{display:grid;grid-template-columns:minmax(0,1fr);gap:0 2rem}
 @media (min-width:64rem){.case-grid{grid-template-columns:minmax(0,3fr) minmax(20rem,2fr)}
 .case-main{grid-column:1;grid-row:1}.case-side{grid-column:2;grid-row:1}}
-@media (max-width:40rem){.site-header-inner{padding:.5rem .75rem;display:grid;grid-template-columns:1fr auto;gap:0 .75rem}
+ul.debt-cards{display:none;list-style:none;margin:0;padding:0}
+@media (max-width:40rem){ul.debt-cards{display:block}.debt-table{display:none}.debt-cards .line{white-space:normal}
+.timeline-box{max-height:none}.site-header-inner{padding:.5rem .75rem;display:grid;grid-template-columns:1fr auto;gap:0 .75rem}
 .session{display:contents}.app{grid-area:1/1}.logout{grid-area:1/2}.menu{grid-area:2/1/3/3}.who{grid-area:3/1/4/3;font-size:.95rem}
 main{padding:.75rem}h1{font-size:1.35rem}.card{padding:.75rem}}
 """

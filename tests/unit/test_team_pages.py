@@ -22,6 +22,7 @@ from streams.team.pages import CONTACT_FORM, OUTCOME_FORM, form_errors
 from streams.team.style import CSS, TOKENS
 from tests.ddas import ddas_errors
 from tests.unit import case_examples as ex
+from tests.unit import readmodel_examples as rx
 
 WHO = Principal(member_id="centrum-01", team_id=ex.TEAM, name="<script>alert(1)</script>", via="session")
 TODAY = datetime.now(UTC).date()
@@ -362,3 +363,18 @@ def test_a_creditors_file_with_a_wrong_entry_is_refused_naming_the_file(tmp_path
     )
     with pytest.raises(RoutingFileError, match=r"bad\.toml"):
         load_creditor_directory(bad)
+
+
+def test_each_creditor_shows_where_to_arrange_payment_in_the_table_and_on_a_phone_card() -> None:
+    detail = CaseDetail(summary(), (), rx.main_overview())
+    where = {
+        "housing:woonstad": pages.CreditorContact("020 123 45 67", "https://woonstad.example.org/regeling")
+    }
+    page = pages.case_page(WHO, "T", detail, "req-12345678", None, creditors=where)
+    # Once in the table (from 40rem) and once on the card (a phone): CSS shows one of them.
+    assert page.count('<a href="tel:0201234567">020 123 45 67</a>') == 2
+    assert page.count('<a href="https://woonstad.example.org/regeling">website') == 2
+    assert "regeling: contact niet bekend" in page  # eneco: not in the directory
+    assert "nog niets bekend" not in page
+    unknown = pages.case_page(WHO, "T", detail, "req-12345678", None)
+    assert "voor deze schuldeisers is er nog niets bekend" in unknown
