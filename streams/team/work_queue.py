@@ -60,7 +60,8 @@ ME = "mij"
 _WIJK = re.compile(r"^WK[0-9]{6}$")
 _BUURT = re.compile(r"^BU[0-9]{8}$")
 _POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
-_MEMBER_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# A member id from the teams file ([A-Za-z0-9._-]) or an OIDC claim (an e-mail address, say): printable, 200 at most.
+_MEMBER_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,200}$")
 # The query parameters of the filters: English in the API, Dutch on the pages.
 API_FILTER_NAMES = {
     "wijk": "wijk",

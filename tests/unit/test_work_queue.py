@@ -217,6 +217,10 @@ def test_filters_are_parsed_from_the_page_and_api_names() -> None:
     assert flt.search == HouseSearch("1011AB")
     api = queue_filter({"postcode": "1011AB", "house_number": "12", "status": "bereikt"}, _who())
     assert (api.search, api.status) == (HouseSearch("1011AB", 12), "bereikt")
+    assert (
+        queue_filter({"assignee": "j.jansen@gemeente.example"}, _who()).assignee
+        == "j.jansen@gemeente.example"
+    )
     whole = queue_filter({"postcode": "1011AB", "house_number": "12 a"}, _who())
     assert whole.search == HouseSearch("1011AB", 12, "1011AB-12A")
     assert queue_filter({}, _who()) == queue_filter(
