@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from connectors.routing_files import RoutingFileError
 
@@ -36,7 +36,10 @@ __all__ = [
     "sha256_hex",
 ]
 
-_MEMBER_KEYS = frozenset({"id", "name", "email", "token_sha256"})
+_MEMBER_KEYS = frozenset({"id", "name", "email", "token_sha256", "role"})
+# What a member may do in the team (streams/team/roles.py); a member without `role` is a medewerker.
+MemberRole = Literal["medewerker", "coordinator"]
+_ROLES: tuple[MemberRole, ...] = ("medewerker", "coordinator")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -52,12 +55,13 @@ def sha256_hex(token: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TeamMember:
-    """A member who can log in: id (what the audit log records), team, name, token hash."""
+    """A member who can log in: id (what the audit log records), team, name, token hash, role."""
 
     member_id: str
     team_id: str
     name: str
     token_sha256: str
+    role: MemberRole = "medewerker"
 
 
 class TeamDirectory:
@@ -136,7 +140,10 @@ def _member(team_id: str, entry: object, where: str) -> TeamMember | None:
     name = entry.get("name", member_id)
     if not isinstance(name, str):
         raise RoutingFileError(f"{where}: name must be text")
-    return TeamMember(member_id=member_id, team_id=team_id, name=name, token_sha256=token_hash)
+    role = entry.get("role", "medewerker")
+    if role not in _ROLES:
+        raise RoutingFileError(f"{where}: role must be one of {list(_ROLES)}")
+    return TeamMember(member_id=member_id, team_id=team_id, name=name, token_sha256=token_hash, role=role)
 
 
 def _members_of(team: dict[str, Any], where: str) -> list[TeamMember]:

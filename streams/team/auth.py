@@ -244,7 +244,12 @@ def _principal(
     member: TeamMember, via: Literal["bearer", "session"], session_id: str | None = None
 ) -> Principal:
     return Principal(
-        member_id=member.member_id, team_id=member.team_id, name=member.name, via=via, session_id=session_id
+        member_id=member.member_id,
+        team_id=member.team_id,
+        name=member.name,
+        via=via,
+        session_id=session_id,
+        role=member.role,
     )
 
 

@@ -1,7 +1,8 @@
 """Roles in a team: a `medewerker` works cases; a `coordinator` also sees the team's dashboard and reassigns.
 
 A member signed in through the municipality's provider gets the role its claims grant
-(streams/team/oidc.py); a member with a token from the teams file is a `medewerker`.
+(streams/team/oidc.py); a member with a token from the teams file the `role` of its entry
+(`medewerker` when it has none).
 """
 
 from __future__ import annotations

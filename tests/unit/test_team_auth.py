@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from connectors.team_access import TeamMember, default_team_directory
+from connectors.routing_files import RoutingFileError
+from connectors.team_access import TeamMember, default_team_directory, load_team_directory, sha256_hex
 from streams.bootstrap import load_routing_table
 from streams.team.auth import SESSION_COOKIE, SESSION_TTL_S, SessionKeys, TeamAuth, origin_allowed
 from streams.team.login_limits import LoginLimiter
@@ -295,3 +296,27 @@ def test_oidc_settings_need_a_client_and_https_outside_loopback() -> None:
     assert config.redirect_uri == "https://team.example.nl/team/oidc/callback"
     assert config.client_secret == "geheim"
     assert "geheim" not in repr(load_settings(oidc_client_secret=SecretStr("geheim")))
+
+
+async def test_a_token_member_may_be_a_coordinator_by_the_teams_file(tmp_path: Path) -> None:
+    teams = tmp_path / "teams.toml"
+    member = '{{ id = "c-1", name = "C. Een", token_sha256 = "{}"{} }}'
+    text = '[[teams]]\nid = "centrum"\nname = "Buurtteam Centrum"\nmembers = [{}, {}]\n'
+    teams.write_text(
+        text.format(
+            member.format(sha256_hex("coord-token"), ', role = "coordinator"'),
+            member.replace("c-1", "m-1").format(sha256_hex("plain-token"), ""),
+        )
+    )
+    directory = load_team_directory(teams)
+    a = TeamAuth(directory, SessionKeys(KEY_A), DictSessions(), public_origin=ORIGIN)
+    coordinator = await a.authenticate({"Authorization": "Bearer coord-token"}, {})
+    medewerker = await a.authenticate({"Authorization": "Bearer plain-token"}, {})
+    assert coordinator is not None
+    assert medewerker is not None
+    assert (coordinator.role, medewerker.role) == ("coordinator", "medewerker")
+    assert can_see_dashboard(coordinator)
+    assert not can_see_dashboard(medewerker)
+    teams.write_text(teams.read_text().replace('"coordinator"', '"beheerder"'))
+    with pytest.raises(RoutingFileError, match="role must be one of"):
+        load_team_directory(teams)
