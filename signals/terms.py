@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from signals.calendar import day_start, local_day, next_working_day, presumed_receipt
 from signals.figures import current_terms, episode_of, episode_starts, pause_intervals, shifted_pay_by
+from signals.memo import per_object_and_policy
 from signals.policy import Policy
 from signals.state import DebtState, ReminderFact, TermsFact
 
@@ -87,14 +88,7 @@ def valid_free_reminders(
     debt: DebtState, policy: Policy, episode: datetime, at: datetime | None = None
 ) -> list[ReminderFact]:
     """The free reminders of one episode (known by `at`) that have legal effect."""
-    starts = episode_starts(debt)
-    return [
-        r
-        for r in debt.reminders
-        if (at is None or r.at <= at)
-        and episode_of(starts, r.at) == episode
-        and _counts(debt, r, episode, policy)
-    ]
+    return [r for r, _ in _gates_by_episode(debt, policy).get(episode, ()) if at is None or r.at <= at]
 
 
 def gate_of_episode(
@@ -103,7 +97,25 @@ def gate_of_episode(
     """When costs become permitted in an episode: the start of the local day after the earliest
     valid term's last day (Europe/Amsterdam, as a UTC instant), and that term's reminder."""
     candidates = [
-        (day_start(reminder_last_day(debt, r, policy) + timedelta(days=1)), r)
-        for r in valid_free_reminders(debt, policy, episode, at)
+        (gate, r) for r, gate in _gates_by_episode(debt, policy).get(episode, ()) if at is None or r.at <= at
     ]
     return min(candidates, key=lambda c: (c[0], c[1].order())) if candidates else None
+
+
+@per_object_and_policy
+def _gates_by_episode(
+    debt: DebtState, policy: Policy
+) -> dict[datetime | None, tuple[tuple[ReminderFact, datetime], ...]]:
+    """Per episode, its valid free reminders (in log order) with the gate each one's term opens.
+
+    Whether a reminder counts and when its term ends do not depend on the time asked about
+    (only on the debt's facts), so `at` merely filters these; read-only, shared by every caller.
+    """
+    starts = episode_starts(debt)
+    found: dict[datetime | None, list[tuple[ReminderFact, datetime]]] = {}
+    for r in debt.reminders:
+        episode = episode_of(starts, r.at)
+        if episode is not None and _counts(debt, r, episode, policy):
+            gate = day_start(reminder_last_day(debt, r, policy) + timedelta(days=1))
+            found.setdefault(episode, []).append((r, gate))
+    return {episode: tuple(entries) for episode, entries in found.items()}
