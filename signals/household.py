@@ -32,6 +32,7 @@ from signals.reminders import (
     record_violation,
 )
 from signals.rules import evaluate_bounded, resolve_if_settled, worthiness_deadlines
+from signals.state import copy_with
 
 __all__ = ["Outcome", "Refusal", "advance", "handle_event", "next_wakeup"]
 
@@ -195,7 +196,7 @@ def _fire(
             effects += judged
     # Household evaluation only moves forward in time; the clock already covered an earlier T.
     if at > clock:
-        state = state.model_copy(update={"as_of": at})
+        state = copy_with(state, as_of=at)
         state, evaluated, held = evaluate_bounded(state, policy=policy, at=at, route=route, limits=limits)
         effects += evaluated
         withheld += held

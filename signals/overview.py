@@ -67,6 +67,8 @@ from signals.state import (
     StatusFact,
     SupplyFact,
     TermsFact,
+    copy_with,
+    made,
 )
 
 __all__ = [
@@ -191,14 +193,15 @@ def _event_fact(e: CreditorEvent) -> tuple[str, Fact] | None:
     """The log entry an event adds besides its amount (and its terms, see `_facts`)."""
     at, eid = e.occurred_at, e.event_id
     if isinstance(e, DebtOpened):
-        return "statuses", StatusFact(at=at, event_id=eid, status="open")
+        return "statuses", made(StatusFact, at=at, event_id=eid, status="open")
     if isinstance(e, DebtClosed):
-        return "statuses", StatusFact(at=at, event_id=eid, status="closed", close_reason=e.reason)
+        return "statuses", made(StatusFact, at=at, event_id=eid, status="closed", close_reason=e.reason)
     if isinstance(e, CollectionPaused):
-        return "statuses", StatusFact(at=at, event_id=eid, status="paused", paused_until=e.until)
+        return "statuses", made(StatusFact, at=at, event_id=eid, status="paused", paused_until=e.until)
     if isinstance(e, ReminderSent):
         sent = {"kind": e.reminder_kind, "sent_on": local_day(at), "term_days": e.term_days}
-        return "reminders", ReminderFact(
+        return "reminders", made(
+            ReminderFact,
             at=at,
             event_id=eid,
             issued_by="creditor",
@@ -208,14 +211,14 @@ def _event_fact(e: CreditorEvent) -> tuple[str, Fact] | None:
             **sent,
         )
     if isinstance(e, ContactAttempted):
-        return "contacts", ContactFact(at=at, event_id=eid, method=e.method, reached=e.reached)
+        return "contacts", made(ContactFact, at=at, event_id=eid, method=e.method, reached=e.reached)
     if isinstance(e, CostsCharged):
-        return "charges", MoneyFact(at=at, event_id=eid, cents=e.costs_cents)
+        return "charges", made(MoneyFact, at=at, event_id=eid, cents=e.costs_cents)
     if isinstance(e, PaymentReceived):
-        return "payments", MoneyFact(at=at, event_id=eid, cents=e.paid_cents)
+        return "payments", made(MoneyFact, at=at, event_id=eid, cents=e.paid_cents)
     if isinstance(e, SupplyEnding):
-        return "supply_endings", SupplyFact(
-            at=at, event_id=eid, supply_end_date=e.supply_end_date, exception=e.exception
+        return "supply_endings", made(
+            SupplyFact, at=at, event_id=eid, supply_end_date=e.supply_end_date, exception=e.exception
         )
     return None
 
@@ -224,7 +227,7 @@ def _facts(e: CreditorEvent) -> list[tuple[str, Fact]]:
     """Every log entry one event adds: its amount, its terms (opened/updated), and its own kind."""
     at, eid = e.occurred_at, e.event_id
     facts: list[tuple[str, Fact]] = [
-        ("amounts", AmountFact(at=at, event_id=eid, amount_cents=e.amount_cents))
+        ("amounts", made(AmountFact, at=at, event_id=eid, amount_cents=e.amount_cents))
     ]
     if isinstance(e, DebtOpened | DebtUpdated):
         opening = isinstance(e, DebtOpened)
@@ -233,7 +236,7 @@ def _facts(e: CreditorEvent) -> list[tuple[str, Fact]]:
             "monthly_amount_cents": e.monthly_amount_cents,
             "fine_kind": e.fine_kind,
         }
-        facts.append(("terms", TermsFact(at=at, event_id=eid, opening=opening, **terms)))
+        facts.append(("terms", made(TermsFact, at=at, event_id=eid, opening=opening, **terms)))
     extra = _event_fact(e)
     if extra is not None:
         facts.append(extra)
@@ -245,13 +248,18 @@ def _fold(debt: DebtState | None, accepted: AcceptedEvent) -> DebtState:
     e = accepted.event
     if debt is None:
         facts = {field: (fact,) for field, fact in _facts(e)}
-        return DebtState(
-            source=e.source, creditor_id=e.creditor_id, debt_ref=e.debt_ref, **_latest(accepted), **facts
+        return made(
+            DebtState,
+            source=e.source,
+            creditor_id=e.creditor_id,
+            debt_ref=e.debt_ref,
+            **_latest(accepted),
+            **facts,
         )
     update: dict[str, Any] = {field: insert_fact(getattr(debt, field), fact) for field, fact in _facts(e)}
     if (e.occurred_at, e.event_id) > (debt.last_event_at, debt.last_event_id):
         update |= _latest(accepted)
-    return debt.model_copy(update=update)
+    return copy_with(debt, **update)
 
 
 def apply(
@@ -275,11 +283,11 @@ def fold_new(state: HouseholdState, accepted: AcceptedEvent, *, dedup_horizon_da
     as_of = max(state.as_of, event.occurred_at)
     horizon = as_of - timedelta(days=dedup_horizon_days)
     seen = [s for s in state.seen if s.at >= horizon] + [
-        SeenEvent(dedup_key=event.dedup_key, at=event.occurred_at, fp=content_fingerprint(event))
+        made(SeenEvent, dedup_key=event.dedup_key, at=event.occurred_at, fp=content_fingerprint(event))
     ]
     update = {
         "as_of": as_of,
         "seen": tuple(sorted(seen, key=lambda s: s.dedup_key)),
         "debts": state.debts_with(debt),
     }
-    return state.model_copy(update=update)
+    return copy_with(state, **update)

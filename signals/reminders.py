@@ -32,7 +32,16 @@ from signals.ids import stable_id
 from signals.memo import per_object_and_policy
 from signals.overview import insert_fact
 from signals.policy import FineRegime, Policy
-from signals.state import DebtKey, DebtState, GateDecision, HouseholdState, MoneyFact, ReminderFact
+from signals.state import (
+    DebtKey,
+    DebtState,
+    GateDecision,
+    HouseholdState,
+    MoneyFact,
+    ReminderFact,
+    copy_with,
+    made,
+)
 from signals.terms import (
     episode_terms,
     gate_of_episode,
@@ -226,7 +235,8 @@ def issue_free_reminder(
         return state, ()
     sent = max(at, sent_at) if sent_at is not None else at
     reminder_id = stable_id("reminder", state.household_key, key, at)
-    fact = ReminderFact(
+    fact = made(
+        ReminderFact,
         at=at,
         event_id=reminder_id,
         kind="free",
@@ -235,7 +245,7 @@ def issue_free_reminder(
         issued_by="pipeline",
         amount_cents=principal_cents(debt, at),
     )
-    debt = debt.model_copy(update={"reminders": insert_fact(debt.reminders, fact)})
+    debt = copy_with(debt, reminders=insert_fact(debt.reminders, fact))
     issued = ReminderIssued(
         reminder_id=reminder_id,
         household_key=state.household_key,
@@ -261,10 +271,10 @@ def decide_gate(
     reminder = gate[1]
     if is_settled(debt, at) or episode_of(episode_starts(debt, at), at) != episode:
         avoided = max_costs_cents(debt, policy, at, principal=reminder.amount_cents) or 0
-        decision = GateDecision(episode=episode, outcome="avoided", at=at, costs_avoided_cents=avoided)
+        decision = made(GateDecision, episode=episode, outcome="avoided", at=at, costs_avoided_cents=avoided)
         return state.with_debt(_decided(debt, decision)), (), avoided
     maximum = max_costs_cents(debt, policy, at)
-    decision = GateDecision(episode=episode, outcome="permitted", at=at, max_costs_cents=maximum)
+    decision = made(GateDecision, episode=episode, outcome="permitted", at=at, max_costs_cents=maximum)
     state = state.with_debt(_decided(debt, decision))
     if maximum is None:
         return state, (), 0
@@ -285,7 +295,7 @@ def decide_gate(
 
 def _decided(debt: DebtState, decision: GateDecision) -> DebtState:
     gates = tuple(sorted((*debt.gates, decision), key=lambda g: g.episode))
-    return debt.model_copy(update={"gates": gates})
+    return copy_with(debt, gates=gates)
 
 
 def _judge_costs(
@@ -348,7 +358,7 @@ def judge_charge(
     charge = next((c for c in debt.charges if c.event_id == charge_id), None) if debt else None
     if debt is None or charge is None or charge_id in debt.judged_charges:
         return state, ()
-    debt = debt.model_copy(update={"judged_charges": tuple(sorted((*debt.judged_charges, charge_id)))})
+    debt = copy_with(debt, judged_charges=tuple(sorted((*debt.judged_charges, charge_id))))
     state = state.with_debt(debt)
     starts = episode_starts(debt)
     episode = episode_of(starts, charge.at)
@@ -378,4 +388,4 @@ def record_violation(state: HouseholdState, violation: CostViolation) -> Househo
         "violations": (*state.violations, violation),
         "pending_violations": (*state.pending_violations, violation),
     }
-    return state.model_copy(update=update)
+    return copy_with(state, **update)

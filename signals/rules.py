@@ -49,7 +49,7 @@ from signals.money import eur_en, eur_nl
 from signals.policy import Policy
 from signals.reminders import gate_deadline
 from signals.sources import SOURCE_FACTS
-from signals.state import CreditorMark, DebtState, HouseholdState, OpenSignal
+from signals.state import CreditorMark, DebtState, HouseholdState, OpenSignal, copy_with, made
 
 __all__ = [
     "case_is_full",
@@ -353,14 +353,16 @@ def _raise(
     marks = {(m.source, m.creditor_id): m for m in state.signalled}
     crises = _creditor_crises(worthy, policy)
     for (source, creditor_id), cents in _creditor_amounts(worthy).items():
-        marks[(source, creditor_id)] = CreditorMark(
-            source=source, creditor_id=creditor_id, cents=cents, crisis=(source, creditor_id) in crises
+        marks[(source, creditor_id)] = made(
+            CreditorMark,
+            source=source,
+            creditor_id=creditor_id,
+            cents=cents,
+            crisis=(source, creditor_id) in crises,
         )
-    opened = OpenSignal(signal_id=signal.signal_id, raised_at=raised_at, team_id=route.team_id)
+    opened = made(OpenSignal, signal_id=signal.signal_id, raised_at=raised_at, team_id=route.team_id)
     if limits is not None:  # what an update in place needs; without limits the state stays as before
-        opened = opened.model_copy(
-            update={"number": number, "earlier_signal_at": earlier, "violations": violations}
-        )
+        opened = copy_with(opened, number=number, earlier_signal_at=earlier, violations=violations)
     update = {
         "open_signal": opened,
         "last_signal_at": raised_at,
@@ -370,7 +372,7 @@ def _raise(
     }
     if limits is not None:
         update |= {"case_period": case_period(raised_at, limits), "case_signals": case}
-    return state.model_copy(update=update), signal
+    return copy_with(state, **update), signal
 
 
 def _coalesced(state: HouseholdState, at: datetime, limits: HouseholdLimits | None) -> OpenSignal | None:
@@ -418,7 +420,7 @@ def _forget_settled_creditors(state: HouseholdState, figures: list[DebtAt]) -> H
         return state
     unsettled = _open_creditors(figures)
     kept = tuple(m for m in state.signalled if (m.source, m.creditor_id) in unsettled)
-    return state if kept == state.signalled else state.model_copy(update={"signalled": kept})
+    return state if kept == state.signalled else copy_with(state, signalled=kept)
 
 
 def resolve_if_settled(state: HouseholdState, at: datetime) -> tuple[HouseholdState, tuple[Effect, ...]]:
@@ -438,7 +440,7 @@ def resolve_if_settled(state: HouseholdState, at: datetime) -> tuple[HouseholdSt
         team_id=signal.team_id,
         resolved_at=resolved_at,
     )
-    return state.model_copy(update={"open_signal": None}), (resolved,)
+    return copy_with(state, open_signal=None), (resolved,)
 
 
 def evaluate(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
@@ -42,8 +42,45 @@ __all__ = [
     "StatusFact",
     "SupplyFact",
     "TermsFact",
+    "copy_with",
     "debt_key",
+    "made",
 ]
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def copy_with(model: _M, **update: Any) -> _M:
+    """`model.model_copy(update=update)` for the fold's hot path: the same copy, without pydantic's
+    generic machinery (no validation either way; these models have no private or extra values)."""
+    copied = model.__class__.__new__(model.__class__)
+    values = model.__dict__.copy()
+    values.update(update)
+    _set(copied, "__dict__", values)
+    _set(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    _set(copied, "__pydantic_extra__", None)
+    _set(copied, "__pydantic_private__", None)
+    return copied
+
+
+def made(cls: type[_M], **values: Any) -> _M:
+    """`cls(**values)` without validation, for values the fold takes from an already validated event
+    or state (as `model_construct`, defaults filled in, fields in their declared order)."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            name: field.get_default(call_default_factory=True) for name, field in cls.model_fields.items()
+        }
+    built = cls.__new__(cls)
+    _set(built, "__dict__", {name: values.get(name, d) for name, d in defaults.items()})
+    _set(built, "__pydantic_fields_set__", set(values))
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
+    return built
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
 
 DebtKey = tuple[Source, str, str]
 GateState = Literal["pending", "permitted", "avoided"]
@@ -272,7 +309,7 @@ class HouseholdState(_State):
 
     def with_debt(self, debt: DebtState) -> HouseholdState:
         """A copy with this debt added or replaced, debts kept sorted by key."""
-        return self.model_copy(update={"debts": self.debts_with(debt)})
+        return copy_with(self, debts=self.debts_with(debt))
 
 
 # (source, creditor_id, debt_ref) of a debt: `DebtState.key` without a property call, for sorting.
