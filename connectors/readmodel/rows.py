@@ -48,14 +48,18 @@ def household_row(ov: HouseholdOverview) -> Row:
     }
 
 
+_JSON_COLUMNS = {"reminders", "earlier_episodes"}
+_DEBT_COLUMNS = set(DebtView.model_fields) - _JSON_COLUMNS - {"debt"}
+
+
 def debt_rows(ov: HouseholdOverview) -> list[Row]:
     """The `debts` rows of an overview, in its order; a repeated debt keeps its last view."""
     by_key: dict[tuple[str, str, str], Row] = {}
-    for view in ov.debts:
-        row = {"household_key": ov.household_key, **debt_key(view.debt)}
-        row |= view.model_dump(mode="python", exclude={"debt", "reminders", "earlier_episodes"})
-        row["reminders"] = [r.model_dump(mode="json") for r in view.reminders]
-        row["earlier_episodes"] = [e.model_dump(mode="json") for e in view.earlier_episodes]
+    # Two dumps per overview, not one per debt, reminder and episode (the sink's largest rows).
+    views = ov.model_dump(mode="python", include={"debts": {"__all__": _DEBT_COLUMNS}})["debts"]
+    nested = ov.model_dump(mode="json", include={"debts": {"__all__": _JSON_COLUMNS}})["debts"]
+    for view, columns, json_columns in zip(ov.debts, views, nested, strict=True):
+        row = {"household_key": ov.household_key, **debt_key(view.debt)} | columns | json_columns
         by_key[(view.debt.source, view.debt.creditor_id, view.debt.debt_ref)] = row
     return [row | {"position": i} for i, row in enumerate(by_key.values())]
 
@@ -73,9 +77,8 @@ def signal_row(sig: Signal) -> Row:
         "route_fallback": sig.route.fallback,
         "priority": sig.priority,
         "kinds": list(sig.kinds),
-        "reasons": [r.model_dump(mode="json") for r in sig.reasons],
-        "debts": [d.model_dump(mode="json") for d in sig.debts],
-        "violations": [v.model_dump(mode="json") for v in sig.violations],
+        # One dump of the three JSON columns instead of one per reason, debt and violation.
+        **sig.model_dump(mode="json", include={"reasons", "debts", "violations"}),
         "total_cents": sig.total_cents,
         "raised_at": sig.raised_at,
     }
