@@ -184,6 +184,29 @@ def _attempt_with_a_mistake_then_corrected(driver: Any, checks: Checks, shots: P
     assert "Contactpoging – Telefoon, bereikt" in body  # and on the timeline
 
 
+def _take_plan_and_filter(driver: Any, checks: Checks, run: Run) -> None:
+    """The work queue (issue 19): take the case, plan its next action for today, and find it in the inbox
+    filtered on 'my cases, due today'; then back to the case."""
+    from selenium.webdriver.common.by import By
+
+    case_url = driver.current_url
+    driver.find_element(By.XPATH, "//button[text()='Zaak oppakken']").click()
+    body = _wait_for_text(driver, "De toewijzing is opgeslagen.")
+    assert "behandelaar: Demo medewerker Centrum" in body, body
+    driver.execute_script("document.getElementById('actie-datum').value = arguments[0]", _today_amsterdam())
+    driver.find_element(By.XPATH, "//button[text()='Volgende actie opslaan']").click()
+    _wait_for_text(driver, "De volgende actie is opgeslagen.")
+    checks.page("case taken, next action planned")
+    driver.get(run.worker.url(f"/team/{TEAM}/zaken?behandelaar=mij&actie=vandaag"))
+    inbox = _wait_for_text(driver, "Actie vandaag: 1")
+    assert "1 open zaak." in inbox, inbox
+    assert HOUSEHOLD in inbox, inbox
+    assert "nu aan de beurt" in inbox, inbox
+    checks.page("inbox filtered")
+    driver.get(case_url)
+    _wait_for_text(driver, "Integraal schuldenoverzicht")
+
+
 def _record_outcome(driver: Any, today: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -266,6 +289,7 @@ def test_a_team_logs_in_sees_its_households_and_records_an_attempt_and_an_outcom
         _phone(driver)
         driver.save_screenshot(str(tmp_path / "case-phone-first-screen.png"))
         _assert_screenshot(driver, tmp_path / "case-phone.png", 360)
+        _take_plan_and_filter(driver, checks, run)
         _attempt_with_a_mistake_then_corrected(driver, checks, tmp_path)
         _record_outcome(driver, _today_amsterdam())
         checks.page("case with its outcome")
