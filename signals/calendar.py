@@ -58,6 +58,14 @@ def local_day(instant: datetime) -> date:
     """
     if instant.tzinfo is None:
         raise ValueError("local_day needs an aware datetime")
+    return _local_day(instant)
+
+
+# The rules ask for the same few instants' and days' conversions over and over (every fact's
+# day, every deadline's start): remembered per value. Equal aware datetimes are the same instant,
+# so they have the same local day whatever their offset; the conversions themselves are unchanged.
+@lru_cache(maxsize=1 << 12)
+def _local_day(instant: datetime) -> date:
     return instant.astimezone(AMSTERDAM).date()
 
 
@@ -67,6 +75,11 @@ def day_start(day: date) -> datetime:
     >>> day_start(date(2024, 1, 15)).isoformat(), day_start(date(2024, 7, 15)).isoformat()
     ('2024-01-14T23:00:00+00:00', '2024-07-14T22:00:00+00:00')
     """
+    return _day_start(day)
+
+
+@lru_cache(maxsize=1 << 12)
+def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=AMSTERDAM).astimezone(UTC)
 
 
@@ -147,6 +160,15 @@ def next_working_day(day: date, *, good_friday: bool = False, extra: Collection[
     >>> next_working_day(date(2026, 4, 25))  # Saturday, Sunday, then King's Day on Monday
     datetime.date(2026, 4, 28)
     """
+    if isinstance(extra, tuple | frozenset):  # hashable (the policy's days are a tuple): remembered
+        return _next_working_day(day, good_friday, extra)
+    while not is_working_day(day, good_friday=good_friday, extra=extra):
+        day += timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=1 << 12)
+def _next_working_day(day: date, good_friday: bool, extra: tuple[date, ...] | frozenset[date]) -> date:
     while not is_working_day(day, good_friday=good_friday, extra=extra):
         day += timedelta(days=1)
     return day
@@ -165,6 +187,11 @@ def presumed_receipt(sent_on: date, channel: Channel = "post", *, good_friday: b
     """
     if channel != "post":
         return sent_on
+    return _presumed_receipt_by_post(sent_on, good_friday)
+
+
+@lru_cache(maxsize=1 << 12)
+def _presumed_receipt_by_post(sent_on: date, good_friday: bool) -> date:
     day, counted = sent_on, 0
     while counted < 2:
         day += timedelta(days=1)
