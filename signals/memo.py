@@ -3,9 +3,9 @@
 A household's fold, its deadlines and its overview read the same figures of the same debt many
 times per event (the episodes, the gate, the pending deadlines). The models are frozen and a fold
 builds new objects only for what changed, so an unchanged debt is the very same object from
-one read to the next: a result is kept per object identity (and the policy's), and forgotten
-when the object is (a weak reference's callback), so nothing is kept alive by this table and
-an id is never looked up after its object is gone.
+one read to the next: its results are kept per object identity (and the policy's), in one small
+table per object that is dropped with the object (a weak reference's callback). Nothing is kept
+alive by it, and an id is never looked up after its object is gone.
 
 Only immutable results (tuples, None, frozen values) are remembered: callers share them.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["per_object", "per_object_and_policy"]
 
@@ -23,42 +23,65 @@ _A = TypeVar("_A")
 _B = TypeVar("_B")
 _R = TypeVar("_R")
 
-_LIMIT = 1 << 16  # a safety net only: entries leave with their objects
+_LIMIT = 1 << 17  # a safety net only: entries leave with their objects
+
+
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    __slots__ = ("key",)
+    key: int
+
+
+def _drop(ref: _Ref) -> None:
+    _tables.pop(ref.key, None)
+
+
+# id(obj) -> (a weak reference to obj, its remembered results by function)
+_tables: dict[int, tuple[_Ref, dict[Any, Any]]] = {}
+
+
+def _table(obj: object) -> dict[Any, Any]:
+    key = id(obj)
+    hit = _tables.get(key)
+    if hit is not None and hit[0]() is obj:
+        return hit[1]
+    if len(_tables) >= _LIMIT:
+        _tables.clear()  # the dropped references die with their entries: no callback then
+    ref = _Ref(obj, _drop)
+    ref.key = key
+    table: dict[Any, Any] = {}
+    _tables[key] = (ref, table)
+    return table
 
 
 def per_object(fn: Callable[[_A], _R]) -> Callable[[_A], _R]:
     """`fn(obj)` remembered per `obj` identity (for a frozen `obj` and an immutable result)."""
-    table: dict[int, tuple[weakref.ref[_A], _R]] = {}
 
     @wraps(fn)
     def remembered(obj: _A) -> _R:
-        key = id(obj)
-        hit = table.get(key)
-        if hit is not None and hit[0]() is obj:
-            return hit[1]
-        value = fn(obj)
-        if len(table) >= _LIMIT:
-            table.clear()
-        table[key] = (weakref.ref(obj, lambda _, key=key: table.pop(key, None)), value)  # type: ignore[misc]
-        return value
+        table = _table(obj)
+        try:
+            return table[fn]  # type: ignore[no-any-return]
+        except KeyError:
+            value = table[fn] = fn(obj)
+            return value
 
     return remembered
 
 
 def per_object_and_policy(fn: Callable[[_A, _B], _R]) -> Callable[[_A, _B], _R]:
-    """`fn(obj, policy)` remembered per identity of both (frozen arguments, an immutable result)."""
-    table: dict[tuple[int, int], tuple[weakref.ref[_A], _B, _R]] = {}
+    """`fn(obj, policy)` remembered per identity of both (frozen arguments, an immutable result).
+
+    One policy per object is remembered (a process runs one; another one recomputes).
+    """
 
     @wraps(fn)
     def remembered(obj: _A, policy: _B) -> _R:
-        key = (id(obj), id(policy))
-        hit = table.get(key)
-        if hit is not None and hit[0]() is obj and hit[1] is policy:
-            return hit[2]
+        table = _table(obj)
+        hit = table.get(fn)
+        if hit is not None and hit[0] is policy:
+            return hit[1]  # type: ignore[no-any-return]
         value = fn(obj, policy)
-        if len(table) >= _LIMIT:
-            table.clear()
-        table[key] = (weakref.ref(obj, lambda _, key=key: table.pop(key, None)), policy, value)  # type: ignore[misc]
+        table[fn] = (policy, value)
         return value
 
     return remembered
