@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 DURATION ?=
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make test` (1 runs the suite in this process)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test test-unit test-slow lint format bench clean golden
 
@@ -18,7 +20,7 @@ demo: $(VENV)/.installed  ## embedded broker + worker + synthetic feed (DURATION
 	$(BIN)/vroegsignaal demo $(if $(DURATION),--duration $(DURATION))
 
 test: $(VENV)/.installed  ## the whole suite: unit, streams and integration (real broker, SQLite, PostgreSQL)
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not slow" $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed
 	$(BIN)/pytest tests/unit schemas signals $(PYTEST_ARGS)
