@@ -37,7 +37,7 @@ from synthetic.demo_feed import days, history
 
 TAIL_DAYS = 30  # keep ticking after the last event so every pay-by passes
 # The sample teams' demo members (connectors/data/teams-sample.toml): PUBLIC tokens, demo only.
-DEMO_LOGINS = ("demo-centrum", "demo-oost", "demo-zuidoost", "demo-centraal")
+DEMO_LOGINS = ("demo-centrum", "demo-coordinator", "demo-oost", "demo-zuidoost", "demo-centraal")
 
 
 async def run_demo(settings: Settings, *, duration_s: float | None, seconds_per_day: float) -> int:
@@ -108,7 +108,8 @@ def login_help(settings: Settings, web_port: int) -> str:
     for token in DEMO_LOGINS:
         member = directory.authenticate(token)
         if member is not None:  # a teams_file of one's own has other members
-            lines.append(f"  {token:<15} {directory.team_names[member.team_id]}")
+            role = " (coördinator: overzicht, toewijzen)" if member.role == "coordinator" else ""
+            lines.append(f"  {token:<17} {directory.team_names[member.team_id]}{role}")
     return "\n".join(lines)
 
 

@@ -129,12 +129,16 @@ def test_demo_prints_a_multiple_signal_and_leaves_no_process_behind(tmp_path: Pa
         # Every printed login works at the printed address, for the printed team, as a new user would use it.
         assert logins == {
             "demo-centrum": "Buurtteam Centrum",
+            "demo-coordinator": "Buurtteam Centrum (coördinator: overzicht, toewijzen)",
             "demo-oost": "Buurtteam Oost",
             "demo-zuidoost": "Buurtteam Zuidoost",
             "demo-centraal": "Team Schuldhulp Centraal",
         }
         for token, team in logins.items():
-            assert team in _log_in_and_open_the_cases(address, token), token
+            page = _log_in_and_open_the_cases(address, token)
+            assert team.split(" (")[0] in page, token
+            # Only the coordinator's menu has the team's overview.
+            assert ("/overzicht" in page) == (token == "demo-coordinator"), token
         rest, errors = process.communicate(timeout=120)
     finally:
         if process.poll() is None:

@@ -70,6 +70,7 @@ def test_the_sample_gives_every_team_a_demo_member_with_a_documented_token() -> 
     directory = default_team_directory()
     tokens = {
         "demo-centrum": "buurtteam-centrum",
+        "demo-coordinator": "buurtteam-centrum",
         "demo-oost": "buurtteam-oost",
         "demo-zuidoost": "buurtteam-zuidoost",
         "demo-centraal": "schuldhulp-centraal",
@@ -78,6 +79,8 @@ def test_the_sample_gives_every_team_a_demo_member_with_a_documented_token() -> 
     assert set(directory.team_names) == set(default_routing().teams)
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert all(f"`{t}`" in readme for t in tokens)
+    assert directory.authenticate("demo-coordinator").role == "coordinator"  # type: ignore[union-attr]
+    assert directory.authenticate("demo-centrum").role == "medewerker"  # type: ignore[union-attr]
 
 
 def test_retention_must_cover_the_consecutive_look_back() -> None:
