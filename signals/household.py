@@ -17,6 +17,7 @@ from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route, Signal
 from signals.ids import stable_id
 from signals.limits import HouseholdLimits, refusal
+from signals.memo import per_object_and_policy
 from signals.overview import CONFLICTING_DUPLICATE, HouseholdState, dedup_verdict, fold_new
 from signals.policy import Policy
 from signals.reminders import (
@@ -145,8 +146,13 @@ def _winter_supply_ending(
     return record_violation(state, violation), (violation,)
 
 
-def _pending(state: HouseholdState, policy: Policy) -> list[Deadline]:
-    """Every deadline not yet dealt with: gate decisions and charges until done, others ahead of the clock."""
+@per_object_and_policy
+def _pending(state: HouseholdState, policy: Policy) -> tuple[Deadline, ...]:
+    """Every deadline not yet dealt with: gate decisions and charges until done, others ahead of the clock.
+
+    Remembered per state object: the processor asks for a state's next wakeup after storing it,
+    and `advance` asks again for the same state when that wakeup comes in the same batch.
+    """
     deadlines: list[Deadline] = []
     for debt in state.debts:
         deadlines += cost_gate_deadlines(debt, policy)
@@ -155,7 +161,7 @@ def _pending(state: HouseholdState, policy: Policy) -> list[Deadline]:
             for at in worthiness_deadlines(debt, policy)
             if at > state.as_of
         ]
-    return deadlines
+    return tuple(deadlines)
 
 
 def next_wakeup(state: HouseholdState, policy: Policy) -> datetime | None:

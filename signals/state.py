@@ -58,7 +58,13 @@ def copy_with(model: _M, **update: Any) -> _M:
     values = model.__dict__.copy()
     values.update(update)
     _set(copied, "__dict__", values)
-    _set(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    fields_set = model.__pydantic_fields_set__
+    # Never changed in place (frozen; model_copy copies it first): shared when nothing is added.
+    _set(
+        copied,
+        "__pydantic_fields_set__",
+        fields_set if update.keys() <= fields_set else fields_set | update.keys(),
+    )
     _set(copied, "__pydantic_extra__", None)
     _set(copied, "__pydantic_private__", None)
     return copied
