@@ -26,6 +26,8 @@ from schemas.contract_v1 import (
 from schemas.outputs_v1 import CostViolation, DebtorContact, DebtRef, DebtStatus
 
 __all__ = [
+    "DEBT_MIGRATIONS",
+    "DEBT_MIGRATION_KEYS",
     "AmountFact",
     "ContactFact",
     "CreditorMark",
@@ -241,6 +243,12 @@ class DebtState(_State):
     def ref(self) -> DebtRef:
         """The output contract's reference to this debt."""
         return _debt_ref(self.source, self.creditor_id, self.debt_ref)
+
+
+# The "before" validators above, which migrate a debt stored in an older shape, and the JSON keys
+# that only such a debt has: a decoder may skip the validators for JSON without these keys.
+DEBT_MIGRATIONS = (DebtState._no_pseudonym, DebtState._one_gate_per_episode)  # noqa: SLF001
+DEBT_MIGRATION_KEYS = (b'"bsn_pseudonym"', b'"gate":')
 
 
 @lru_cache(maxsize=1 << 14)

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+
+from signals.state import DEBT_MIGRATION_KEYS
 from streams.worker.state_codec import decode_state, encode_state, inflate
 
 STORED = base64.b64decode((Path(__file__).parent / "state_codec_sample_v1.b64").read_text())
@@ -41,3 +45,21 @@ def test_the_decoded_state_is_written_back_identically() -> None:
     assert decode_state(encode_state(state)) == state
     assert inflate(encode_state(state)) == inflate(STORED)
     assert [g.outcome for d in state.debts for g in d.gates] == ["permitted", "permitted", "permitted"]
+
+
+def test_a_debt_stored_in_the_shape_before_episodes_and_pseudonym_removal_is_still_migrated() -> None:
+    current = orjson.loads(inflate(STORED))
+    old_debt = {k: v for k, v in current["debts"][0].items() if k != "gates"}
+    (gate,) = current["debts"][0]["gates"]
+    old_debt |= {
+        "bsn_pseudonym": "pseudo-1",
+        "gate": gate["outcome"],
+        "gate_at": gate["at"],
+        "max_costs_cents": gate["max_costs_cents"],
+        "costs_avoided_cents": gate["costs_avoided_cents"],
+    }
+    old = orjson.dumps(current | {"debts": [old_debt, *current["debts"][1:]]})
+    # The shape's keys are what sends a state through the debts' migrations.
+    assert any(key in old for key in DEBT_MIGRATION_KEYS)
+    assert not any(key in inflate(STORED) for key in DEBT_MIGRATION_KEYS)
+    assert decode_state(zlib.compress(old)) == decode_state(STORED)
