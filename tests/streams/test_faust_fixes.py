@@ -40,12 +40,13 @@ async def test_the_fetch_wait_is_the_setting_per_app_and_faust_alone_waits_1500_
 async def test_faust_keeps_its_committed_offsets_where_the_lag_gauge_reads_them() -> None:
     # streams/faust_fixes/committed.py: without this record the lag falls back to positions.
     app = faust.App("committed-offsets", broker="kafka://127.0.0.1:1", autodiscover=False)
+    consumer: Any = app.consumer
     tp = TP("inbound", 0)
-    offsets = committed_offsets(app.consumer)
+    offsets = committed_offsets(consumer)
     assert offsets.get(tp) is None
-    app.consumer._committed_offset[tp] = 41  # noqa: SLF001  # what Faust records after a commit
-    assert committed_offsets(app.consumer).get(tp) == 41
-    assert committed_offsets(app.consumer).get(TP("inbound", 1)) is None
+    consumer._committed_offset[tp] = 41  # noqa: SLF001  # what Faust records after a commit
+    assert committed_offsets(consumer).get(tp) == 41
+    assert committed_offsets(consumer).get(TP("inbound", 1)) is None
     assert TP("inbound", 1) not in offsets  # .get never grows the defaultdict
 
 
