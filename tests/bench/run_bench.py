@@ -448,7 +448,7 @@ def print_table(results: dict[str, Any]) -> None:
         ("intake alone (validate, pseudonymise), events/s", str(alone["intake"])),
     ]
     lat = results["latency_500_per_s"]
-    rows += [("latency p50 / p99 at 500 events/s, s", f"{lat['p50_s']} / {lat['p99_s']}")]
+    rows += [("latency event -> reminder p50 / p99 at 500 events/s, s", f"{lat['p50_s']} / {lat['p99_s']}")]
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
