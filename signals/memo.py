@@ -27,30 +27,34 @@ _LIMIT = 1 << 17  # a safety net only: entries leave with their objects
 
 
 class _Ref(weakref.ref):  # type: ignore[type-arg]
-    __slots__ = ("key",)
+    """A weak reference to the object that also holds its remembered results (no further objects
+    per entry: this bookkeeping lives as long as the object, and the collector walks it)."""
+
+    __slots__ = ("key", "policy", "values")
     key: int
+    policy: object  # the policy the per-policy results are for (a process runs one)
+    values: dict[Any, Any]
 
 
 def _drop(ref: _Ref) -> None:
     _tables.pop(ref.key, None)
 
 
-# id(obj) -> (a weak reference to obj, its remembered results by function)
-_tables: dict[int, tuple[_Ref, dict[Any, Any]]] = {}
+# id(obj) -> a weak reference to obj holding its remembered results by function
+_tables: dict[int, _Ref] = {}
 
 
-def _table(obj: object) -> dict[Any, Any]:
+def _entry(obj: object) -> _Ref:
     key = id(obj)
-    hit = _tables.get(key)
-    if hit is not None and hit[0]() is obj:
-        return hit[1]
+    ref = _tables.get(key)
+    if ref is not None and ref() is obj:
+        return ref
     if len(_tables) >= _LIMIT:
         _tables.clear()  # the dropped references die with their entries: no callback then
     ref = _Ref(obj, _drop)
-    ref.key = key
-    table: dict[Any, Any] = {}
-    _tables[key] = (ref, table)
-    return table
+    ref.key, ref.policy, ref.values = key, None, {}
+    _tables[key] = ref
+    return ref
 
 
 def per_object(fn: Callable[[_A], _R]) -> Callable[[_A], _R]:
@@ -58,11 +62,11 @@ def per_object(fn: Callable[[_A], _R]) -> Callable[[_A], _R]:
 
     @wraps(fn)
     def remembered(obj: _A) -> _R:
-        table = _table(obj)
+        values = _entry(obj).values
         try:
-            return table[fn]  # type: ignore[no-any-return]
+            return values[fn]  # type: ignore[no-any-return]
         except KeyError:
-            value = table[fn] = fn(obj)
+            value = values[fn] = fn(obj)
             return value
 
     return remembered
@@ -71,17 +75,22 @@ def per_object(fn: Callable[[_A], _R]) -> Callable[[_A], _R]:
 def per_object_and_policy(fn: Callable[[_A, _B], _R]) -> Callable[[_A, _B], _R]:
     """`fn(obj, policy)` remembered per identity of both (frozen arguments, an immutable result).
 
-    One policy per object is remembered (a process runs one; another one recomputes).
+    One policy per object is remembered (a process runs one); a call with another policy
+    forgets the object's results and starts over with that one.
     """
 
     @wraps(fn)
     def remembered(obj: _A, policy: _B) -> _R:
-        table = _table(obj)
-        hit = table.get(fn)
-        if hit is not None and hit[0] is policy:
-            return hit[1]  # type: ignore[no-any-return]
-        value = fn(obj, policy)
-        table[fn] = (policy, value)
-        return value
+        entry = _entry(obj)
+        if entry.policy is not policy:
+            if entry.policy is not None:
+                entry.values = {}
+            entry.policy = policy
+        values = entry.values
+        try:
+            return values[fn]  # type: ignore[no-any-return]
+        except KeyError:
+            value = values[fn] = fn(obj, policy)
+            return value
 
     return remembered
