@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 
@@ -151,18 +151,7 @@ async def household_events(
     return events
 
 
-_ORDER: tuple[EventKind, ...] = (
-    "debt_due",
-    "reminder",
-    "costs_permitted",
-    "costs_charged",
-    "paid",
-    "closed",
-    "signal",
-    "signal_resolved",
-    "attempt",
-    "outcome",
-)
+_ORDER: tuple[EventKind, ...] = get_args(EventKind)  # same instant: in this order
 
 
 def _debt_events(d: Any) -> list[HouseholdEvent]:

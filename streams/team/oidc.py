@@ -276,19 +276,8 @@ class OidcClient:
             "code_verifier": verifier,
         }
         auth = aiohttp.BasicAuth(self.config.client_id, self.config.client_secret)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_HTTP_TIMEOUT_S)) as http,
-                http.post(metadata["token_endpoint"], data=form, auth=auth) as response,
-            ):
-                body = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise OidcError(
-                502, "De inlogdienst van de gemeente is niet bereikbaar. Probeer het later."
-            ) from exc
-        if response.status != 200:
-            raise OidcError(401, "De gemeente heeft de inlogcode niet geaccepteerd. Probeer opnieuw.")
-        return _json_object(body)
+        refused = OidcError(401, "De gemeente heeft de inlogcode niet geaccepteerd. Probeer opnieuw.")
+        return await _request_json("POST", metadata["token_endpoint"], refused, data=form, auth=auth)
 
     async def _verified_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
         if not id_token:
@@ -327,19 +316,23 @@ class OidcClient:
         return info
 
     async def _get_json(self, url: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_HTTP_TIMEOUT_S)) as http,
-                http.get(url, headers=headers) as response,
-            ):
-                body = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise OidcError(
-                502, "De inlogdienst van de gemeente is niet bereikbaar. Probeer het later."
-            ) from exc
-        if response.status != 200:
-            raise OidcError(502, "De inlogdienst van de gemeente gaf een fout. Probeer het later.")
-        return _json_object(body)
+        failed = OidcError(502, "De inlogdienst van de gemeente gaf een fout. Probeer het later.")
+        return await _request_json("GET", url, failed, headers=headers)
+
+
+async def _request_json(method: str, url: str, not_ok: OidcError, **options: Any) -> dict[str, Any]:
+    """One call to the provider: its JSON object, `not_ok` for another status than 200, 502 when unreachable."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_HTTP_TIMEOUT_S)) as http,
+            http.request(method, url, **options) as response,
+        ):
+            body = await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise OidcError(502, "De inlogdienst van de gemeente is niet bereikbaar. Probeer het later.") from exc
+    if response.status != 200:
+        raise not_ok
+    return _json_object(body)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
