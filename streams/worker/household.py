@@ -49,6 +49,34 @@ def _collection_deferred() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What the metrics read of an event's or tick's Outcome: everything but the state.
+
+    A batch keeps one per message until it ends; keeping the Outcome would keep every
+    intermediate HouseholdState alive too, for the collection at the batch's end to scan
+    (README "Performance"; +10-20% for the household stage alone, measured by the fold work).
+    """
+
+    effects: tuple[Effect, ...]
+    duplicate: bool = False
+    costs_avoided_cents: int = 0
+    withheld_signals: int = 0
+    refused: Refusal | None = None
+    updated_signals: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> Counted:
+        return cls(
+            effects=outcome.effects,
+            duplicate=outcome.duplicate,
+            costs_avoided_cents=outcome.costs_avoided_cents,
+            withheld_signals=outcome.withheld_signals,
+            refused=outcome.refused,
+            updated_signals=outcome.updated_signals,
+        )
+
+
 @dataclass
 class BatchResult:
     """What one partition's batch produced: outputs to send, then states to write."""
@@ -56,7 +84,7 @@ class BatchResult:
     outputs: list[Output] = field(default_factory=list)
     states: dict[str, bytes] = field(default_factory=dict)
     stream_time: datetime | None = None
-    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)  # (source or 'tick', outcome)
+    outcomes: list[tuple[str, Counted]] = field(default_factory=list)  # (source or 'tick', outcome)
     # Households to delete from the table (a tombstone on its changelog): quiet past the retention period.
     forgotten: list[str] = field(default_factory=list)
     # Valid events not folded in (beyond a household's bounds): the agent dead-letters them.
@@ -178,7 +206,7 @@ class HouseholdProcessor:
             stream_time=result.stream_time,
             limits=self._limits,
         )
-        result.outcomes.append((message.event.source, outcome))
+        result.outcomes.append((message.event.source, Counted.of(outcome)))
         if outcome.refused is not None:
             result.refused.append((message, outcome.refused))
         elif not outcome.duplicate:
@@ -199,7 +227,7 @@ class HouseholdProcessor:
                 route=self._route_of(key),
                 limits=self._limits,
             )
-            result.outcomes.append(("tick", outcome))
+            result.outcomes.append(("tick", Counted.of(outcome)))
             self._store(key, outcome, cache, index, result)
             if self._forgettable(outcome.state, result.stream_time):
                 cache[key] = None

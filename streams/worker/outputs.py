@@ -21,10 +21,9 @@ from schemas.outputs_v1 import (
     Signal,
     SignalResolved,
 )
-from signals.household import Outcome
 from streams.errors import StreamsError
 from streams.faust_fixes.producer import kafka_producer
-from streams.worker.household import Output
+from streams.worker.household import Counted, Output
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Pipeline
 
@@ -123,7 +122,7 @@ def record_counts(m: Metrics, *, consumed: Mapping[str, int], duplicates: Mappin
         m.events_duplicate.labels(source).inc(n)
 
 
-def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Outcome]]) -> None:
+def record_outcomes(m: Metrics, outcomes: Sequence[tuple[str, Counted]]) -> None:
     """Count duplicates and effects of the household stage.
 
     Summed per label set first: a `labels()` lookup per event cost ~2% of the household stage.
