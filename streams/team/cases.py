@@ -309,6 +309,10 @@ async def _work_stored_as(
     pipeline: Pipeline, read_model: ReadModel, event: CaseAssigned | NextActionPlanned
 ) -> bool | None:
     """`_stored_as` of an assignment or next action: the case's work row names the last change applied."""
+    # The audit log first: the sink writes it and the row in one transaction, so a row read after
+    # it is at least as new. The other way round, a commit between the two reads looked like a
+    # change applied and replaced since (a 409 for the very change just posted).
+    audited = await event_stored(read_model, "audit_log", "event_id", event.event_id)
     work = await stored_work(read_model, event.case_id)
     current: tuple[str | None, object] | None
     if isinstance(event, CaseAssigned):
@@ -322,7 +326,7 @@ async def _work_stored_as(
             _conflict(pipeline, "request_id")
             raise CaseError(409, CONFLICTING_REQUEST, "request_id")
         return True
-    if await event_stored(read_model, "audit_log", "event_id", event.event_id):
+    if audited:
         _conflict(pipeline, "request_id")
         raise CaseError(409, SUPERSEDED_CHANGE, "request_id")
     return None
@@ -332,13 +336,14 @@ async def _status_stored_as(
     pipeline: Pipeline, read_model: ReadModel, event: SignalStatusChanged
 ) -> bool | None:
     """`_stored_as` of a status change: the signal's row names the last change applied."""
+    audited = await event_stored(read_model, "audit_log", "event_id", event.event_id)  # first: see above
     current = await stored_status(read_model, event.signal_id)
     if current is not None and current[0] == event.event_id:
         if current[1] != event.status:
             _conflict(pipeline, "request_id")
             raise CaseError(409, CONFLICTING_REQUEST, "request_id")
         return True
-    if await event_stored(read_model, "audit_log", "event_id", event.event_id):
+    if audited:
         # Applied before and replaced since (or refused as a rival): what it said is no longer known.
         _conflict(pipeline, "request_id")
         raise CaseError(409, SUPERSEDED_STATUS, "request_id")

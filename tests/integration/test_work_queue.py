@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,6 +26,8 @@ from connectors.readmodel.work_queue import NOBODY, HouseSearch, QueueFilter, te
 from schemas.cases_v1 import CASE_EVENT, CaseAssigned
 from schemas.outputs_v1 import Route, Signal
 from signals.cases import work_status
+from streams.team import cases as team_cases
+from streams.worker.metrics import Metrics
 from tests.integration.harness import Worker, collect, isolated_worker, publish, running
 from tests.integration.runs import table_rows
 from tests.integration.team_client import DEMO_TOKENS, call, login_cookie
@@ -80,6 +83,36 @@ async def _write_all(rm: ReadModel, items: list[CaseItem]) -> None:
     """As the worker does: the read-model sink writes the signals, the case sink the cases and events."""
     await rm.write([i for i in items if isinstance(i, Signal)])
     await write_case_batch(rm, items)
+
+
+@pytest.mark.parametrize("kind", ["assignment", "next action", "signal status"])
+async def test_the_sink_committing_between_the_handlers_two_reads_never_makes_the_change_a_409(
+    rm: ReadModel, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # A handler asks the read model twice whether its change is stored (the audit log and the
+    # case's work row). The sink's commit landing between the two reads once answered 409 for
+    # the very change just posted, as if it had been applied and replaced since.
+    await _write_all(rm, [ex.signal("s1")])
+    changes: dict[str, Any] = {
+        "assignment": wx.assigned("a1", ex.later(ex.SEPT, 1), "centrum-01"),
+        "next action": wx.planned("p1", ex.later(ex.SEPT, 1), date(2026, 9, 20)),
+        "signal status": ex.status("s1", "Opgepakt", ex.later(ex.SEPT, 1), "r1"),
+    }
+    change = changes[kind]
+    pending = [change]
+    for name in ("event_stored", "stored_work", "stored_status"):
+        real = getattr(team_cases, name)
+
+        async def commit_after_the_first_read(*args: Any, _real: Any = real) -> Any:
+            result = await _real(*args)
+            if pending:
+                await _write_all(rm, [pending.pop()])  # the sink commits right now
+            return result
+
+        monkeypatch.setattr(team_cases, name, commit_after_the_first_read)
+    pipeline: Any = SimpleNamespace(read_model=SimpleNamespace(model=rm), metrics=Metrics())
+    assert await team_cases.wait_stored(pipeline, change, timeout_s=2) is True
+    assert not pending
 
 
 async def test_a_replay_in_any_order_or_batching_rebuilds_the_same_assignments_and_next_actions(
@@ -287,6 +320,20 @@ def test_a_medewerker_cannot_give_a_case_to_another_team_nor_take_a_colleagues(w
     assert [c["assignee"] for c in _queue(worker, "?assignee=niemand")["cases"]] == [None]
     assert _post(worker, CASE + "/next-action", {"datum": None})[0] == 201
     assert _queue(worker, "?due=today")["cases"] == []
+
+
+def test_a_coordinator_reassigns_a_colleagues_case_which_a_medewerker_cannot(worker: Worker) -> None:
+    coordinator = "demo-coordinator"  # the sample teams' coordinator of Centrum (centrum-02)
+    assert _post(worker, CASE + "/assignment", {"assignee": "mij"})[0] == 201  # centrum-01 takes it
+    assert _post(worker, CASE + "/assignment", {"assignee": "mij"}, token=coordinator)[0] == 201
+    assert call(worker, "GET", CASE, token=TOKEN).body["assignee"] == "centrum-02"
+    # Now it is a colleague's case: the medewerker cannot take it back, the coordinator can give it.
+    status, refused = _post(worker, CASE + "/assignment", {"assignee": "mij"})
+    assert (status, refused["field"]) == (403, "assignee")
+    assert "coördinator" in refused["detail"]
+    assert _post(worker, CASE + "/assignment", {"assignee": "centrum-01"}, token=coordinator)[0] == 201
+    assert call(worker, "GET", CASE, token=TOKEN).body["assignee"] == "centrum-01"
+    assert _post(worker, CASE + "/assignment", {"assignee": None})[0] == 201  # and lets go again
 
 
 def test_wrong_filters_answer_400_naming_the_parameter(worker: Worker) -> None:
