@@ -14,6 +14,7 @@ from connectors.readmodel.case_queries import AttemptView, CaseDetail, CaseSumma
 from connectors.readmodel.household_queries import HouseholdContact, HouseholdEvent
 from connectors.readmodel.report_queries import ReportCase
 from connectors.routing_files import RoutingFileError
+from signals.calendar import local_day
 from streams.team import cases as cc
 from streams.team import html as pages
 from streams.team.auth import Principal
@@ -25,7 +26,7 @@ from tests.unit import case_examples as ex
 from tests.unit import readmodel_examples as rx
 
 WHO = Principal(member_id="centrum-01", team_id=ex.TEAM, name="<script>alert(1)</script>", via="session")
-TODAY = datetime.now(UTC).date()
+TODAY = local_day(datetime.now(UTC))  # the Europe/Amsterdam day the forms default to (not UTC's)
 
 
 def summary(**changes: Any) -> CaseSummary:
