@@ -213,7 +213,7 @@ def _register_queue(app: faust.App, pipeline: Pipeline, auth: TeamAuth, guarded:
                 limit, offset = _paging(request, INBOX_PAGE_SIZE)
                 flt = wq.queue_filter(request.query, who)
                 found = await work_queue_page(
-                    cc.read_model_of(pipeline), team, flt, today=wq.today(), limit=limit, offset=offset
+                    cc.read_model_of(pipeline), team, flt, today=cc.today(), limit=limit, offset=offset
                 )
                 return self.json(
                     {

@@ -124,7 +124,12 @@ async def authorised_household(pipeline: Pipeline, who: Principal, household_key
         raise CaseError(404, UNKNOWN_HOUSEHOLD)
 
 
-def _request_id(form: Mapping[str, Any], *content: object) -> str:
+def today() -> date:
+    """Today in Europe/Amsterdam: what a date field shows before anyone types, and what 'due today' means."""
+    return local_day(datetime.now(UTC))
+
+
+def request_id_of(form: Mapping[str, Any], *content: object) -> str:
     """The form's idempotency key, or one derived from the content (an identical retry is one event)."""
     given = form.get("request_id")
     if given in (None, ""):
@@ -151,8 +156,8 @@ def _date(form: Mapping[str, Any], name: str, *, default: date | None = None) ->
         value = date.fromisoformat(str(raw))
     except ValueError:
         raise CaseError(400, f"'{name}' moet een datum zijn (JJJJ-MM-DD).", name) from None
-    today = local_day(datetime.now(UTC))
-    if value > today + timedelta(days=1) or value < today - timedelta(days=366):
+    now = today()
+    if value > now + timedelta(days=1) or value < now - timedelta(days=366):
         raise CaseError(400, f"'{name}' moet in het afgelopen jaar liggen, niet in de toekomst.", name)
     return value
 
@@ -169,7 +174,7 @@ def _bool(form: Mapping[str, Any], name: str) -> bool:
     raise CaseError(400, f"Geef aan of de inwoner bereikt is ('{name}': ja of nee).", name)
 
 
-def _base(who: Principal, case: CaseSummary) -> dict[str, Any]:
+def change_base(who: Principal, case: CaseSummary) -> dict[str, Any]:
     return {
         "case_id": case.case_id,
         "household_key": case.household_key,
@@ -185,14 +190,14 @@ def contact_attempt(who: Principal, case: CaseSummary, form: Mapping[str, Any]) 
     bereikt = _bool(form, "bereikt")
     datum = _date(form, "datum")
     dagdeel = _choice(form, "dagdeel", DAGDELEN, optional=True)
-    request_id = _request_id(form, case.case_id, who.member_id, soort, bereikt, datum, dagdeel)
+    request_id = request_id_of(form, case.case_id, who.member_id, soort, bereikt, datum, dagdeel)
     return ContactAttemptRecorded(
         event_id=contact_attempt_id(case.case_id, request_id),
         soort=soort,
         bereikt=bereikt,
         datum=datum,
         dagdeel=dagdeel,
-        **_base(who, case),
+        **change_base(who, case),
     )
 
 
@@ -202,12 +207,16 @@ def outcome(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> Outco
     409 when the case already has another outcome (result or date); the same one again is a retry.
     """
     resultaat = _choice(form, "resultaat", EINDRESULTATEN)
-    datum = _date(form, "datum", default=local_day(datetime.now(UTC)))
+    datum = _date(form, "datum", default=today())
     if case.outcome is not None and (case.outcome.resultaat, case.outcome.datum) != (resultaat, datum):
         raise CaseError(409, CONFLICTING_OUTCOME.format(case.outcome.resultaat))
     debts = signalled_debts(view.signal for view in case.signals)
     return OutcomeRecorded(
-        event_id=outcome_id(case.case_id), resultaat=resultaat, datum=datum, debts=debts, **_base(who, case)
+        event_id=outcome_id(case.case_id),
+        resultaat=resultaat,
+        datum=datum,
+        debts=debts,
+        **change_base(who, case),
     )
 
 
@@ -218,12 +227,12 @@ def status_change(
     if signal_id not in {view.signal.signal_id for view in case.signals}:
         raise CaseError(404, "Dit signaal hoort niet bij deze zaak.")
     status = _choice(form, "status", SIGNAALSTATUSSEN)
-    request_id = _request_id(form, signal_id, who.member_id, status, uuid.uuid4().hex)
+    request_id = request_id_of(form, signal_id, who.member_id, status, uuid.uuid4().hex)
     return SignalStatusChanged(
         event_id=status_change_id(signal_id, request_id),
         signal_id=signal_id,
         status=status,
-        **_base(who, case),
+        **change_base(who, case),
     )
 
 
@@ -232,7 +241,7 @@ async def record_contact_attempt(
 ) -> ContactAttemptRecorded:
     """Validate and publish a contact attempt; a stored request id answers without publishing again."""
     event = contact_attempt(who, case, form)
-    if await _stored_as(pipeline, event) is None:
+    if await stored_as(pipeline, event) is None:
         await publish_case_event(pipeline, event)
     return event
 
@@ -257,7 +266,7 @@ async def change_status(
 ) -> SignalStatusChanged:
     """Validate and publish a signal status change; a request id used before is not published again."""
     event = status_change(who, case, signal_id, form)
-    if await _stored_as(pipeline, event) is None:
+    if await stored_as(pipeline, event) is None:
         await publish_case_event(pipeline, event)
     return event
 
@@ -277,7 +286,7 @@ SUPERSEDED_CHANGE = (
 )
 
 
-async def _stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
+async def stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
     """None while the read model has nothing under the event's id; True when it holds this very change
     (an identical retry); a CaseError 409 when it holds another content under the same id.
 
@@ -308,7 +317,7 @@ async def _stored_as(pipeline: Pipeline, event: TeamChange) -> bool | None:
 async def _work_stored_as(
     pipeline: Pipeline, read_model: ReadModel, event: CaseAssigned | NextActionPlanned
 ) -> bool | None:
-    """`_stored_as` of an assignment or next action: the case's work row names the last change applied."""
+    """`stored_as` of an assignment or next action: the case's work row names the last change applied."""
     # The audit log first: the sink writes it and the row in one transaction, so a row read after
     # it is at least as new. The other way round, a commit between the two reads looked like a
     # change applied and replaced since (a 409 for the very change just posted).
@@ -335,7 +344,7 @@ async def _work_stored_as(
 async def _status_stored_as(
     pipeline: Pipeline, read_model: ReadModel, event: SignalStatusChanged
 ) -> bool | None:
-    """`_stored_as` of a status change: the signal's row names the last change applied."""
+    """`stored_as` of a status change: the signal's row names the last change applied."""
     audited = await event_stored(read_model, "audit_log", "event_id", event.event_id)  # first: see above
     current = await stored_status(read_model, event.signal_id)
     if current is not None and current[0] == event.event_id:
@@ -385,7 +394,7 @@ async def wait_stored(pipeline: Pipeline, event: TeamChange, *, timeout_s: float
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            if await _stored_as(pipeline, event):
+            if await stored_as(pipeline, event):
                 return True
         except Unavailable:
             return False  # the broker has the change; the database cannot tell yet: 202, not 503

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
@@ -23,6 +23,7 @@ from schemas.cases_v1 import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALST
 from signals.calendar import local_day
 from signals.money import eur_nl
 from streams.team.auth import Principal
+from streams.team.cases import today
 
 __all__ = [
     "CreditorContact",
@@ -104,11 +105,6 @@ def _nl_date(value: date | datetime) -> str:
     """
     day = local_day(value) if isinstance(value, datetime) else value
     return day.strftime("%d-%m-%Y")
-
-
-def today() -> date:
-    """Today in Europe/Amsterdam: what a date field shows before anyone types."""
-    return local_day(datetime.now(UTC))
 
 
 def _postcode(value: str) -> str:

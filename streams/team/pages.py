@@ -321,7 +321,7 @@ def _date_message(what: str) -> Callable[[str], str]:
         try:
             date.fromisoformat(raw)
         except ValueError:
-            return f"Vul de datum {what} in, bijvoorbeeld {pages.today():%d-%m-%Y}."
+            return f"Vul de datum {what} in, bijvoorbeeld {cc.today():%d-%m-%Y}."
         return f"De datum {what} moet in het afgelopen jaar liggen en mag niet in de toekomst liggen."
 
     return message
@@ -374,7 +374,7 @@ def form_errors(
             if exc.status != 400 or field is None or field.control in errors:
                 raise
             errors[field.control] = field.message(typed[exc.field or ""])
-            trial[exc.field or ""] = pages.today().isoformat() if field.stand_in is None else field.stand_in
+            trial[exc.field or ""] = cc.today().isoformat() if field.stand_in is None else field.stand_in
     return errors, values
 
 

@@ -39,7 +39,7 @@ NEXT_ACTION_FORM = {
         None,
         lambda _raw: (
             "Vul een datum in vanaf vandaag, hoogstens een jaar vooruit, bijvoorbeeld "
-            f"{wq.today():%d-%m-%Y}; laat het veld leeg om de volgende actie te wissen."
+            f"{cc.today():%d-%m-%Y}; laat het veld leeg om de volgende actie te wissen."
         ),
     ),
 }

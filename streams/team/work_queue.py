@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,16 +29,25 @@ from schemas.address import AddressError, split_house
 from schemas.cases_v1 import WERKSTATUSSEN, CaseAssigned, NextActionPlanned
 from schemas.contract_v1 import normalise_postcode
 from schemas.household import HouseholdKeyError, parse_household
-from signals.calendar import local_day
 from signals.cases import (
     PRIORITY_RANK,
     assignment_id,
     assignment_refusal,
+    is_due,
     next_action_id,
     next_action_refusal,
 )
 from streams.team.auth import Principal
-from streams.team.cases import CaseError, _base, _request_id, _stored_as, publish_case_event, read_model_of
+from streams.team.cases import (
+    CaseError,
+    change_base,
+    publish_case_event,
+    read_model_of,
+    request_id_of,
+    stored_as,
+    today,
+)
+from streams.team.roles import can_reassign
 from streams.worker.pipeline import Pipeline
 
 __all__ = [
@@ -87,11 +96,6 @@ WERKSTATUS_NL = {
     "afgerond": "Afgerond",
 }
 _CLOSED = "Deze zaak is afgerond; er is niets gewijzigd."
-
-
-def today() -> date:
-    """The local (Europe/Amsterdam) calendar day now: what 'due today' means."""
-    return local_day(datetime.now(UTC))
 
 
 def _text(query: Mapping[str, Any], name: str) -> str | None:
@@ -192,12 +196,12 @@ def assignment(
     )
     if refusal is not None:
         raise CaseError(400 if assignee is not None and assignee not in team else 403, refusal, "assignee")
-    request_id = _request_id(form, case.case_id, who.member_id, assignee, uuid.uuid4().hex)
+    request_id = request_id_of(form, case.case_id, who.member_id, assignee, uuid.uuid4().hex)
     return CaseAssigned(
         event_id=assignment_id(case.case_id, request_id),
         assignee=assignee,
         previous=case.assignee,
-        **_base(who, case),
+        **change_base(who, case),
     )
 
 
@@ -219,9 +223,9 @@ def next_action(who: Principal, case: CaseSummary, form: Mapping[str, Any]) -> N
         refusal = next_action_refusal(datum, today())
         if refusal is not None:
             raise CaseError(400, refusal, "datum")
-    request_id = _request_id(form, case.case_id, who.member_id, datum, uuid.uuid4().hex)
+    request_id = request_id_of(form, case.case_id, who.member_id, datum, uuid.uuid4().hex)
     return NextActionPlanned(
-        event_id=next_action_id(case.case_id, request_id), datum=datum, **_base(who, case)
+        event_id=next_action_id(case.case_id, request_id), datum=datum, **change_base(who, case)
     )
 
 
@@ -230,7 +234,7 @@ async def record_assignment(
 ) -> CaseAssigned:
     """Validate and publish an assignment; a request id used before is not published again."""
     event = assignment(who, case, form, members)
-    if await _stored_as(pipeline, event) is None:
+    if await stored_as(pipeline, event) is None:
         await publish_case_event(pipeline, event)
     return event
 
@@ -240,7 +244,7 @@ async def plan_next_action(
 ) -> NextActionPlanned:
     """Validate and publish a next action; a request id used before is not published again."""
     event = next_action(who, case, form)
-    if await _stored_as(pipeline, event) is None:
+    if await stored_as(pipeline, event) is None:
         await publish_case_event(pipeline, event)
     return event
 
@@ -309,8 +313,8 @@ async def case_extra(
             "members": members,
             "assignee_name": None if case.assignee is None else members.get(case.assignee, case.assignee),
             "me": who.member_id,
-            "may_reassign": who.role == "coordinator",
+            "may_reassign": can_reassign(who),
             "status_nl": WERKSTATUS_NL,
-            "due": case.next_action_on is not None and case.next_action_on <= today(),
+            "due": is_due(case.next_action_on, today()),
         }
     }

@@ -272,14 +272,14 @@ def test_a_contact_attempt_with_mistakes_comes_back_with_every_mistake_in_dutch_
 
 
 def test_a_date_out_of_range_says_so_and_date_fields_start_at_today_in_amsterdam() -> None:
-    future = (pages.today() + timedelta(days=10)).isoformat()
+    future = (cc.today() + timedelta(days=10)).isoformat()
     form = {"soort": "Brief", "bereikt": "nee", "datum": future}
     _, errors = _page_with_errors(form, CONTACT_FORM, lambda f: cc.contact_attempt(WHO, summary(), f))
     assert errors == {
         "datum": "De datum van de contactpoging moet in het afgelopen jaar liggen en mag niet in de toekomst liggen."
     }
     page = pages.case_page(WHO, "T", CaseDetail(summary(), (), None), "req-12345678", None)
-    today = pages.today().isoformat()
+    today = cc.today().isoformat()
     assert f'id="datum" name="datum" type="date" value="{today}"' in page
     assert f'id="resultaat-datum" name="datum" type="date" value="{today}"' in page
     outcome_errors, _ = form_errors(lambda f: cc.outcome(WHO, summary(), f), {"resultaat": "x"}, OUTCOME_FORM)
