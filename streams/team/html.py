@@ -100,6 +100,7 @@ def euro(cents: int) -> str:
 def _nl_date(value: date | datetime) -> str:
     """A day as Dutch people write it; an instant as its day in Amsterdam.
 
+    >>> from datetime import UTC
     >>> _nl_date(datetime(2026, 9, 1, 23, 30, tzinfo=UTC))
     '02-09-2026'
     """
