@@ -22,16 +22,18 @@ from typing import Any
 import asyncpg
 import pytest
 
+from connectors.kafka.admin import ensure_topics
 from connectors.kafka.broker import EmbeddedBroker, free_port
 from connectors.kafka.probe import BrokerProbe
 from connectors.team_access import sha256_hex
-from tests.integration.harness import Worker, create_topics
+from tests.integration.harness import PARTITIONS, Worker, create_topics
 from tests.integration.pg import PostgresServer, PostgresUnavailable
 from tests.integration.team_client import DEMO_TOKENS, Answer, call
 from tests.integration.test_ingest_http import HOUSING_TOKEN, housing_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
+CHANGELOG_TABLES = ("state_by_household", "stream_time_by_partition", "clock_time_by_partition")
 READ_TOKEN = "test-read-token"  # the harness's VROEGSIGNAAL_READ_TOKEN
 MEMBER = DEMO_TOKENS["buurtteam-centrum"]
 HOUSEHOLD = "3011AB-12"
@@ -196,7 +198,11 @@ def test_broker_down_makes_the_worker_unready_and_reads_and_ingest_answer_503_th
         assert "Exception in callback" not in log
 
         second.start()
-        asyncio.run(create_topics(second, worker.names))  # as a real Kafka would still have them
+        # As a real Kafka would still have them: the pipeline's topics and the tables' changelogs (else
+        # a late write auto-creates a changelog the worker's recovery then waits on).
+        asyncio.run(create_topics(second, worker.names))
+        changelogs = [f"{worker.app_id}-{table}-changelog" for table in CHANGELOG_TABLES]
+        asyncio.run(ensure_topics(second.bootstrap, changelogs, partitions=PARTITIONS))
         wait_for(
             lambda: readyz(worker).body["checks"]["broker_reachable"] is True, 30, "broker reachable again"
         )
