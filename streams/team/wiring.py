@@ -8,7 +8,7 @@ from datetime import datetime
 import faust
 
 from connectors.readmodel.sessions import SqlSessionStore
-from connectors.team_access import TeamDirectory, default_team_directory, load_team_directory
+from connectors.team_access import TeamDirectory, TeamMember, default_team_directory, load_team_directory
 from streams.team import cases as cc
 from streams.team.api import register_api
 from streams.team.auth import SessionKeys, TeamAuth
@@ -28,14 +28,35 @@ _MIN_KEY_CHARS = 32
 
 
 def team_directory(settings: Settings) -> TeamDirectory:
-    """Members of the configured teams file; the shipped sample (public tokens) in demo mode only."""
+    """Members of the configured teams file; the shipped sample (public tokens) in demo mode only.
+
+    Outside demo mode a teams file whose members kept a sample member's token is refused too.
+    """
     if settings.teams_file is None:
         if not settings.demo:
             raise SettingsError(
                 "setting 'teams_file' is required outside demo mode (VROEGSIGNAAL_TEAMS_FILE, with 'routing_map')"
             )
         return default_team_directory()
-    return load_team_directory(settings.teams_file)
+    directory = load_team_directory(settings.teams_file)
+    public = [] if settings.demo else _with_public_tokens(directory)
+    if public:
+        raise SettingsError(
+            f"teams file {settings.teams_file} gives members the public demo tokens of the sample teams "
+            f"({', '.join(public)}): give each member a random token of its own (token_sha256), "
+            "or set 'demo' (VROEGSIGNAAL_DEMO=true)"
+        )
+    return directory
+
+
+def _members(directory: TeamDirectory) -> list[TeamMember]:
+    return [m for team in directory.team_names for m in directory.members_of(team)]
+
+
+def _with_public_tokens(directory: TeamDirectory) -> list[str]:
+    """Members whose token is one of the sample's demo tokens (public in the README): a copied sample file."""
+    public = {m.token_sha256 for m in _members(default_team_directory())}
+    return [m.member_id for m in _members(directory) if m.token_sha256 in public]
 
 
 def session_keys(settings: Settings) -> SessionKeys:

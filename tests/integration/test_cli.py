@@ -67,6 +67,13 @@ def test_the_worker_refuses_the_sample_teams_outside_demo_mode_and_says_what_to_
     result = _run(["worker"], tmp_path, env={"VROEGSIGNAAL_PSEUDONYM_KEY": "k" * 64, **files})
     assert result.returncode == 2, result.stderr
     assert "'session_key' is required outside demo mode" in result.stderr
+    # With the secrets set, the copied sample still holds the demo logins the README prints: refused.
+    secrets = {"VROEGSIGNAAL_SESSION_KEY": "s" * 64, "VROEGSIGNAAL_PUBLIC_ORIGIN": "https://team.example.nl"}
+    result = _run(["worker"], tmp_path, env={**secrets, **files}, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "public demo tokens" in result.stderr
+    assert "VROEGSIGNAAL_DEMO=true" in result.stderr
 
 
 def _sample_files(directory: Path) -> None:

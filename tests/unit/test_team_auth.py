@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,23 @@ def test_outside_demo_the_sample_teams_routing_and_generated_secrets_are_refused
     ):
         with pytest.raises(SettingsError, match=name):
             build(settings)
+
+
+def test_outside_demo_a_teams_file_with_the_public_demo_tokens_is_refused(tmp_path: Path) -> None:
+    # A copy of the shipped sample (or one member kept from it) signs in with a token the README shows.
+    sample = Path(str(resources.files("connectors") / "data" / "teams-sample.toml")).read_text("utf-8")
+    copied = tmp_path / "teams.toml"
+    copied.write_text(sample, "utf-8")
+    with pytest.raises(SettingsError, match=r"public demo tokens .*centrum-01.*VROEGSIGNAAL_DEMO=true"):
+        team_directory(load_settings(teams_file=copied))
+    in_demo = team_directory(load_settings(teams_file=copied, demo=True))
+    assert in_demo.authenticate("demo-centrum") is not None
+    own = tmp_path / "own.toml"
+    own.write_text(sample.replace(sha256_hex("demo-oost"), sha256_hex("a-random-token-of-oost")), "utf-8")
+    with pytest.raises(SettingsError) as refused:
+        team_directory(load_settings(teams_file=own))
+    # Only the members that kept a public token are named.
+    assert "(centrum-01, centrum-02, zuidoost-01, centraal-01)" in str(refused.value)
 
 
 def test_demo_mode_runs_on_the_sample_with_a_loopback_origin() -> None:
