@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 RANK_REMIND, RANK_GATE, RANK_CHARGE, RANK_EVALUATE = 0, 1, 2, 3
+# The smallest step of a datetime: "before `at`" is "at or before `at - _INSTANT`".
+_INSTANT = timedelta(microseconds=1)
 
 
 class Deadline(NamedTuple):
@@ -269,22 +271,27 @@ def decide_gate(
     if gate is None:
         return state, (), 0
     reminder = gate[1]
-    if is_settled(debt, at) or episode_of(episode_starts(debt, at), at) != episode:
+    # The term ends with its last day: `at` (00:00 of the next local day) is already after it, so
+    # only what happened before `at` was in time (a payment at `at` is late, as a charge at `at` is
+    # lawful); the principal is the one left unpaid when the term ran out.
+    end = at - _INSTANT
+    if is_settled(debt, end) or episode_of(episode_starts(debt, end), end) != episode:
         avoided = max_costs_cents(debt, policy, at, principal=reminder.amount_cents) or 0
         decision = made(GateDecision, episode=episode, outcome="avoided", at=at, costs_avoided_cents=avoided)
         return state.with_debt(_decided(debt, decision)), (), avoided
-    maximum = max_costs_cents(debt, policy, at)
+    principal = principal_cents(debt, end)
+    maximum = max_costs_cents(debt, policy, end, principal=principal)
     decision = made(GateDecision, episode=episode, outcome="permitted", at=at, max_costs_cents=maximum)
     state = state.with_debt(_decided(debt, decision))
     if maximum is None:
         return state, (), 0
-    bik = bik_costs_cents(principal_cents(debt, at), policy)
+    bik = bik_costs_cents(principal, policy)
     permitted = CostsPermitted(
         decision_id=stable_id("costs", state.household_key, key, at),
         household_key=state.household_key,
         debt=debt.ref,
         reminder_id=reminder.event_id if reminder.issued_by == "pipeline" else None,
-        principal_cents=principal_cents(debt, at),
+        principal_cents=principal,
         max_costs_cents=maximum,
         permitted_at=at,
         costs_from=local_day(at),
