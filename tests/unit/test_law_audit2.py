@@ -618,3 +618,53 @@ def test_a_charge_and_a_payment_at_the_first_instant_after_the_term_are_both_lat
     )
     assert of_type(effects, CostViolation) == []
     assert len(of_type(effects, CostsPermitted)) == 1
+
+
+# --- Letters: default first, e-mail on a Sunday (HR 25-11-2016; art. 6:96 lid 6 "in verzuim") --------
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "pay_by", "counts"),
+    [
+        # Due Tue 3 Mar 2026: in default from Wed 4 March 00:00 CET (3 Mar 23:00 UTC). A letter sent
+        # on the due date has no effect however generous its pay-by date; one at 00:00 the next day counts.
+        (utc(2026, 3, 3, 22, 59, 59), D(2026, 4, 30), False),
+        (utc(2026, 3, 3, 23), D(2026, 4, 30), True),
+        (utc(2026, 3, 4, 9), D(2026, 4, 30), True),
+    ],
+)
+def test_a_letter_before_default_has_no_effect_whatever_its_pay_by(
+    sent_at: datetime, pay_by: date, counts: bool
+) -> None:
+    state = fold(
+        _opened(utc(2026, 3, 1, 9), D(2026, 3, 3)),
+        _reminder(sent_at, channel="email", term_days=14, pay_by=pay_by, event_id="letter"),
+    )
+    debt = state.debts[0]
+    (episode,) = episode_starts(debt)
+    assert bool(valid_free_reminders(debt, POLICY, episode)) is counts
+
+
+@pytest.mark.parametrize(
+    ("channel", "sent_at", "gate"),
+    [
+        # E-mail on Sun 8 Mar 2026: received that Sunday; 14th day Sun 22 Mar -> Mon 23; costs from
+        # Tue 24 00:00 CET.
+        ("email", utc(2026, 3, 8, 11), utc(2026, 3, 23, 23)),
+        # Portal message on Easter Monday 6 Apr 2026: received that day; 14th day Mon 20 Apr;
+        # costs from Tue 21 Apr 00:00 CEST.
+        ("portal", utc(2026, 4, 6, 11), utc(2026, 4, 20, 22)),
+        # The same letter by post on Easter Monday: Tue 7 (1), Wed 8 (2); last day Wed 22 Apr.
+        ("post", utc(2026, 4, 6, 11), utc(2026, 4, 22, 22)),
+    ],
+)
+def test_email_and_portal_letters_run_from_the_day_of_sending(
+    channel: str, sent_at: datetime, gate: datetime
+) -> None:
+    _, effects = run(
+        _reminder(sent_at, channel=channel, term_days=14),
+        _opened(sent_at + timedelta(hours=1), D(2026, 3, 2)),
+    )
+    assert of_type(effects, ReminderIssued) == []
+    (permitted,) = of_type(effects, CostsPermitted)
+    assert permitted.permitted_at == gate
