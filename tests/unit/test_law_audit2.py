@@ -179,6 +179,9 @@ _RECEIPT = [
     (D(2031, 4, 24), D(2031, 4, 29)),  # Thu -> Fri(1), King's Day Sat 26, Sun, Mon, Tue(2)
     (D(2038, 4, 23), D(2038, 4, 28)),  # Fri -> Sat(1), Easter, Easter Monday, King's Day Tue, Wed(2)
     (D(2016, 5, 4), D(2016, 5, 7)),  # Wed -> Ascension = 5 May, Fri(1), Sat(2)
+    (D(2027, 4, 24), D(2027, 4, 29)),  # Sat -> Sun, Mon, King's Day Tue 27, Wed(1), Thu(2)
+    (D(2029, 12, 22), D(2029, 12, 28)),  # Sat -> Sun, Mon 24, Xmas Tue, Boxing Wed, Thu(1), Fri(2)
+    (D(2029, 12, 29), D(2030, 1, 3)),  # Sat -> Sun, Mon 31, New Year Tue, Wed(1), Thu(2)
 ]
 
 
