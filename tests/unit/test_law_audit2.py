@@ -671,3 +671,26 @@ def test_email_and_portal_letters_run_from_the_day_of_sending(
     assert of_type(effects, ReminderIssued) == []
     (permitted,) = of_type(effects, CostsPermitted)
     assert permitted.permitted_at == gate
+
+
+@pytest.mark.parametrize(
+    ("paid_at", "principal", "maximum"),
+    [
+        # HR 25-11-2016 (ECLI:NL:HR:2016:2704): after a timely partial payment the costs are computed
+        # on the part not paid in time. EUR 950, EUR 650 paid: BIK on EUR 300 = 45.00; paid too late
+        # (from 00:00 on the first day of costs): BIK on EUR 950 = 142.50. Last day Thu 9 Apr 2026.
+        (utc(2026, 4, 9, 21, 59, 59), 30_000, 4_500),
+        (utc(2026, 4, 9, 22), 95_000, 14_250),
+        (utc(2026, 4, 10, 9), 95_000, 14_250),
+    ],
+    ids=["in-time", "first-instant-after", "day-after"],
+)
+def test_a_partial_payment_in_time_lowers_the_costs(paid_at: datetime, principal: int, maximum: int) -> None:
+    _, effects = run(
+        _opened(utc(2026, 3, 24, 9), D(2026, 3, 1), amount=95_000),
+        event(
+            "payment.received", source="water", occurred_at=paid_at, amount_cents=30_000, paid_cents=65_000
+        ),
+    )
+    (permitted,) = of_type(effects, CostsPermitted)
+    assert (permitted.principal_cents, permitted.max_costs_cents) == (principal, maximum)
