@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -83,7 +84,13 @@ class _HeaderDeadlineHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        """aiohttp's answer to a request it could not parse, with the app's headers (no middleware runs)."""
+        """aiohttp's answer to a request it could not parse, with the app's headers (no middleware runs).
+
+        Its message quotes the refused line (`Invalid header value char:` and then the bytes of
+        the line, an `Authorization` header with its token too): only what went wrong is sent.
+        """
+        if status < 500:
+            message = _without_request_bytes(status, message)
         response = super().handle_error(request, status, exc, message)
         response.headers.update(self._error_headers)
         return response
@@ -103,6 +110,20 @@ class _HeaderDeadlineHandler(RequestHandler):
         if self._request_count != self._heads_at_arming or self._request_in_progress or self._messages:
             return
         self.force_close()  # no answer: the client never finished asking
+
+
+def _without_request_bytes(status: int, message: str | None) -> str:
+    """The parser's description of the error without the request's bytes it quotes after it.
+
+    >>> _without_request_bytes(400, "Invalid header value char:\\n\\n  b'Authorization: Bearer t0k\\\\x01'\\n  ^")
+    'Invalid header value char'
+    >>> _without_request_bytes(417, "Unknown Expect: b'x'"), _without_request_bytes(400, None)
+    ('Expectation Failed', 'Bad Request')
+    """
+    described, quoted, _ = (message or "").partition(":\n")
+    if quoted and described.isascii() and described.isprintable() and len(described) <= 80:
+        return described  # llhttp's fixed text, e.g. 'Invalid header token'
+    return HTTPStatus(status).phrase
 
 
 def _readable_expect(factory: Any) -> Any:

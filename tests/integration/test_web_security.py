@@ -13,6 +13,7 @@ import pytest
 
 from connectors.kafka.broker import EmbeddedBroker, free_port
 from tests.integration.harness import Worker, create_topics
+from tests.integration.slow_client import raw_request
 from tests.integration.team_client import DEMO_TOKENS, Answer, call, login_cookie
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -191,6 +192,25 @@ def test_a_malformed_authorization_header_is_never_echoed_or_logged(worker: Work
             answer = _raw(request)
             assert secret not in answer, (value, path)
     assert secret not in worker.log_tail(lines=2000)
+
+
+def test_a_header_line_the_parser_refuses_is_not_echoed_in_the_400(worker: Worker) -> None:
+    # aiohttp answers a header it cannot parse with 400 and quoted the whole line, token and all.
+    secret = b"tok-" + uuid.uuid4().hex.encode()
+    lines = [
+        b"Authorization: Bearer " + secret + b"\x01",  # a control character
+        b"Authorization: Bearer " + secret + b"\rx",  # a bare CR
+        b"Authorization Bearer " + secret,  # no colon
+        b"Authorization:\r\n Bearer " + secret,  # an obsolete line folding
+    ]
+    for port in (worker.web_port, _ops(worker).web_port):
+        for line in lines:
+            head = b"GET /team HTTP/1.1\r\nHost: x\r\n" + line + b"\r\nConnection: close\r\n\r\n"
+            answer = raw_request(port, head, timeout_s=10)
+            assert answer.status == 400, (line, answer.answer[:200])
+            assert secret not in answer.answer, (port, line)
+            assert b"nosniff" in answer.answer  # still the security headers
+    assert secret.decode() not in worker.log_tail(lines=2000)
 
 
 def _raw(request: urllib.request.Request) -> str:
