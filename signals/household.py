@@ -16,7 +16,7 @@ from schemas.deadletter_v1 import ReasonClass
 from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import VIOLATION_BASIS, CostViolation, Effect, Route, Signal
 from signals.ids import stable_id
-from signals.limits import HouseholdLimits, refusal
+from signals.limits import HouseholdLimits, Limit, refusal_of
 from signals.memo import per_object_and_policy
 from signals.overview import CONFLICTING_DUPLICATE, HouseholdState, dedup_verdict, fold_new
 from signals.policy import Policy
@@ -44,6 +44,7 @@ class Refusal:
 
     reason_class: ReasonClass
     message: str
+    limit: Limit | None = None  # for household_limit: the bound it is beyond (signals.limits)
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,10 @@ def handle_event(
     if verdict == "conflict":
         conflict = Refusal("conflicting_duplicate", CONFLICTING_DUPLICATE)
         return Outcome(state=state, effects=(), refused=conflict)
-    beyond = refusal(state, accepted, limits) if limits is not None else None
+    beyond = refusal_of(state, accepted, limits) if limits is not None else None
     if beyond is not None:
-        return Outcome(state=state, effects=(), refused=Refusal("household_limit", beyond))
+        limit, message = beyond
+        return Outcome(state=state, effects=(), refused=Refusal("household_limit", message, limit))
     state = fold_new(state, accepted, dedup_horizon_days=policy.dedup_horizon_days)
     at, effects = state.as_of, list[Effect]()
     key = (event.source, event.creditor_id, event.debt_ref)

@@ -12,6 +12,14 @@ Pure and event-time only, so a replay decides exactly as the live run did.
   jaarverslag; Nibud), rarely more than 20-30; this pipeline sees only landlords, energy, water,
   health insurers and the CJIB, where only the CJIB sends many claims (one per fine). 50 leaves
   room for a household with many fines and is still a page a team can read.
+- **Events per debt** (`max_events_per_debt`, default 100): a known debt takes at most this many
+  events within `debt_events_window` (90 days, event time, the dedup horizon's length); a further
+  one is refused (`household_limit`), except a `debt.closed` of a debt that is not settled yet, so
+  a creditor can always end a claim. Why: each event of a debt is folded against all of that
+  debt's facts (a new reminder against every earlier one), so a flood for one debt costs time
+  growing with the square of its size: 1,000 reminders for one debt in one request held the
+  worker's event loop for seconds, 2,000 for 30 s. A real debt gets a few events a month: a
+  reminder, a formal notice, an update, a payment; 100 in 90 days is more than one a day.
 - **Signals per case** (`max_signals_per_case`, default 10): a case is the household's signals of
   one matching period (signals.cases); beyond this many, news does not raise another signal in
   that period (the case page shows the household's current debts anyway); it is counted.
@@ -25,17 +33,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 
 from schemas.internal_v1 import AcceptedEvent
 from signals.cases import matching_period
 from signals.figures import is_settled
-from signals.state import HouseholdState
+from signals.state import DebtState, HouseholdState
 
-__all__ = ["NEVER_REFUSED", "HouseholdLimits", "case_period", "refusal"]
+__all__ = [
+    "NEVER_REFUSED",
+    "HouseholdLimits",
+    "Limit",
+    "case_period",
+    "events_within",
+    "refusal",
+    "refusal_of",
+]
 
 # Event types that end or reduce a claim: they never add an open debt.
 NEVER_REFUSED: Final[frozenset[str]] = frozenset({"debt.closed", "payment.received"})
+
+# Which bound refused an event (the `limit` label of vroegsignaal_household_limit_total).
+Limit = Literal["open_debts", "events_per_debt"]
 
 
 @dataclass(frozen=True)
@@ -46,9 +65,11 @@ class HouseholdLimits:
     max_signals_per_case: int = 10
     coalesce_within: timedelta = timedelta(minutes=60)
     case_period_months: int = 1
+    max_events_per_debt: int = 100
+    debt_events_window: timedelta = timedelta(days=90)
 
     def __post_init__(self) -> None:
-        if self.max_open_debts < 1 or self.max_signals_per_case < 1:
+        if self.max_open_debts < 1 or self.max_signals_per_case < 1 or self.max_events_per_debt < 1:
             raise ValueError("the caps must be at least 1")
         if self.coalesce_within < timedelta(0):
             raise ValueError("coalesce_within must not be negative")
@@ -64,15 +85,29 @@ def open_debts(state: HouseholdState) -> int:
     return sum(1 for d in state.debts if not is_settled(d))
 
 
+def events_within(debt: DebtState, since: datetime) -> int:
+    """Events folded into `debt` that happened at or after `since` (each event adds one amount fact)."""
+    return sum(1 for fact in debt.amounts if fact.at >= since)
+
+
 def refusal(state: HouseholdState | None, accepted: AcceptedEvent, limits: HouseholdLimits) -> str | None:
     """Why this event is beyond the household's bounds (a sentence for the dead letter), or None."""
+    refused = refusal_of(state, accepted, limits)
+    return refused[1] if refused is not None else None
+
+
+def refusal_of(
+    state: HouseholdState | None, accepted: AcceptedEvent, limits: HouseholdLimits
+) -> tuple[Limit, str] | None:
+    """The bound this event is beyond and why (a sentence for the dead letter), or None."""
     if state is None:
         return None
     event = accepted.event
-    if state.debt((event.source, event.creditor_id, event.debt_ref)) is not None:
-        return None  # a known debt: never refused
+    known = state.debt((event.source, event.creditor_id, event.debt_ref))
+    if known is not None:
+        return _beyond_events_per_debt(state, known, accepted, limits)
     if len(state.debts) >= limits.max_tracked_debts:
-        return (
+        return "open_debts", (
             f"household already tracks {len(state.debts)} debts "
             f"(max_tracked_debts {limits.max_tracked_debts}); a new debt is not added"
         )
@@ -80,11 +115,29 @@ def refusal(state: HouseholdState | None, accepted: AcceptedEvent, limits: House
         return None
     count = open_debts(state)
     if count >= limits.max_open_debts:
-        return (
+        return "open_debts", (
             f"household already has {count} open debts "
             f"(max_open_debts_per_household {limits.max_open_debts}); a new debt is not added"
         )
     return None
+
+
+def _beyond_events_per_debt(
+    state: HouseholdState, debt: DebtState, accepted: AcceptedEvent, limits: HouseholdLimits
+) -> tuple[Limit, str] | None:
+    """A known debt with `max_events_per_debt` events in the window refuses more, but never its closing."""
+    event = accepted.event
+    if event.type == "debt.closed" and not is_settled(debt):
+        return None
+    since = max(state.as_of, event.occurred_at) - limits.debt_events_window
+    count = events_within(debt, since)
+    if count < limits.max_events_per_debt:
+        return None
+    days = limits.debt_events_window.days
+    return "events_per_debt", (
+        f"debt already has {count} events within {days} days "
+        f"(max_events_per_debt {limits.max_events_per_debt}); this event is not folded in"
+    )
 
 
 def case_period(at: datetime, limits: HouseholdLimits) -> date:

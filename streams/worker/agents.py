@@ -47,6 +47,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
             max_signals_per_case=s.max_signals_per_case,
             coalesce_within=timedelta(minutes=s.signal_coalesce_minutes),
             case_period_months=s.case_period_months,
+            max_events_per_debt=s.max_events_per_debt,
         ),
     )
     ingest = IngestProcessor(
@@ -184,7 +185,7 @@ def _dead_letter_refused(
     )
     pipeline.metrics.events_dead_lettered.labels(source, refusal.reason_class).inc()
     if refusal.reason_class == "household_limit":
-        pipeline.metrics.household_limit.labels(source, "open_debts").inc()
+        pipeline.metrics.household_limit.labels(source, refusal.limit or "open_debts").inc()
     if refusal.reason_class == "conflicting_duplicate":
         pipeline.metrics.conflicts.labels("event_id").inc()
     outbox.add_intake(refused_letter(accepted, refusal.reason_class, refusal.message, origin))

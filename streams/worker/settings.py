@@ -170,6 +170,11 @@ class Settings(BaseSettings):
     creditors_file: Path | None = None
     team_theme_file: Path | None = None
 
+    # --- bounds per debt (issue 16, audit) ---
+    # signals/limits.py: a known debt takes at most this many events within 90 days (event time); more are
+    # dead-lettered as household_limit (a real debt gets a few a month), except the closing of an open debt.
+    max_events_per_debt: int = Field(default=100, ge=1, le=100_000)
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:

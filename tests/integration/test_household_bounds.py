@@ -262,3 +262,98 @@ def _assert_read_model_is_small(db: Path, sizes: dict[str, int], poller: HealthP
         f"\nread model {size / 1e6:.2f} MB, {signals} signal(s) of at most {largest} B of debts, sizes {sizes}, "
         f"/healthz polls {len(poller.answers)}, slowest {max(t for _, t in poller.answers):.3f} s"
     )
+
+
+ONE_DEBT_ADDRESS = {"postcode": "1011AB", "house_number": 2}
+ONE_DEBT_HOUSEHOLD = "1011AB-2"
+EVENTS_PER_DEBT = 100  # the default max_events_per_debt
+
+
+def _consumed(worker: Worker) -> int:
+    metrics = worker.get("/metrics")[1]
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("vroegsignaal_events_consumed_total{")
+        )
+    )
+
+
+def one_debt_flood() -> list[dict[str, Any]]:
+    """One rent debt opened, then 999 reminders for it, a second apart: 1,000 events of one known debt."""
+    opened = event(
+        event_id="one-open",
+        debt_ref="HUUR-ONE",
+        address=ONE_DEBT_ADDRESS,
+        occurred_at="2024-03-12T08:00:00+01:00",
+        due_date="2024-02-01",
+    )
+    reminders = [
+        event(
+            "reminder.sent",
+            event_id=f"one-rem-{i}",
+            debt_ref="HUUR-ONE",
+            address=ONE_DEBT_ADDRESS,
+            occurred_at=f"2024-03-12T11:{i // 60 % 60:02}:{i % 60:02}+01:00",
+        )
+        for i in range(DEBTS - 1)
+    ]
+    return [opened, *reminders]
+
+
+async def test_a_thousand_events_for_one_debt_stay_bounded(broker: EmbeddedBroker, worker: Worker) -> None:
+    """Each event of a debt is folded against all its earlier facts: 1,000 reminders for one debt held the
+    event loop for seconds (2,000: half a minute). Now the debt takes max_events_per_debt, the rest is
+    dead-lettered as household_limit and counted, and /healthz answers throughout."""
+    db = Path(worker.database_url.removeprefix("sqlite:///"))
+    consumed = _consumed(worker)
+    limited_before = _metric(
+        worker.get("/metrics")[1],
+        "vroegsignaal_household_limit_total",
+        source="housing",
+        limit="events_per_debt",
+    )
+    poller = HealthPoller(worker)
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    try:
+        assert await asyncio.to_thread(_post, worker, one_debt_flood()) == (202, {"accepted": DEBTS})
+        await asyncio.to_thread(assert_conservation, worker, consumed + DEBTS, 90)
+    finally:
+        poller.stop()
+        thread.join(15)
+    assert poller.failures == []
+    assert {status for status, _ in poller.answers} == {200}
+
+    refused = DEBTS - EVENTS_PER_DEBT
+
+    def ours(records: list[Any]) -> list[dict[str, Any]]:
+        letters = [json.loads(r.value) for r in records]
+        return [
+            d for d in letters if d["key"] == ONE_DEBT_HOUSEHOLD and d["reason_class"] == "household_limit"
+        ]
+
+    records = await collect(
+        broker, [worker.names.dead_letter_for("housing")], lambda rs: len(ours(rs)) >= refused, timeout_s=30
+    )
+    letters = ours(records)
+    assert len(letters) == refused
+    assert all("max_events_per_debt 100" in d["errors"][0]["message"] for d in letters)
+    metrics = worker.get("/metrics")[1]
+    limited = _metric(
+        metrics, "vroegsignaal_household_limit_total", source="housing", limit="events_per_debt"
+    )
+    assert limited - limited_before == refused
+
+    def reminders_stored() -> bool:
+        raw = _column(db, "SELECT reminders FROM debts WHERE household_key = ?", ONE_DEBT_HOUSEHOLD)
+        return bool(raw) and len(json.loads(raw[0] or "[]")) >= EVENTS_PER_DEBT - 1
+
+    await _wait(reminders_stored, "the debt's reminders in the read model")
+    (raw,) = _column(db, "SELECT reminders FROM debts WHERE household_key = ?", ONE_DEBT_HOUSEHOLD)
+    assert len(json.loads(raw)) <= EVENTS_PER_DEBT  # the opening's free reminder by the pipeline at most
+    print(
+        f"\none debt: {len(letters)} refused, {len(json.loads(raw))} reminders stored, /healthz polls "
+        f"{len(poller.answers)}, slowest {max(t for _, t in poller.answers):.3f} s"
+    )

@@ -167,3 +167,56 @@ def test_the_same_burst_cut_into_other_batches_ends_in_the_same_signal() -> None
     assert len(whole) == 1
     assert len(next(iter(whole.values())).debts) == 12
     assert run([1, 5, 6]) == whole == run([11])
+
+
+def _flood(kind: str, count: int, *, start_days: float = 0, **fields: Any) -> list[AcceptedEvent]:
+    """`count` events of `kind` for debt D0, a minute apart from `start_days`."""
+    return [_debt(0, minutes=start_days * 24 * 60 + 1 + i, kind=kind, **fields) for i in range(count)]
+
+
+def test_a_known_debt_takes_max_events_per_debt_then_further_events_are_refused() -> None:
+    limits = HouseholdLimits(max_events_per_debt=5)
+    reminders = _flood("reminder.sent", 6, reminder_kind="free", term_days=14)
+    state, outcomes = _play([_debt(0), *reminders], limits)
+    # The opening and 4 reminders are folded in (cap - 1, cap), the 6th and 7th event are refused (cap + 1).
+    assert [o.refused is None for o in outcomes] == [True] * 5 + [False] * 2
+    refused = [o.refused for o in outcomes if o.refused is not None]
+    assert {(r.reason_class, r.limit) for r in refused} == {("household_limit", "events_per_debt")}
+    assert "5 events within 90 days (max_events_per_debt 5)" in refused[0].message
+    assert outcomes[-1].state == outcomes[4].state  # a refused event changes nothing
+    assert sum(r.issued_by == "creditor" for r in state.debts[0].reminders) == 4
+    # Another debt of the household is not affected, nor is a new one's opening.
+    _, other = _play([_debt(1, minutes=30)], limits, state)
+    assert other[0].refused is None
+
+
+def test_closing_a_debt_at_its_event_cap_is_never_refused_but_a_second_closing_is() -> None:
+    limits = HouseholdLimits(max_events_per_debt=3)
+    state, outcomes = _play([_debt(0), *_flood("debt.updated", 2, due_date=OLD_DUE)], limits)
+    assert all(o.refused is None for o in outcomes)
+    payment = _flood("payment.received", 1, start_days=0.1, paid_cents=100)
+    _, refused = _play(payment, limits, state)
+    assert refused[0].refused is not None  # a payment at the cap is an event like any other
+    closings = _flood("debt.closed", 2, start_days=0.2, amount_cents=0)
+    closed, outcomes = _play(closings, limits, state)
+    assert [o.refused is None for o in outcomes] == [True, False]
+    assert closed.debts[0].statuses[-1].status == "closed"
+
+
+def test_the_event_cap_counts_the_last_90_days_of_event_time_only() -> None:
+    limits = HouseholdLimits(max_events_per_debt=3)
+    state, outcomes = _play([_debt(0), *_flood("debt.updated", 3, due_date=OLD_DUE)], limits)
+    assert outcomes[-1].refused is not None
+    # 91 days later the first three are outside the window: the debt takes events again.
+    _, later = _play(_flood("debt.updated", 1, start_days=91, due_date=OLD_DUE), limits, state)
+    assert later[0].refused is None
+
+
+def test_a_thousand_reminders_for_one_debt_fold_only_the_default_cap() -> None:
+    # Issue 16: without this bound 1,000 reminders for one debt cost ~8 s of fold (each against every
+    # earlier one) and held the worker's event loop; 2,000 cost 32 s.
+    reminders = _flood("reminder.sent", 999, reminder_kind="free", term_days=14)
+    state, outcomes = _play([_debt(0), *reminders], HouseholdLimits())
+    assert sum(o.refused is not None for o in outcomes) == 900
+    assert len(state.debts[0].amounts) == 100
+    assert len(state.debts[0].reminders) <= 100
