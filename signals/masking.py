@@ -15,6 +15,7 @@ of a rejected message; letting a BSN through cannot be undone.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -42,6 +43,30 @@ _BYTES = re.compile(_CANDIDATE.encode())
 _SEPARATORS = str.maketrans("", "", " .-")
 
 
+def _wide(pad: int, big_endian: bool) -> re.Pattern[bytes]:
+    """`_CANDIDATE` for text in UTF-16 (pad 1) or UTF-32 (pad 3): every character with NUL bytes beside it."""
+
+    def char(cls: bytes) -> bytes:
+        zeros = b"\x00" * pad
+        return zeros + cls if big_endian else cls + zeros
+
+    digit, sep = char(b"[0-9]"), char(b"[ .\\-]")
+    nine = digit + b"(?:(?:" + sep + b")?" + digit + b"){8}"
+    return re.compile(b"(?<!" + digit + b")(?:" + nine + b"|(?:" + digit + b"){8})(?!" + digit + b")")
+
+
+# A creditor's Windows export ("Unicode text") is UTF-16: its digits are no ASCII run of bytes.
+_WIDE = tuple(
+    (_wide(pad, big), encoding)
+    for pad, big, encoding in (
+        (1, False, "utf-16-le"),
+        (1, True, "utf-16-be"),
+        (3, False, "utf-32-le"),
+        (3, True, "utf-32-be"),
+    )
+)
+
+
 def _is_bsn(candidate: str) -> bool:
     digits = candidate.translate(_SEPARATORS)
     return bsn_is_valid(digits.rjust(9, "0"))
@@ -61,17 +86,21 @@ def mask_text(text: str) -> str:
 
 
 def mask_bsns(raw: bytes) -> bytes:
-    """`mask_text` for raw bytes (any encoding that writes digits as ASCII).
+    """`mask_text` for raw bytes: any encoding that writes digits as ASCII, UTF-16 and UTF-32 too.
 
     >>> mask_bsns(b'{"bsn": "111222333", "amount_cents": 123456789}')
     b'{"bsn": "*********", "amount_cents": 123456789}'
     """
 
-    def star(m: re.Match[bytes]) -> bytes:
-        found = m.group().decode("ascii")
-        return _star_digits(found).encode("ascii") if _is_bsn(found) else m.group()
+    def star(m: re.Match[bytes], encoding: str = "ascii") -> bytes:
+        found = m.group().decode(encoding)
+        return _star_digits(found).encode(encoding) if _is_bsn(found) else m.group()
 
-    return _BYTES.sub(star, raw)
+    masked = _BYTES.sub(star, raw)
+    if b"\x00" in masked:  # UTF-16 or UTF-32 text (a NUL byte never occurs in UTF-8 JSON or CSV)
+        for pattern, encoding in _WIDE:
+            masked = pattern.sub(functools.partial(star, encoding=encoding), masked)
+    return masked
 
 
 def mask_errors(errors: Iterable[FieldError]) -> tuple[FieldError, ...]:
@@ -126,7 +155,9 @@ def mask_dead_letter(letter: DeadLetter) -> DeadLetter:
     For a letter not built here (an archive of an older version): when masking changes its
     value, its size and hash are taken anew, or dropped when only a truncated value is left.
     """
-    value_utf8 = mask_text(letter.value_utf8) if letter.value_utf8 is not None else None
+    value_utf8 = letter.value_utf8
+    if value_utf8 is not None:  # as bytes: UTF-16 without a byte order mark is valid UTF-8 too
+        value_utf8 = mask_bsns(value_utf8.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
     value_base64 = letter.value_base64
     if value_base64 is not None:
         value_base64 = base64.b64encode(mask_bsns(base64.b64decode(value_base64))).decode("ascii")

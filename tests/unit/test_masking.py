@@ -103,6 +103,35 @@ def test_a_message_that_is_not_utf8_is_masked_before_base64() -> None:
     _no_bsn(letter)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_message_in_utf16_or_utf32_is_masked_too(encoding: str) -> None:
+    # A Windows export ("Unicode text") writes every digit with NUL bytes around it.
+    raw = _with_bsn().decode().encode(encoding)
+    letter = accept(raw, origin=ORIGIN, stream_time=None, limits=IntakeLimits())
+    assert isinstance(letter, DeadLetter)
+    carried = letter.value_utf8.encode() if letter.value_utf8 is not None else b""
+    carried += base64.b64decode(letter.value_base64 or "")
+    assert BSN not in carried.decode(encoding, "replace"), carried
+    assert mask_bsns(raw).decode(encoding) == raw.decode(encoding).replace(BSN, "*********")
+    other_numbers = "ref 12345678901, amount 123456789 (no elfproef), 1112.22.333".encode(encoding)
+    assert (
+        mask_bsns(other_numbers).decode(encoding)
+        == "ref 12345678901, amount 123456789 (no elfproef), ****.**.***"
+    )
+
+
+def test_an_archived_letter_carrying_utf16_text_is_masked_on_replay() -> None:
+    # UTF-16 without a byte order mark is valid UTF-8: an older version kept it as text, unmasked.
+    letter = accept(b"\xff", origin=ORIGIN, stream_time=None, limits=IntakeLimits())
+    assert isinstance(letter, DeadLetter)
+    old = letter.model_copy(
+        update={"value_utf8": _with_bsn().decode().encode("utf-16-le").decode(), "value_base64": None}
+    )
+    masked = mask_dead_letter(old)
+    assert masked.value_utf8 is not None
+    assert BSN not in masked.value_utf8.encode().decode("utf-16-le")
+
+
 def test_a_bad_internal_message_or_tick_is_masked() -> None:
     raw = json.dumps({"kind": "tick", "v": 1, "at": f"bsn {BSN}"}).encode()
     try:
