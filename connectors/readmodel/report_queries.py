@@ -48,7 +48,7 @@ async def cases_in_period(rm: ReadModel, gemeente_code: str, start: date, end: d
         )
         .order_by(cases.c.period_start, cases.c.case_id)
     )
-    async with rm.engine.connect() as conn:
+    async with rm.reading() as conn:  # within read_timeout_s, as every page's read (503, never a hang)
         rows = (await conn.execute(stmt)).mappings().all()
         ids = [r["case_id"] for r in rows]
         signals = await _signals_of(conn, ids)

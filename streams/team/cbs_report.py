@@ -38,6 +38,7 @@ SIGNAALPARTNER = {
     "health": "Zorg",
     "cjib": "Overige",
 }
+CLI_READ_TIMEOUT_S = 300.0  # `vroegsignaal report cbs` reads a whole period at once
 _GEMEENTE = re.compile(r"^GM([0-9]{4})$")
 _KEY = re.compile(
     r"^(?P<pc>[1-9][0-9]{3}[A-Z]{2})-(?P<nr>[0-9]{1,5})(?P<letter>[A-Z]?)(?:-(?P<add>[A-Z0-9]{1,4}))?$"
@@ -157,7 +158,8 @@ async def write_cbs_report(
     """Read the cases, build the document, write it as UTF-8 JSON; returns the document."""
     if end < start:
         raise ReportError(f"--to {end} is before --from {start}")
-    read_model = await ReadModel.open(database_url)
+    # A command, not a request: a large period may read for longer than a page may.
+    read_model = await ReadModel.open(database_url, read_timeout_s=CLI_READ_TIMEOUT_S)
     try:
         cases = await cases_in_period(read_model, gemeente, start, end)
     finally:
