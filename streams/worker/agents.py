@@ -48,6 +48,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
             coalesce_within=timedelta(minutes=s.signal_coalesce_minutes),
             case_period_months=s.case_period_months,
             max_events_per_debt=s.max_events_per_debt,
+            max_events_per_household=s.max_events_per_household,
         ),
     )
     ingest = IngestProcessor(
@@ -140,7 +141,7 @@ def _household_agent(
                 m.stream_time.labels(str(partition)).set(result.stream_time.timestamp())
             outputs.record_outcomes(m, result.outcomes)
         m.pending_deadlines.set(processor.pending_wakeups())
-        m.households_tracked.set(len(states))
+        m.households_tracked.set(processor.households_tracked())
         m.processing_latency.labels("household").observe(time.perf_counter() - started)
 
     return crash_on_error("household", household)

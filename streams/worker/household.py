@@ -123,6 +123,10 @@ class HouseholdProcessor:
         self._route = route
         self._partition_of = partition_of
         self._indexes: dict[int, WakeupIndex] = {}
+        # Households stored per indexed partition, counted when its index is built and kept up to
+        # date per batch: a RocksDB table's len() reads every key, which per batch made the
+        # stage's cost grow with the households tracked (tests/bench/memory_curve.py).
+        self._tracked: dict[int, int] = {}
         self._ended_at: dict[int, datetime | None] = {}
         self._routes: dict[str, Route] = {}  # per batch: a household is routed once, not per message
         self._stored: dict[str, bytes] = {}  # per batch: each household's state as read from the table
@@ -131,7 +135,12 @@ class HouseholdProcessor:
         """After a rebalance: the index of a partition is rebuilt when it is next used."""
         for partition in partitions:
             self._indexes.pop(partition, None)
+            self._tracked.pop(partition, None)
             self._ended_at.pop(partition, None)
+
+    def households_tracked(self) -> int:
+        """Households in the table, over the partitions indexed here (each is, from its first batch on)."""
+        return sum(self._tracked.values())
 
     def pending_wakeups(self) -> int:
         """Households with a pending deadline (a quiet one's forget time counts), over the partitions indexed here."""
@@ -152,6 +161,7 @@ class HouseholdProcessor:
             # is not the one we ended at): it is being re-processed, so the index,
             # which already moved on, must be rebuilt from the persisted states.
             self._indexes.pop(partition, None)
+            self._tracked.pop(partition, None)
         index = self._index(partition)
         self._routes.clear()
         self._stored.clear()
@@ -181,6 +191,7 @@ class HouseholdProcessor:
             result.states[key] = raw
             # One overview per household per batch, of its state at the end of the batch.
             result.outputs.append(build_overview(state, self._route_of(key), self._policy))
+        self._count(partition, cache, result)
         return result
 
     def _handle(
@@ -283,7 +294,17 @@ class HouseholdProcessor:
             # Rebuilt from the persisted states: after a restart or rebalance the
             # deadlines of this partition are all still there.
             index = self._indexes[partition] = WakeupIndex()
+            tracked = 0
             for key, raw in list(self._states.items()):
                 if self._partition_of(key) == partition:
                     index.set(key, self._wakeup(decode_state(raw)))
+                    tracked += 1
+            self._tracked[partition] = tracked
         return index
+
+    def _count(self, partition: int, cache: dict[str, HouseholdState | None], result: BatchResult) -> None:
+        """The partition's households after this batch is written: new keys in, forgotten stored keys out."""
+        # A key the batch never read from the table was not there (every household it touches is loaded).
+        added = sum(1 for key, state in cache.items() if state is not None and key not in self._stored)
+        removed = sum(1 for key in result.forgotten if key in self._stored)
+        self._tracked[partition] = self._tracked.get(partition, 0) + added - removed

@@ -9,7 +9,15 @@ from schemas.internal_v1 import AcceptedEvent
 from schemas.outputs_v1 import HouseholdOverview
 from signals.retention import state_forget_at
 from streams.worker.state_codec import decode_state
-from tests.streams.conftest import Worker, creditor_event, midnight, partition_of, tick
+from tests.streams.conftest import (
+    Worker,
+    creditor_event,
+    generated_history,
+    midnight,
+    partition_of,
+    tick,
+    ticks_everywhere,
+)
 
 QUIET, STILL_OWING = "1011AB-1", "1012EF-1"  # one partition, so one clock drives both
 FORGET_DAYS = 365
@@ -92,3 +100,59 @@ def test_an_event_after_the_boundary_without_a_tick_between_finds_the_household_
     late = late.model_copy(update={"event": late.event.model_copy(update={"occurred_at": boundary})})
     worker.run(partition, [late])
     assert [d.debt_ref for d in decode_state(worker.states[QUIET]).debts] == ["E2"]
+
+
+def _tracked_per_partition(worker: Worker) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for key in worker.states:
+        counts[partition_of(key)] = counts.get(partition_of(key), 0) + 1
+    return counts
+
+
+NEIGHBOUR = "1012AB-4"  # the same partition as QUIET
+
+
+def test_households_tracked_follows_the_table_without_reading_it_per_batch() -> None:
+    # The gauge once read len() of the table per batch, which a RocksDB store answers by reading every
+    # key; the processor now counts new and forgotten keys. Checked against the table at each step.
+    worker, partition = _worker_with_history()
+    assert partition_of(NEIGHBOUR) == partition
+    assert worker.processor.households_tracked() == len(worker.states) == 2
+    worker.run(
+        partition, [_energy("debt.opened", NEIGHBOUR, 61, amount_cents=9_000, due_date=midnight(50).date())]
+    )
+    assert worker.processor.households_tracked() == len(worker.states) == 3
+
+    boundary = state_forget_at(decode_state(worker.states[QUIET]), FORGET_DAYS)
+    assert boundary is not None
+    worker.run(partition, [tick(boundary)])
+    assert QUIET not in worker.states
+    assert worker.processor.households_tracked() == len(worker.states) == 2
+
+    # Forgotten and back within one batch: one household, counted once.
+    again = _energy("debt.opened", QUIET, 0, amount_cents=5_000, debt_ref="E3")
+    worker.run(
+        partition,
+        [again.model_copy(update={"event": again.event.model_copy(update={"occurred_at": boundary})})],
+    )
+    assert worker.processor.households_tracked() == len(worker.states) == 3
+
+    restarted = worker.restarted()  # a new process counts the table once, when the partition's index is built
+    assert restarted.processor.households_tracked() == 0
+    restarted.run(partition, [tick(boundary + timedelta(days=1))])
+    assert restarted.processor.households_tracked() == _tracked_per_partition(restarted)[partition] == 3
+
+    restarted.processor.forget_partitions([partition])  # revoked: no longer this worker's households
+    assert restarted.processor.households_tracked() == 0
+
+
+def test_households_tracked_equals_the_table_after_a_generated_history_in_any_batching() -> None:
+    history = generated_history() + ticks_everywhere(
+        midnight(900)
+    )  # long enough for quiet ones to be forgotten
+    households = {m.household_key for _, m in history if isinstance(m, AcceptedEvent)}
+    for batch_size in (None, 7):
+        worker = Worker(forget_after_days=FORGET_DAYS)
+        worker.feed(history, batch_size)
+        assert 0 < len(worker.states) < len(households)  # some were forgotten, some not
+        assert worker.processor.households_tracked() == len(worker.states)
