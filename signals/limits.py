@@ -13,13 +13,18 @@ Pure and event-time only, so a replay decides exactly as the live run did.
   health insurers and the CJIB, where only the CJIB sends many claims (one per fine). 50 leaves
   room for a household with many fines and is still a page a team can read.
 - **Events per debt** (`max_events_per_debt`, default 100): a known debt takes at most this many
-  events within `debt_events_window` (90 days, event time, the dedup horizon's length); a further
+  events within `events_window` (90 days, event time, the dedup horizon's length); a further
   one is refused (`household_limit`), except a `debt.closed` of a debt that is not settled yet, so
   a creditor can always end a claim. Why: each event of a debt is folded against all of that
   debt's facts (a new reminder against every earlier one), so a flood for one debt costs time
   growing with the square of its size: 1,000 reminders for one debt in one request held the
   worker's event loop for seconds, 2,000 for 30 s. A real debt gets a few events a month: a
   reminder, a formal notice, an update, a payment; 100 in 90 days is more than one a day.
+- **Events per household** (`max_events_per_household`, default 1,000): a household takes at most
+  this many events within `events_window` (90 days of event time, counted on the ids it keeps,
+  `seen`); a further one is refused, again except the closing of a debt that is not settled yet. Why: an
+  event is evaluated against every debt of the household, so 50 debts of 100 events each (one
+  request of 1.9 MB) cost 18 s of fold. A household with 14 creditors gets some hundreds at most.
 - **Signals per case** (`max_signals_per_case`, default 10): a case is the household's signals of
   one matching period (signals.cases); beyond this many, news does not raise another signal in
   that period (the case page shows the household's current debts anyway); it is counted.
@@ -54,7 +59,7 @@ __all__ = [
 NEVER_REFUSED: Final[frozenset[str]] = frozenset({"debt.closed", "payment.received"})
 
 # Which bound refused an event (the `limit` label of vroegsignaal_household_limit_total).
-Limit = Literal["open_debts", "events_per_debt"]
+Limit = Literal["open_debts", "events_per_debt", "events_per_household"]
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,17 @@ class HouseholdLimits:
     coalesce_within: timedelta = timedelta(minutes=60)
     case_period_months: int = 1
     max_events_per_debt: int = 100
-    debt_events_window: timedelta = timedelta(days=90)
+    events_window: timedelta = timedelta(days=90)
+    max_events_per_household: int = 1000
 
     def __post_init__(self) -> None:
-        if self.max_open_debts < 1 or self.max_signals_per_case < 1 or self.max_events_per_debt < 1:
+        caps = (
+            self.max_open_debts,
+            self.max_signals_per_case,
+            self.max_events_per_debt,
+            self.max_events_per_household,
+        )
+        if min(caps) < 1:
             raise ValueError("the caps must be at least 1")
         if self.coalesce_within < timedelta(0):
             raise ValueError("coalesce_within must not be negative")
@@ -104,6 +116,16 @@ def refusal_of(
         return None
     event = accepted.event
     known = state.debt((event.source, event.creditor_id, event.debt_ref))
+    if known is not None and event.type == "debt.closed" and not is_settled(known):
+        return None  # a creditor can always end a claim
+    since = max(state.as_of, event.occurred_at) - limits.events_window
+    if len(state.seen) >= limits.max_events_per_household:  # `seen` may hold older ids: count the window's
+        count = sum(1 for seen in state.seen if seen.at >= since)
+        if count >= limits.max_events_per_household:
+            return "events_per_household", (
+                f"household already has {count} events within {limits.events_window.days} days "
+                f"(max_events_per_household {limits.max_events_per_household}); this event is not folded in"
+            )
     if known is not None:
         return _beyond_events_per_debt(state, known, accepted, limits)
     if len(state.debts) >= limits.max_tracked_debts:
@@ -125,15 +147,13 @@ def refusal_of(
 def _beyond_events_per_debt(
     state: HouseholdState, debt: DebtState, accepted: AcceptedEvent, limits: HouseholdLimits
 ) -> tuple[Limit, str] | None:
-    """A known debt with `max_events_per_debt` events in the window refuses more, but never its closing."""
+    """A known debt with `max_events_per_debt` events in the window refuses more (its closing passed before)."""
     event = accepted.event
-    if event.type == "debt.closed" and not is_settled(debt):
-        return None
-    since = max(state.as_of, event.occurred_at) - limits.debt_events_window
+    since = max(state.as_of, event.occurred_at) - limits.events_window
     count = events_within(debt, since)
     if count < limits.max_events_per_debt:
         return None
-    days = limits.debt_events_window.days
+    days = limits.events_window.days
     return "events_per_debt", (
         f"debt already has {count} events within {days} days "
         f"(max_events_per_debt {limits.max_events_per_debt}); this event is not folded in"

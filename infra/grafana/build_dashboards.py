@@ -108,7 +108,8 @@ OPERATIONS = (
         "Bounds per household hit",
         "How often does a household reach its bounds (issue 16)? open_debts: a new debt beyond "
         "max_open_debts_per_household, dead-lettered as household_limit; events_per_debt: an event beyond "
-        "max_events_per_debt of one debt in 90 days, dead-lettered too; signals_per_case: news that raised "
+        "max_events_per_debt of one debt in 90 days, events_per_household: beyond max_events_per_household "
+        "in 90 days, both dead-lettered too; signals_per_case: news that raised "
         "no signal because the case already has max_signals_per_case. Real households rarely get near them.",
         (
             Query(

@@ -68,9 +68,9 @@ class Metrics:
         )
         self.household_limit = Counter(
             "vroegsignaal_household_limit_total",
-            "Bounds per household hit (signals.limits): events refused for open_debts or events_per_debt"
-            " (dead-lettered as household_limit), signals withheld for signals_per_case; per source ('tick' for"
-            " a deadline).",
+            "Bounds per household hit (signals.limits): events refused for open_debts, events_per_debt or"
+            " events_per_household (dead-lettered as household_limit), signals withheld for signals_per_case;"
+            " per source ('tick' for a deadline).",
             ["source", "limit"],
             registry=r,
         )
@@ -234,6 +234,7 @@ class Metrics:
             self.costs_permitted.labels(source)
             self.household_limit.labels(source, "open_debts")
             self.household_limit.labels(source, "events_per_debt")
+            self.household_limit.labels(source, "events_per_household")
             self.household_limit.labels(source, "signals_per_case")
             for reason in get_args(ReasonClass):
                 self.events_dead_lettered.labels(source, reason)

@@ -174,6 +174,8 @@ class Settings(BaseSettings):
     # signals/limits.py: a known debt takes at most this many events within 90 days (event time); more are
     # dead-lettered as household_limit (a real debt gets a few a month), except the closing of an open debt.
     max_events_per_debt: int = Field(default=100, ge=1, le=100_000)
+    # A household takes at most this many events within the dedup horizon (each is evaluated against all its debts).
+    max_events_per_household: int = Field(default=1000, ge=1, le=1_000_000)
 
     @field_validator("broker_url")
     @classmethod
