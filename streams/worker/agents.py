@@ -49,7 +49,6 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
             case_period_months=s.case_period_months,
             max_events_per_debt=s.max_events_per_debt,
             max_events_per_household=s.max_events_per_household,
-            max_events_per_household=s.max_events_per_household,
         ),
     )
     ingest = IngestProcessor(
