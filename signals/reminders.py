@@ -273,13 +273,14 @@ def decide_gate(
     reminder = gate[1]
     # The term ends with its last day: `at` (00:00 of the next local day) is already after it, so
     # only what happened before `at` was in time (a payment at `at` is late, as a charge at `at` is
-    # lawful); the principal is the one left unpaid when the term ran out.
+    # lawful); the principal is the one left unpaid when the term ran out, and at most the sum the
+    # letter demanded: arrears added after it are a claim of their own that needs its own letter.
     end = at - _INSTANT
     if is_settled(debt, end) or episode_of(episode_starts(debt, end), end) != episode:
         avoided = max_costs_cents(debt, policy, at, principal=reminder.amount_cents) or 0
         decision = made(GateDecision, episode=episode, outcome="avoided", at=at, costs_avoided_cents=avoided)
         return state.with_debt(_decided(debt, decision)), (), avoided
-    principal = principal_cents(debt, end)
+    principal = min(principal_cents(debt, end), reminder.amount_cents)
     maximum = max_costs_cents(debt, policy, end, principal=principal)
     decision = made(GateDecision, episode=episode, outcome="permitted", at=at, max_costs_cents=maximum)
     state = state.with_debt(_decided(debt, decision))

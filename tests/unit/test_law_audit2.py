@@ -694,3 +694,35 @@ def test_a_partial_payment_in_time_lowers_the_costs(paid_at: datetime, principal
     )
     (permitted,) = of_type(effects, CostsPermitted)
     assert (permitted.principal_cents, permitted.max_costs_cents) == (principal, maximum)
+
+
+@pytest.mark.parametrize(
+    ("updated_at", "amount", "principal", "maximum"),
+    [
+        # Art. 6:96 lid 6 BW with art. 2 BIK: the costs follow from the letter, which names the sum
+        # it demands and the costs on it; arrears added after it (next month's rent) are a claim of
+        # their own that needs its own letter (summaries: das.nl "meerdere vorderingen", nvi.nl).
+        # Letter for EUR 950; the debt rises to EUR 1,900 during the term, at its last second, and
+        # after it: costs at most on EUR 950 (142.50). Last day Thu 9 Apr 2026.
+        (utc(2026, 4, 1, 9), 190_000, 95_000, 14_250),
+        (utc(2026, 4, 9, 21, 59, 59), 190_000, 95_000, 14_250),
+        (utc(2026, 4, 10, 9), 190_000, 95_000, 14_250),
+        # Lowered during the term (a correction or a payment the creditor booked as an update):
+        # costs on what is left unpaid, EUR 500 -> 75.00.
+        (utc(2026, 4, 1, 9), 50_000, 50_000, 7_500),
+    ],
+    ids=["risen-during-term", "risen-last-second", "risen-after-term", "lowered-during-term"],
+)
+def test_costs_are_on_the_sum_the_letter_demanded_at_most(
+    updated_at: datetime, amount: int, principal: int, maximum: int
+) -> None:
+    _, effects = run(
+        _opened(utc(2026, 3, 24, 9), D(2026, 3, 1), amount=95_000),
+        event(
+            "debt.updated", source="water", occurred_at=updated_at, amount_cents=amount, due_date=D(2026, 3, 1)
+        ),
+    )
+    (reminder,) = of_type(effects, ReminderIssued)
+    assert reminder.amount_cents == 95_000
+    (permitted,) = of_type(effects, CostsPermitted)
+    assert (permitted.principal_cents, permitted.max_costs_cents) == (principal, maximum)
