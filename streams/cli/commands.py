@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+from connectors.errors import Unavailable
 from connectors.kafka.broker import EmbeddedBroker
-from connectors.readmodel import ReadModel, overview, shown_url
+from connectors.readmodel import ReadModel, is_transient, overview, shown_url
 from schemas.export import export_json_schemas
 from schemas.household import HouseholdKeyError, parse_household
 from schemas.outputs_v1 import HouseholdOverview
@@ -24,6 +26,28 @@ class CommandError(SystemExit):
     def __init__(self, message: str) -> None:
         print(f"vroegsignaal: {message}", file=sys.stderr)
         super().__init__(2)
+
+
+@contextmanager
+def read_model_reachable(settings: Settings) -> Iterator[None]:
+    """A read model that cannot be reached ends the command in one line naming the setting, not a traceback."""
+    try:
+        yield
+    except Exception as exc:
+        if not _unreachable(exc):
+            raise
+        url = shown_url(settings.effective_database_url)
+        raise CommandError(
+            f"cannot reach the read model at {url} ({type(exc).__name__}: {exc}); check 'database_url'"
+        ) from None
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, Unavailable):
+        return True
+    if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError):
+        return False  # a file of the command (an --out path), not the database
+    return is_transient(exc)
 
 
 async def run_broker(port: int | None) -> None:
@@ -57,11 +81,12 @@ async def print_overview(settings: Settings, postcode: str, house: str) -> None:
         key = parse_household(postcode, house)
     except HouseholdKeyError as exc:
         raise CommandError(str(exc)) from None
-    read_model = await ReadModel.open(settings.effective_database_url)
-    try:
-        found = await overview(read_model, key)
-    finally:
-        await read_model.close()
+    with read_model_reachable(settings):
+        read_model = await ReadModel.open(settings.effective_database_url)
+        try:
+            found = await overview(read_model, key)
+        finally:
+            await read_model.close()
     if found is None:
         raise CommandError(f"no household {key} in {shown_url(settings.effective_database_url)}")
     print(render_overview(found))

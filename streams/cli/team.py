@@ -10,7 +10,7 @@ from faust.cli import AppCommand, argument, option
 
 from connectors.readmodel import ReadModel
 from connectors.readmodel.case_queries import audit_entries
-from streams.cli.commands import CommandError, table
+from streams.cli.commands import CommandError, read_model_reachable, table
 from streams.cli.retention import retention_cutoff, run_retention
 from streams.team.cbs_report import ReportError, write_cbs_report
 from streams.worker.settings import Settings
@@ -92,12 +92,14 @@ def attach(app: Any, settings: Settings) -> None:
     )
     async def audit(self: AppCommand, member: str | None, household: str | None, since: str | None) -> None:
         """Who read or changed which household or case, and when."""
-        await print_audit(settings, member, household, since)
+        with read_model_reachable(settings):
+            await print_audit(settings, member, household, since)
 
     @app.command(option("--dry-run", is_flag=True, default=False, help="Only report what would be deleted."))
     async def retention(self: AppCommand, dry_run: bool) -> None:
         """Close inactive cases, delete cases closed `retention_months` ago and quiet households; keep counts."""
-        await run_retention(settings, dry_run=dry_run)
+        with read_model_reachable(settings):
+            await run_retention(settings, dry_run=dry_run)
 
     @app.command(
         argument("kind", type=str),
@@ -110,4 +112,5 @@ def attach(app: Any, settings: Settings) -> None:
     )
     async def report(self: AppCommand, kind: str, **options: Any) -> None:
         """`report cbs`: the DDAS Uitwisselmodel v1.2 JSON of a gemeente and period for CBS."""
-        await make_report(settings, kind, options)
+        with read_model_reachable(settings):
+            await make_report(settings, kind, options)

@@ -49,6 +49,26 @@ def test_a_wrong_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) 
     assert "'partitions'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["retention", "--dry-run"], ["overview", "1011AB", "1"], ["audit"]],
+    ids=["retention", "overview", "audit"],
+)
+def test_a_read_model_that_cannot_be_reached_ends_a_command_in_one_line(
+    tmp_path: Path, args: list[str]
+) -> None:
+    # A CronJob's log or an operator's terminal gets the cause and the setting, not a traceback.
+    closed = free_port()  # nothing listens there
+    url = f"postgresql://vroegsignaal:secret@127.0.0.1:{closed}/vroegsignaal"
+    result = _run(args, tmp_path, env={"VROEGSIGNAAL_DEMO": "true", "VROEGSIGNAAL_DATABASE_URL": url})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("vroegsignaal:")]
+    assert "cannot reach the read model" in line
+    assert "'database_url'" in line
+    assert "secret" not in result.stderr  # the password is never printed
+
+
 def test_the_worker_refuses_the_sample_teams_outside_demo_mode_and_says_what_to_configure(
     tmp_path: Path,
 ) -> None:
