@@ -719,7 +719,11 @@ def test_costs_are_on_the_sum_the_letter_demanded_at_most(
     _, effects = run(
         _opened(utc(2026, 3, 24, 9), D(2026, 3, 1), amount=95_000),
         event(
-            "debt.updated", source="water", occurred_at=updated_at, amount_cents=amount, due_date=D(2026, 3, 1)
+            "debt.updated",
+            source="water",
+            occurred_at=updated_at,
+            amount_cents=amount,
+            due_date=D(2026, 3, 1),
         ),
     )
     (reminder,) = of_type(effects, ReminderIssued)
