@@ -23,7 +23,7 @@ from streams.worker.ingest import CLOCK_KEY, InboundRecord, IngestProcessor
 from streams.worker.lag import register_lag, remove_series
 from streams.worker.pipeline import Pipeline
 from streams.worker.sink import register_sink
-from streams.worker.tables import TextKeys, raw_table, read_time
+from streams.worker.tables import TextKeys, raw_table, read_time, rocksdb_options
 
 
 def register(app: faust.App, pipeline: Pipeline) -> None:
@@ -33,9 +33,18 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         *names.all_inbound, names.clock, partitions=s.partitions, key_serializer="raw", value_serializer="raw"
     )
     internal = pipeline.topic(names.events_by_household)
-    states = TextKeys(raw_table(app, "state_by_household", partitions=s.partitions))
-    stream_times = TextKeys(raw_table(app, "stream_time_by_partition", partitions=s.partitions))
-    clock_times = TextKeys(raw_table(app, "clock_time_by_partition", partitions=s.partitions))
+    store = (
+        rocksdb_options(
+            write_buffer_mib=s.rocksdb_write_buffer_mib, block_cache_mib=s.rocksdb_block_cache_mib
+        )
+        if s.store == "rocksdb://"
+        else None
+    )
+    states = TextKeys(raw_table(app, "state_by_household", partitions=s.partitions, options=store))
+    stream_times = TextKeys(
+        raw_table(app, "stream_time_by_partition", partitions=s.partitions, options=store)
+    )
+    clock_times = TextKeys(raw_table(app, "clock_time_by_partition", partitions=s.partitions, options=store))
     processor = HouseholdProcessor(
         states=states,
         policy=s.rules,

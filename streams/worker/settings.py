@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     # A household takes at most this many events within the dedup horizon (each is evaluated against all its debts).
     max_events_per_household: int = Field(default=1000, ge=1, le=1_000_000)
 
+    # --- RocksDB memory (issue 17) ---
+    # Per partition of each table with store rocksdb://. Faust's defaults (3 x 64 MiB write buffers and
+    # a 2 GiB block cache per partition) let a worker's memory grow with the households stored, far past
+    # a pod's limit (tests/bench/memory_curve.py); the states are on disk, these bound what is cached.
+    rocksdb_write_buffer_mib: int = Field(default=8, ge=1, le=1024)
+    rocksdb_block_cache_mib: int = Field(default=16, ge=1, le=16_384)
+
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:

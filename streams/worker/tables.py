@@ -9,13 +9,26 @@ from typing import Any
 import faust
 
 
-def raw_table(app: faust.App, name: str, *, partitions: int) -> Any:
-    """A changelogged table whose keys and values travel as raw bytes."""
-    table: Any = app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes)
+def raw_table(app: faust.App, name: str, *, partitions: int, options: Mapping[str, Any] | None = None) -> Any:
+    """A changelogged table whose keys and values travel as raw bytes (`options`: for its store)."""
+    table: Any = app.Table(
+        name, partitions=partitions, key_type=bytes, value_type=bytes, options=dict(options or {})
+    )
     # Set before the changelog topic is first built (lazily, at start-up).
     table.key_serializer = "raw"
     table.value_serializer = "raw"
     return table
+
+
+def rocksdb_options(*, write_buffer_mib: int, block_cache_mib: int) -> dict[str, int]:
+    """Memory bounds of each partition's RocksDB database (faust.stores.rocksdb.RocksDBOptions)."""
+    mib = 1024 * 1024
+    return {
+        "write_buffer_size": write_buffer_mib * mib,
+        "max_write_buffer_number": 2,  # one being flushed while the other fills
+        "block_cache_size": block_cache_mib * mib,
+        "block_cache_compressed_size": block_cache_mib * mib,  # used by the python-rocksdb driver only
+    }
 
 
 class TextKeys(MutableMapping[str, bytes]):
