@@ -16,6 +16,8 @@ import argparse
 import asyncio
 import json
 import random
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -129,6 +131,8 @@ def main() -> None:
     parser.add_argument("--store", default="rocksdb://")
     parser.add_argument("--out", type=Path, default=Path("bench-results/memory_curve.json"))
     args = parser.parse_args()
+    # Stopped early (a long run): SIGTERM unwinds like Ctrl-C, so the worker and the broker stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result = measure(args.households, args.store)
     result["summary"] = summary(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
