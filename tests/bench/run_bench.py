@@ -445,7 +445,7 @@ def print_table(results: dict[str, Any]) -> None:
     alone = results["household_stage_alone"]
     rows += [
         ("household stage alone (fold, rules, overview; no Kafka), events/s", str(alone["process"])),
-        ("intake alone (validate, pseudonymise), events/s", str(alone["intake"])),
+        ("intake alone (validate, drop BSN and birth date), events/s", str(alone["intake"])),
     ]
     lat = results["latency_500_per_s"]
     rows += [("latency event -> reminder p50 / p99 at 500 events/s, s", f"{lat['p50_s']} / {lat['p99_s']}")]
