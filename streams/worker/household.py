@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
@@ -67,14 +67,10 @@ class Counted:
 
     @classmethod
     def of(cls, outcome: Outcome) -> Counted:
-        return cls(
-            effects=outcome.effects,
-            duplicate=outcome.duplicate,
-            costs_avoided_cents=outcome.costs_avoided_cents,
-            withheld_signals=outcome.withheld_signals,
-            refused=outcome.refused,
-            updated_signals=outcome.updated_signals,
-        )
+        return cls(**{name: getattr(outcome, name) for name in _COUNTED_FIELDS})
+
+
+_COUNTED_FIELDS = tuple(f.name for f in fields(Counted))
 
 
 @dataclass

@@ -319,3 +319,13 @@ def test_metrics_count_each_accepted_event_and_raised_effect_once() -> None:
         assert sample("vroegsignaal_reminders_issued_total", {"source": source}) == n
     assert avoided_cents > 0
     assert sample("vroegsignaal_costs_avoided_euros_total") == pytest.approx(avoided_cents / 100)
+
+
+def test_what_a_batch_keeps_for_the_metrics_is_every_field_of_an_outcome_but_its_state() -> None:
+    # A field added to Outcome and not to Counted would silently never reach the metrics.
+    from dataclasses import fields
+
+    from signals.household import Outcome
+    from streams.worker.household import Counted
+
+    assert [f.name for f in fields(Counted)] == [f.name for f in fields(Outcome) if f.name != "state"]
