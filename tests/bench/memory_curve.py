@@ -20,7 +20,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,7 @@ from tests.bench.run_bench import (
     _event,
     _gauge,
     _wait_committed,
-    _worker,
-    create_topics,
-    publish_all,
+    started_stage_worker,
 )
 
 _LETTERS = [a + b for a in "ABCDEFGHJKLMNPRSTVWXZ" for b in "ABCDEFGHJKLMNPRSTVWXZ"]
@@ -85,18 +82,9 @@ def measure(households: int, store: str) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="vs-memcurve-"))
     items = one_per_household(households)
     with EmbeddedBroker(log_path=workdir / "broker.log") as broker:
-        token = uuid.uuid4().hex[:8]
-        env = {
-            "VROEGSIGNAAL_STORE": store,
-            "VROEGSIGNAAL_LOG_LEVEL": "warning",
-            "VROEGSIGNAAL_SINK_IN_WORKER": "false",
-        }
-        worker = _worker(broker, workdir, f"c{token}", env, data_dir=f"curve-{token}")
+        worker = started_stage_worker(broker, workdir, items, store, name="curve")
         names = worker.names
-        asyncio.run(create_topics(broker, names))
-        asyncio.run(publish_all(broker, [(names.inbound(s), raw) for s, raw in items]))
         print(f"published {len(items)} events", flush=True)
-        worker.start()
         assert worker.process is not None
         stats = ProcStats(worker.process.pid)
         try:

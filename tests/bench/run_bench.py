@@ -290,20 +290,27 @@ def _worker(
     )
 
 
-def household_memory(broker: EmbeddedBroker, households: int, store: str, workdir: Path) -> dict[str, Any]:
-    """RSS of one worker (sink in its own process) per tracked household, peak and after the run."""
-    items = history(households, 1, seed=11)
+def started_stage_worker(
+    broker: EmbeddedBroker, workdir: Path, items: list[tuple[str, bytes]], store: str, *, name: str
+) -> Worker:
+    """One worker without its sink (only the stream stages' memory counts), its input published, started."""
     token = uuid.uuid4().hex[:8]
     env = {
         "VROEGSIGNAAL_STORE": store,
         "VROEGSIGNAAL_LOG_LEVEL": "warning",
         "VROEGSIGNAAL_SINK_IN_WORKER": "false",
     }
-    worker = _worker(broker, workdir, f"m{token}", env, data_dir=f"mem-{token}")
-    names = worker.names
-    asyncio.run(create_topics(broker, names))
-    asyncio.run(publish_all(broker, [(names.inbound(s), raw) for s, raw in items]))
+    worker = _worker(broker, workdir, f"{name[0]}{token}", env, data_dir=f"{name}-{token}")
+    asyncio.run(create_topics(broker, worker.names))
+    asyncio.run(publish_all(broker, [(worker.names.inbound(s), raw) for s, raw in items]))
     worker.start()
+    return worker
+
+
+def household_memory(broker: EmbeddedBroker, households: int, store: str, workdir: Path) -> dict[str, Any]:
+    """RSS of one worker (sink in its own process) per tracked household, peak and after the run."""
+    worker = started_stage_worker(broker, workdir, history(households, 1, seed=11), store, name="mem")
+    names = worker.names
     assert worker.process is not None
     stats = ProcStats(worker.process.pid)
     try:
