@@ -85,6 +85,7 @@ async def run_replay(
     embedded: bool,
     tail_days: int,
     start_at: str,
+    workers: int | None = None,
 ) -> None:
     """`replay`: exits 1 when --expect differs, 2 on a usage or run error."""
     if (from_dir is None) == (not from_topics):
@@ -101,6 +102,7 @@ async def run_replay(
         embedded=embedded,
         tail_days=tail_days,
         start_at=cast(StartAt, start_at),
+        workers=workers,
     )
     try:
         code = await run(settings, options)

@@ -161,6 +161,12 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
         option("--embedded", is_flag=True, default=False, help="Run on a fresh embedded broker."),
         option("--tail-days", type=int, default=3, help="Days ticked after the last event."),
         option("--start-at", type=str, default="inbound", help="inbound, or internal (archive only)."),
+        option(
+            "--workers",
+            type=int,
+            default=None,
+            help="Worker processes (default: one per core, at most one per partition).",
+        ),
     )
     async def replay(
         self: AppCommand,
@@ -173,6 +179,7 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
         embedded: bool,
         tail_days: int,
         start_at: str,
+        workers: int | None,
     ) -> None:
         """Replay a history through an isolated pipeline and write its outputs as sorted JSON Lines."""
         await history.run_replay(
@@ -186,6 +193,7 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
             embedded=embedded,
             tail_days=tail_days,
             start_at=start_at,
+            workers=workers,
         )
 
     from streams.cli import team as team_commands

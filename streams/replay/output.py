@@ -3,12 +3,16 @@
 Delivery is at-least-once, so an output may be on its topic twice; every output carries a
 deterministic id, so duplicates are dropped by id. A household's overview is re-emitted
 whenever it changes: the file keeps the last one per household (highest offset in its
-partition, which is the household's partition).
+partition, which is the household's partition). A record equal to one already seen under its
+id is a re-delivery whatever its offset (a partition processed again after a rebalance), so
+the files do not depend on where duplicates landed; the same id with other content, where
+one record per id is expected, is a conflict the summary reports.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,19 +56,40 @@ def record_id(stem: str, doc: Mapping[str, Any]) -> str:
 
 @dataclass
 class Outputs:
-    """Per output file: record id -> the record's JSON bytes; and ids seen with differing bytes."""
+    """Per output file: record id -> the record's JSON bytes; ids seen with differing bytes; re-deliveries."""
 
     records: dict[str, dict[str, bytes]] = field(default_factory=lambda: {stem: {} for stem in FILES})
     conflicts: list[str] = field(default_factory=list)
+    duplicates: int = 0  # records dropped: the same bytes were seen under their id before (re-sent)
+    # Digests of every version seen per (file, id) of a kind whose later version replaces the earlier.
+    _versions: dict[tuple[str, str], set[bytes]] = field(default_factory=dict, repr=False)
 
     def add(self, stem: str, value: bytes, *, replace: bool = False) -> None:
-        """Keep one record per id; a different record under a known id is noted (or replaces it)."""
+        """Keep one record per id: the first, or with `replace` the latest new version.
+
+        Bytes already seen under the id are a re-delivery and change nothing, even after a
+        newer version (an overview sent again by a worker that took its partition over ends
+        no run with an older overview). Without `replace`, other bytes under a known id are a
+        conflict: noted, the first kept.
+        """
         rid = record_id(stem, orjson.loads(value))
         known = self.records[stem].get(rid)
-        if known is not None and known != value and not replace:
-            self.conflicts.append(f"{stem}: {rid}")
-        if known is None or replace:
+        if known is None:
             self.records[stem][rid] = value
+        elif known == value:
+            self.duplicates += 1
+        elif not replace:
+            self.conflicts.append(f"{stem}: {rid}")
+        if not replace:
+            return
+        versions = self._versions.setdefault((stem, rid), set())
+        digest = hashlib.blake2b(value, digest_size=16).digest()
+        if digest in versions:
+            if known is not None and known != value:
+                self.duplicates += 1  # an older version delivered again: the newer one stays
+            return
+        versions.add(digest)
+        self.records[stem][rid] = value
 
     def counts(self) -> dict[str, int]:
         """Records per file."""

@@ -2,11 +2,13 @@
 
 The replay starts at the internal topic (see streams/replay/input.py for why): it runs the
 ingest logic itself and publishes accepted events and clock ticks to `events-by-household`
-of a fresh topic prefix (`replay-<token>.`); the household stage, rules, outputs and SQL
-sink run in a real worker process (streams/replay/worker.py) with its own app id, data
-directory and SQLite database. It knows the run is done from the consumer group's committed
-offsets (processed, not merely read), never from a sleep, and it does not pace the input:
-its speed is the pipeline's.
+of a fresh topic prefix (`replay-<token>.`); the household stage, rules and outputs run in
+real worker processes (`--workers`, one per core by default) and the SQL sink in a process
+of its own (streams/replay/worker.py), with the run's own app id, data directories and
+SQLite database. The input is published only once every worker has joined and the group is
+stable, so no partition changes hands mid-run. It knows the run is done from the consumer
+groups' committed offsets (processed, not merely read), never from a sleep, and it does not
+pace the input: its speed is the pipeline's.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from streams.replay.input import (
     read_generated,
 )
 from streams.replay.output import Outputs, collect, compare, read_outputs, write_outputs
-from streams.replay.worker import ReplayError, ReplayWorker, wait_committed
+from streams.replay.worker import ReplayError, ReplayGroup, default_workers, wait_committed
 from streams.worker.kafka_security import KafkaSecuritySettings
 from streams.worker.settings import Settings
 from streams.worker.topics import DEAD_LETTER, UNROUTED, TopicNames
@@ -76,6 +78,7 @@ class ReplayOptions:
     start_at: StartAt = "inbound"
     timeout_s: float = 3600.0
     keep_work_dir: bool = False
+    workers: int | None = None  # worker processes; None: one per core, at most one per partition
 
 
 @dataclass
@@ -86,6 +89,8 @@ class ReplaySummary:
     outputs: dict[str, int] = field(default_factory=dict)
     processing_s: float = 0.0
     total_s: float = 0.0
+    workers: int = 1
+    duplicates: int = 0
     conflicts: list[str] = field(default_factory=list)
     scenario_failures: list[str] | None = None
     scenarios: int = 0
@@ -99,9 +104,11 @@ class ReplaySummary:
             f"{len(p.dead_letters)} dead letters; {p.ticks} clock ticks per partition",
             f"replay: {messages} internal messages processed in {self.processing_s:.1f} s = {rate:,.0f} "
             f"messages/s ({p.accepted / max(self.processing_s, 1e-9):,.0f} events/s); "
-            f"{self.total_s:.1f} s in all, with start-up",
+            f"{self.total_s:.1f} s in all, with start-up; {self.workers} worker(s) and the sink",
             "replay: outputs: " + ", ".join(f"{stem} {n}" for stem, n in self.outputs.items()),
         ]
+        if self.duplicates:
+            lines.append(f"replay: {self.duplicates} output records repeated under their id, kept once")
         if self.conflicts:
             lines.append(
                 f"replay: WARNING {len(self.conflicts)} ids with differing records: {self.conflicts[:5]}"
@@ -135,12 +142,21 @@ async def replay(
 ) -> ReplaySummary:
     """Plan, run on an isolated worker, write the output files; `broker_url` overrides the broker."""
     started = time.monotonic()
+    workers = default_workers(settings.partitions) if options.workers is None else options.workers
+    if not 1 <= workers <= settings.partitions:
+        # A worker without a partition would never be ready.
+        raise ReplayError(
+            f"--workers {workers}: between 1 and the number of partitions ({settings.partitions})"
+        )
     replay_plan, scenarios = await load(settings, options)
     async with _broker(settings, options, broker_url) as (url, run_settings):
-        outputs, processing_s = await _run_isolated(run_settings, replay_plan, url, options)
+        outputs, processing_s = await _run_isolated(run_settings, replay_plan, url, options, workers)
     write_outputs(outputs, options.out)
-    summary = ReplaySummary(plan=replay_plan, outputs=outputs.counts(), processing_s=processing_s)
-    summary.conflicts, summary.total_s = outputs.conflicts, time.monotonic() - started
+    summary = ReplaySummary(
+        plan=replay_plan, outputs=outputs.counts(), processing_s=processing_s, workers=workers
+    )
+    summary.conflicts, summary.duplicates = outputs.conflicts, outputs.duplicates
+    summary.total_s = time.monotonic() - started
     if scenarios:
         summary.scenarios = len(scenarios)
         summary.scenario_failures = check_scenarios(scenarios, read_outputs(options.out))
@@ -233,9 +249,9 @@ def _internal_archive(directory: Path, options: ReplayOptions, partitions: int) 
 
 
 async def _run_isolated(
-    settings: Settings, replay_plan: ReplayPlan, broker_url: str, options: ReplayOptions
+    settings: Settings, replay_plan: ReplayPlan, broker_url: str, options: ReplayOptions, workers: int
 ) -> tuple[Outputs, float]:
-    """Topics, worker, publish, wait until processed, read the outputs; cleans up after itself."""
+    """Topics, processes, publish, wait until processed, read the outputs; cleans up after itself."""
     token = uuid.uuid4().hex[:10]
     names, app_id = TopicNames(f"replay-{token}."), f"replay-{token}"
     bootstrap, security = bootstrap_of(broker_url), settings.kafka_security.client
@@ -247,30 +263,52 @@ async def _run_isolated(
         replication_factor=settings.replication_factor,
         security=security,
     )
-    worker = ReplayWorker(
-        settings=settings, broker_url=broker_url, app_id=app_id, prefix=names.prefix, work_dir=work_dir
+    group = ReplayGroup(
+        settings=settings,
+        broker_url=broker_url,
+        app_id=app_id,
+        prefix=names.prefix,
+        work_dir=work_dir,
+        workers=workers,
     )
-    worker.start()
+    group.start()
+    failed = True
     try:
-        await worker.wait_ready(timeout_s=120)
-        # Timed from here: publishing (fast) and processing, not the worker's start-up.
+        # Published only once every worker holds its partitions for good: a partition moved
+        # mid-run would be processed twice (outputs de-duplicated, but time lost).
+        await group.wait_ready(bootstrap, timeout_s=120, security=security)
+        # Timed from here: publishing (fast) and processing, not the processes' start-up.
         ready = time.monotonic()
         last = await publish(bootstrap, names.events_by_household, replay_plan.internal, security=security)
         await publish_dead_letters(bootstrap, names, replay_plan.dead_letters, security=security)
         internal = {TopicPartition(names.events_by_household, p): n for p, n in last.items()}
-        await wait_committed(bootstrap, app_id, internal, worker, options.timeout_s, security=security)
+        await wait_committed(bootstrap, app_id, internal, group, options.timeout_s, security=security)
         processing_s = time.monotonic() - ready
         records = [r for t in names.all_outputs async for r in read_topic(bootstrap, t, security=security)]
         # Done when the sink's group committed past every output record.
-        sink_group = f"{app_id}-sink"  # Settings.sink_group of the replay worker
         last_outputs = _last_offsets(records)
-        await wait_committed(bootstrap, sink_group, last_outputs, worker, timeout_s=300, security=security)
+        await wait_committed(
+            bootstrap, group.sink_group, last_outputs, group, timeout_s=300, security=security
+        )
+        failed = False
         return collect(records, names.prefix, replay_plan.dead_letters), processing_s
     finally:
-        worker.stop(settings.shutdown_grace_s)
+        group.stop(settings.shutdown_grace_s)
         await _delete_topics(bootstrap, names, app_id, security)
         if not options.keep_work_dir:
-            shutil.rmtree(work_dir, ignore_errors=True)
+            _remove_work_dir(work_dir, keep_logs=failed)
+
+
+def _remove_work_dir(work_dir: Path, *, keep_logs: bool) -> None:
+    """The run's data directories and database; a failed run keeps its processes' logs (named in its error)."""
+    if not keep_logs:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        return
+    for path in work_dir.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.suffix != ".log":
+            path.unlink(missing_ok=True)
 
 
 def _last_offsets(records: Iterable[ArchivedRecord]) -> dict[TopicPartition, int]:

@@ -7,6 +7,7 @@ Makefile) after a deliberate change of the rules or the generator; review the di
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from signals.intake import IntakeLimits
 from streams.replay.input import InternalRecord, PlanOptions, plan, read_generated
 from streams.replay.output import FILES, compare, read_outputs
 from streams.replay.run import ReplayOptions, ReplaySummary, publish, publish_dead_letters, replay
+from streams.replay.worker import ReplayError, ReplayGroup
 from streams.worker.settings import Settings, load_settings
 from streams.worker.topics import TopicNames
 from synthetic.generate import GenerateOptions, GenerateReport, generate
@@ -57,10 +59,11 @@ def twice(
     history: tuple[Path, GenerateReport],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, Path, ReplaySummary]:
+    """The golden history replayed on one worker, then on two (each with the sink in a process of its own)."""
     source, _ = history
     first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
-    summary = _replay(settings, broker, source, first)
-    _replay(settings, broker, source, second)
+    summary = _replay(settings, broker, source, first, workers=1)
+    _replay(settings, broker, source, second, workers=2)
     return first, second, summary
 
 
@@ -86,9 +89,10 @@ def test_every_planted_scenario_gets_its_expected_outcome(
     assert summary.scenario_failures == []
 
 
-def test_replaying_the_same_input_twice_gives_byte_identical_files(
+def test_replaying_the_same_input_twice_on_one_and_on_two_workers_gives_byte_identical_files(
     twice: tuple[Path, Path, ReplaySummary],
 ) -> None:
+    """Two workers split the partitions: same files, so a replay's outputs do not depend on --workers."""
     first, second, _ = twice
     for stem in FILES:
         assert (first / f"{stem}.jsonl").read_bytes() == (second / f"{stem}.jsonl").read_bytes(), stem
@@ -132,6 +136,33 @@ def test_replaying_archived_inbound_topics_gives_the_same_effects(
     first, _, golden_summary = twice
     assert compare(first, out, stems=[s for s in FILES if s != "dead-letters"]) == []
     assert len(summary.plan.dead_letters) == len(golden_summary.plan.dead_letters)
+
+
+async def test_a_replay_process_that_dies_fails_the_run_naming_its_log_and_leaves_no_process(
+    settings: Settings, broker: EmbeddedBroker, tmp_path: Path, unique: str
+) -> None:
+    group = ReplayGroup(
+        settings=settings,
+        broker_url=broker.url,
+        app_id=f"replay-{unique}",
+        prefix=f"replay-{unique}.",
+        work_dir=tmp_path,
+        workers=2,
+    ).start()
+    pids = [p.process.pid for p in group.processes if p.process is not None]
+    try:
+        assert group.sink.process is not None
+        group.sink.process.kill()
+        with pytest.raises(
+            ReplayError, match=f"replay sink exited with code -9; log {tmp_path / 'sink.log'}"
+        ):
+            await group.wait_ready(broker.bootstrap, timeout_s=60)
+    finally:
+        group.stop(grace_s=10)
+    assert len(pids) == 3
+    for pid in pids:  # stopped and reaped: no such process any more
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def _plan_options(settings: Settings) -> PlanOptions:
