@@ -14,6 +14,7 @@ import faust
 from connectors.kafka.security import KafkaSecurity
 from streams.faust_fixes.fetch_wait import lower_fetch_wait
 from streams.faust_fixes.flow_control import clear_only_on_real_resume
+from streams.faust_fixes.quiet_logs import SpinnerOnlyOnATerminal
 from streams.faust_fixes.true_ends import read_changelogs_to_their_true_end
 
 __all__ = ["CHECKED_FAUST_VERSIONS", "apply_fixes"]
@@ -28,3 +29,5 @@ def apply_fixes(app: faust.App, *, bootstrap: str, fetch_max_wait_ms: int, secur
     lower_fetch_wait(consumer, fetch_max_wait_ms)
     clear_only_on_real_resume(app.flow_control)  # else a restart can drop events
     read_changelogs_to_their_true_end(consumer, bootstrap, security)  # else recovery can miss the last states
+    conf: Any = app.conf  # the stubs type the Worker setting as a symbol, not a class
+    conf.Worker = SpinnerOnlyOnATerminal  # else -l warn without a terminal makes every debug record

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from importlib.metadata import version
 from typing import Any
 
@@ -9,7 +11,8 @@ import faust
 import pytest
 from faust.types import TP
 
-from streams.faust_fixes import CHECKED_FAUST_VERSIONS
+from connectors.kafka.security import PLAINTEXT
+from streams.faust_fixes import CHECKED_FAUST_VERSIONS, apply_fixes
 from streams.faust_fixes.committed import FaustInternalsChanged, committed_offsets
 from streams.faust_fixes.fetch_wait import lower_fetch_wait
 from streams.faust_fixes.slow_clients import GuardedAppRunner, guard_faust_web, guarded_runner
@@ -62,3 +65,20 @@ def test_the_web_driver_hands_back_the_guarded_runner_it_was_given() -> None:
     runner = guarded_runner(app.web)
     assert isinstance(runner, GuardedAppRunner)
     assert runner.header_timeout_s == 5
+
+
+def test_a_worker_at_warn_without_a_terminal_keeps_the_root_logger_at_warn() -> None:
+    """quiet_logs.py: Faust alone lowers the root logger to DEBUG for a spinner no terminal shows."""
+    fixed, plain = (
+        faust.App(f"quiet-logs-{n}", broker="kafka://127.0.0.1:1", autodiscover=False) for n in range(2)
+    )
+    apply_fixes(fixed, bootstrap="127.0.0.1:1", fetch_max_wait_ms=100, security=PLAINTEXT)
+    levels = {}
+    for name, app in (("fixed", fixed), ("plain", plain)):
+        root = logging.Logger(f"quiet-logs-{name}")  # stands in for the root logger Faust is given
+        root.addHandler(logging.StreamHandler(io.StringIO()))
+        root.setLevel(logging.WARNING)
+        worker = app.Worker(stdout=io.StringIO(), loglevel="WARN")  # a log file, not a terminal
+        worker.on_setup_root_logger(root, logging.WARNING)
+        levels[name] = (root.level, root.isEnabledFor(logging.DEBUG))
+    assert levels == {"fixed": (logging.WARNING, False), "plain": (logging.DEBUG, True)}
