@@ -49,7 +49,14 @@ def default_workers(partitions: int, cores: int | None = None) -> int:
     >>> default_workers(4, 2), default_workers(4, 8), default_workers(4, 1)
     (2, 4, 1)
     """
-    return max(1, min(partitions, cores if cores is not None else os.cpu_count() or 1))
+    return max(1, min(partitions, cores if cores is not None else usable_cores()))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's cpuset), else the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class ReplayWorker:

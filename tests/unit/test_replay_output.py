@@ -1,11 +1,16 @@
-"""A replay's output files do not depend on where at-least-once delivery put duplicates."""
+"""A replay's output files do not depend on where at-least-once delivery put duplicates; its --workers."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import pytest
 
 from connectors.kafka.archive import ArchivedRecord
 from streams.replay.output import FILES, collect, write_outputs
+from streams.replay.run import ReplayError, ReplayOptions, replay
+from streams.worker.settings import load_settings
 
 OVERVIEW = b'{"type":"household_overview","household_key":"1011AB-1","as_of":"2026-01-0%dT23:00:00Z"}'
 SIGNAL = b'{"type":"signal","signal_id":"s-1","household_key":"1011AB-1","kinds":[%s]}'
@@ -46,3 +51,14 @@ def test_the_same_id_with_other_content_is_a_conflict_where_one_record_per_id_is
     assert outputs.conflicts == ["reminders: r-1"]
     assert outputs.duplicates == 1
     assert outputs.records["reminders"]["r-1"] == REMINDER % b"free"  # the first kept
+
+
+@pytest.mark.parametrize("workers", [0, 5])
+def test_workers_beyond_the_partitions_are_refused_before_anything_runs(workers: int, tmp_path: Path) -> None:
+    """A worker without a partition would never be ready: refused at once, nothing started or read."""
+    settings = load_settings().model_copy(update={"partitions": 4})
+    options = ReplayOptions(source_dir=tmp_path / "missing", out=tmp_path / "out", workers=workers)
+    with pytest.raises(
+        ReplayError, match=rf"--workers {workers}: between 1 and the number of partitions \(4\)"
+    ):
+        asyncio.run(replay(settings, options, broker_url="kafka://127.0.0.1:1"))
