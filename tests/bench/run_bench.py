@@ -402,6 +402,11 @@ def main() -> None:
         # The household stage alone, in this process: the part of the cost that is our domain code.
         results["household_stage_alone"] = {k: round(v, 2) for k, v in measure().items()}
         print(f"household stage alone (no Kafka): {results['household_stage_alone']}", flush=True)
+        from tests.bench import codec_lever
+
+        # The lever of the state as msgspec Structs, measured on the same states (not used).
+        results["codec_lever_us_per_state"] = {k: round(v, 1) for k, v in codec_lever.measure().items()}
+        print(f"state codec, pydantic vs msgspec: {results['codec_lever_us_per_state']}", flush=True)
         from tests.bench.latency import measure_latency
 
         results["latency_500_per_s"] = measure_latency(broker, workdir, seconds=args.latency_seconds)
@@ -454,6 +459,13 @@ def print_table(results: dict[str, Any]) -> None:
         ("household stage alone (fold, rules, overview; no Kafka), events/s", str(alone["process"])),
         ("intake alone (validate, drop BSN and birth date), events/s", str(alone["intake"])),
     ]
+    c = results["codec_lever_us_per_state"]
+    rows.append(
+        (
+            "state decode + encode + copy, us per state: pydantic / msgspec Structs (lever not used)",
+            f"{c['pydantic_total_us']} / {c['msgspec_total_us']}",
+        )
+    )
     lat = results["latency_500_per_s"]
     rows += [("latency event -> reminder p50 / p99 at 500 events/s, s", f"{lat['p50_s']} / {lat['p99_s']}")]
     width = max(len(r[0]) for r in rows)
