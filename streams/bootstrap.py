@@ -21,6 +21,7 @@ from streams import team
 from streams.faust_fixes import apply_fixes
 from streams.faust_fixes.producer import raise_buffer_bound
 from streams.worker import agents, file_rejections, web, web_security
+from streams.worker.fold_thread import FoldThread
 from streams.worker.logs import logging_config
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Pipeline
@@ -34,6 +35,7 @@ class VroegsignaalApp(faust.App):
 
     pipeline: Pipeline
     ops_listener: web_security.OpsListener | None = None
+    fold_thread: FoldThread | None = None
     _watchdog: threading.Timer | None = None
 
     async def on_first_start(self) -> None:
@@ -64,6 +66,8 @@ class VroegsignaalApp(faust.App):
 
     async def on_shutdown(self) -> None:
         await super().on_shutdown()
+        if self.fold_thread is not None:  # after the agents stopped: no fold is running or to come
+            self.fold_thread.close()
         # Stopped in time: a process that lives on (tests, embedding) must not be ended later.
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -110,7 +114,8 @@ def create_app(settings: Settings, *, metrics: Metrics | None = None) -> Vroegsi
         metrics=metrics,
         app=app,
     )
-    agents.register(app, app.pipeline)
+    app.fold_thread = FoldThread()
+    agents.register(app, app.pipeline, fold=app.fold_thread)
     file_rejections.register(app, app.pipeline)
     web.register(app, app.pipeline)
     team.register(app, app.pipeline)

@@ -18,7 +18,8 @@ from signals.limits import HouseholdLimits
 from streams.faust_fixes.current_event import set_current_event
 from streams.worker import outputs
 from streams.worker.batching import batches, by_partition, crash_on_error
-from streams.worker.household import HouseholdProcessor
+from streams.worker.fold_thread import FoldThread
+from streams.worker.household import BatchResult, HouseholdProcessor
 from streams.worker.ingest import CLOCK_KEY, InboundRecord, IngestProcessor
 from streams.worker.lag import register_lag, remove_series
 from streams.worker.pipeline import Pipeline
@@ -26,8 +27,8 @@ from streams.worker.sink import register_sink
 from streams.worker.tables import TextKeys, raw_table, read_time, rocksdb_options
 
 
-def register(app: faust.App, pipeline: Pipeline) -> None:
-    """Declare topics and tables and attach the agents to the app."""
+def register(app: faust.App, pipeline: Pipeline, *, fold: FoldThread) -> None:
+    """Declare topics and tables and attach the agents to the app; the household fold runs in `fold`."""
     s, names = pipeline.settings, pipeline.names
     inbound = app.topic(
         *names.all_inbound, names.clock, partitions=s.partitions, key_serializer="raw", value_serializer="raw"
@@ -75,7 +76,7 @@ def register(app: faust.App, pipeline: Pipeline) -> None:
         remove_series(pipeline.metrics.stream_time, ((str(tp.partition),) for tp in revoked))
 
     app.agent(inbound, name="ingest")(_ingest_agent(pipeline, ingest))
-    app.agent(internal, name="household")(_household_agent(pipeline, processor, states, stream_times))
+    app.agent(internal, name="household")(_household_agent(pipeline, processor, fold, states, stream_times))
     register_sink(app, pipeline)
     register_lag(app, pipeline)
     if s.clock == "wall":
@@ -111,34 +112,44 @@ def _inbound(event: EventT) -> InboundRecord:
 
 
 def _household_agent(
-    pipeline: Pipeline, processor: HouseholdProcessor, states: TextKeys, stream_times: TextKeys
+    pipeline: Pipeline,
+    processor: HouseholdProcessor,
+    fold: FoldThread,
+    states: TextKeys,
+    stream_times: TextKeys,
 ) -> Any:
     s, m = pipeline.settings, pipeline.metrics
 
     async def household(stream: faust.StreamT[Any]) -> None:
         async for batch in batches(stream, s.batch_max_events, s.batch_within_s):
-            await _household_batch(batch)
+            groups = by_partition(batch)
+            # Cancelled at an await (the fold or the send: before any state was written, and
+            # only once the fold has ended, FoldThread.run), the partitions' indexes are rebuilt.
+            with processor.until_written(sorted({partition for _, partition in groups})):
+                await _household_batch(groups)
 
-    async def _household_batch(batch: Sequence[EventT]) -> None:
+    async def _household_batch(groups: dict[tuple[str, int], list[EventT]]) -> None:
         started = time.perf_counter()
         results = []
         outbox = outputs.Outbox(pipeline)
-        for (_, partition), events in by_partition(batch).items():
+        for (_, partition), events in groups.items():
             # Table reads of a RocksDB store go to the current event's partition.
             set_current_event(events[-1])
             offsets: dict[int, int] = {}
             messages = _decode_internal(pipeline, events, outbox, offsets)
             before = read_time(stream_times, str(partition))
-            result = processor.process(partition, messages, before)
+            # In the fold thread, in a copy of this context (the current event just set): the
+            # loop answers /healthz, /metrics and the broker meanwhile (streams/worker/fold_thread.py).
+            result = await fold.run(processor.process, partition, messages, before)
             for accepted, refusal in result.refused:
                 _dead_letter_refused(pipeline, accepted, refusal, partition, offsets[id(accepted)], outbox)
             results.append((partition, events[-1], result))
         # Effects first, acknowledged by the broker; states after. A crash in
-        # between re-sends the same effect ids, it never loses one.
-        for _, _, result in results:
-            for output in result.outputs:
-                outbox.add_output(output)
+        # between re-sends the same effect ids, it never loses one. Encoded in the fold
+        # thread too: a catch-up's tens of thousands of outputs took most of a second.
+        await fold.run(_queue_outputs, outbox, [result for _, _, result in results])
         await outbox.send()
+        # No await from here on: the states, stream times and metrics of the batch are written whole.
         for partition, last_event, result in results:
             set_current_event(last_event)
             for key, raw in result.states.items():
@@ -154,6 +165,12 @@ def _household_agent(
         m.processing_latency.labels("household").observe(time.perf_counter() - started)
 
     return crash_on_error("household", household)
+
+
+def _queue_outputs(outbox: outputs.Outbox, results: Sequence[BatchResult]) -> None:
+    for result in results:
+        for output in result.outputs:
+            outbox.add_output(output)
 
 
 def _decode_internal(

@@ -4,11 +4,16 @@ The agent (streams/worker/agents.py) hands over each partition's messages in ord
 sends the returned effects, waits until the broker has them, and only then
 writes the changed states. A crash between the two re-processes the batch:
 the effects go out again with the same ids (sinks upsert), never lost.
+
+The agent runs `process` in a thread of its own (streams/worker/fold_thread.py), so the
+event loop answers /healthz and /metrics during a long fold; everything else is called on
+the loop. A lock keeps the two apart (see `HouseholdProcessor.__init__`).
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -126,27 +131,51 @@ class HouseholdProcessor:
         self._ended_at: dict[int, datetime | None] = {}
         self._routes: dict[str, Route] = {}  # per batch: a household is routed once, not per message
         self._stored: dict[str, bytes] = {}  # per batch: each household's state as read from the table
+        # `process` runs in the agent's fold thread, the rest on the event loop. Faust signals a
+        # revoke (forget_partitions) only once the batch in flight is acknowledged, so the two
+        # meet only when a stop cut that wait short; then forgetting waits for the fold to end
+        # instead of changing the indexes under it. Held per batch, never contended in a fold.
+        self._lock = threading.Lock()
 
     def forget_partitions(self, partitions: Sequence[int]) -> None:
-        """After a rebalance: the index of a partition is rebuilt when it is next used."""
-        for partition in partitions:
-            self._indexes.pop(partition, None)
-            self._tracked.pop(partition, None)
-            self._ended_at.pop(partition, None)
+        """After a rebalance, or a batch whose states were not written: the index is rebuilt when next used."""
+        with self._lock:
+            for partition in partitions:
+                self._indexes.pop(partition, None)
+                self._tracked.pop(partition, None)
+                self._ended_at.pop(partition, None)
+
+    @contextmanager
+    def until_written(self, partitions: Sequence[int]) -> Iterator[None]:
+        """Around a batch from its fold to its written states: left by an exception, the partitions are forgotten.
+
+        A batch abandoned in between (a cancelled agent: shutdown, rebalance) wrote no state, but
+        its fold moved the indexes on. The re-processed batch is recognised by its stream time
+        (`_process`), except when the abandoned batch did not move the stream time (late events
+        only); forgetting covers every case. Enter it on the thread that writes the states; a fold
+        still running in another thread must have ended before the exception arrives here.
+        """
+        try:
+            yield
+        except BaseException:
+            self.forget_partitions(partitions)
+            raise
 
     def households_tracked(self) -> int:
         """Households in the table, over the partitions indexed here (each is, from its first batch on)."""
-        return sum(self._tracked.values())
+        with self._lock:
+            return sum(self._tracked.values())
 
     def pending_wakeups(self) -> int:
         """Households with a pending deadline (a quiet one's forget time counts), over the partitions indexed here."""
-        return sum(len(index) for index in self._indexes.values())
+        with self._lock:
+            return sum(len(index) for index in self._indexes.values())
 
     def process(
         self, partition: int, messages: Sequence[HouseholdMessage], stream_time: datetime | None
     ) -> BatchResult:
         """Fold messages in order; fire deadlines as soon as stream time passes them."""
-        with _collection_deferred():
+        with self._lock, _collection_deferred():
             return self._process(partition, messages, stream_time)
 
     def _process(

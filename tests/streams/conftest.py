@@ -2,11 +2,13 @@
 
 `Worker` does what streams/worker/agents.py does around `HouseholdProcessor.process`: one call
 per partition batch, the batch's outputs "sent" (collected) before its states and stream
-time are written to plain dicts standing in for the Faust tables.
+time are written to plain dicts standing in for the Faust tables; `run_in` as the agent does
+it, with the fold in a FoldThread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +21,7 @@ from schemas.contract_v1 import Source
 from schemas.internal_v1 import AcceptedEvent, ClockTick, HouseholdMessage
 from schemas.outputs_v1 import CostsPermitted, CostViolation, ReminderIssued, Signal, SignalResolved
 from signals.policy import Policy
+from streams.worker.fold_thread import FoldThread
 from streams.worker.household import BatchResult, HouseholdProcessor, Output
 from tests.unit.factories import PREMIUM_CENTS, RENT_CENTS, T0, event
 
@@ -109,6 +112,17 @@ class Worker:
         result = self.process(partition, messages)
         self.outputs.extend(result.outputs)
         self.commit(partition, result)
+        return result
+
+    async def run_in(
+        self, fold: FoldThread, partition: int, messages: Sequence[HouseholdMessage]
+    ) -> BatchResult:
+        """One batch as the agent does it: the fold in `fold`'s thread, send (an await), then write."""
+        with self.processor.until_written([partition]):
+            result = await fold.run(self.process, partition, messages)
+            await asyncio.sleep(0)  # the broker acknowledging the outputs
+            self.outputs.extend(result.outputs)
+            self.commit(partition, result)
         return result
 
     def feed(self, routed: Sequence[Routed], batch_size: int | None = None) -> None:
