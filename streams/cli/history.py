@@ -86,6 +86,7 @@ async def run_replay(
     tail_days: int,
     start_at: str,
     workers: int | None = None,
+    in_process: bool = False,
 ) -> None:
     """`replay`: exits 1 when --expect differs, 2 on a usage or run error."""
     if (from_dir is None) == (not from_topics):
@@ -103,6 +104,7 @@ async def run_replay(
         tail_days=tail_days,
         start_at=cast(StartAt, start_at),
         workers=workers,
+        in_process=in_process,
     )
     try:
         code = await run(settings, options)

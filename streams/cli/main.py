@@ -167,6 +167,12 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
             default=None,
             help="Worker processes (default: one per core, at most one per partition).",
         ),
+        option(
+            "--in-process",
+            is_flag=True,
+            default=False,
+            help="Fold each partition in a process of its own, without broker or sink (same output files).",
+        ),
     )
     async def replay(
         self: AppCommand,
@@ -180,6 +186,7 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
         tail_days: int,
         start_at: str,
         workers: int | None,
+        in_process: bool,
     ) -> None:
         """Replay a history through an isolated pipeline and write its outputs as sorted JSON Lines."""
         await history.run_replay(
@@ -194,6 +201,7 @@ def _attach_commands(app: VroegsignaalApp, settings: Settings) -> None:
             tail_days=tail_days,
             start_at=start_at,
             workers=workers,
+            in_process=in_process,
         )
 
     from streams.cli import team as team_commands

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 from schemas.contract_v1 import Source
+from signals.limits import HouseholdLimits
 from signals.policy import Policy
 from streams.errors import StreamsError
 from streams.worker.kafka_security import KafkaSecuritySettings
@@ -228,6 +230,18 @@ class Settings(BaseSettings):
     def sink_group(self) -> str:
         """The read-model sink's consumer group: its own, beside the app's (streams/worker/sink.py)."""
         return f"{self.app_id}-sink"
+
+    @property
+    def household_limits(self) -> HouseholdLimits:
+        """The household stage's bounds (signals.limits), for the worker and the in-process replay alike."""
+        return HouseholdLimits(
+            max_open_debts=self.max_open_debts_per_household,
+            max_signals_per_case=self.max_signals_per_case,
+            coalesce_within=timedelta(minutes=self.signal_coalesce_minutes),
+            case_period_months=self.case_period_months,
+            max_events_per_debt=self.max_events_per_debt,
+            max_events_per_household=self.max_events_per_household,
+        )
 
     @property
     def effective_database_url(self) -> str:

@@ -98,6 +98,23 @@ def test_replaying_the_same_input_twice_on_one_and_on_two_workers_gives_byte_ide
         assert (first / f"{stem}.jsonl").read_bytes() == (second / f"{stem}.jsonl").read_bytes(), stem
 
 
+def test_an_in_process_replay_writes_the_same_files_as_the_workers(
+    settings: Settings,
+    history: tuple[Path, GenerateReport],
+    twice: tuple[Path, Path, ReplaySummary],
+    tmp_path: Path,
+) -> None:
+    """--in-process folds each partition in a process of a pool, without broker or sink: the same files."""
+    source, _ = history
+    options = ReplayOptions(source_dir=source, out=tmp_path, in_process=True, workers=2)
+    summary = asyncio.run(replay(settings, options))
+    first, _, _ = twice
+    for stem in FILES:
+        assert (tmp_path / f"{stem}.jsonl").read_bytes() == (first / f"{stem}.jsonl").read_bytes(), stem
+    assert summary.in_process
+    assert "2 process(es) in-process" in summary.lines()[1]
+
+
 def test_replaying_an_archived_internal_topic_reproduces_its_outputs(
     settings: Settings,
     broker: EmbeddedBroker,
