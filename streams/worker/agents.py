@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from schemas.internal_v1 import HOUSEHOLD_MESSAGE, AcceptedEvent, ClockTick, HouseholdMessage
 from signals.household import Refusal
 from signals.intake import IntakeLimits, Origin, dead_letter, refused_letter
-from signals.limits import HouseholdLimits
 from streams.faust_fixes.current_event import set_current_event
 from streams.worker import outputs
 from streams.worker.batching import batches, by_partition, crash_on_error
@@ -52,14 +51,7 @@ def register(app: faust.App, pipeline: Pipeline, *, fold: FoldThread) -> None:
         route=pipeline.routing.route,
         partition_of=pipeline.partition_of,
         forget_after_days=s.household_forget_days,
-        limits=HouseholdLimits(
-            max_open_debts=s.max_open_debts_per_household,
-            max_signals_per_case=s.max_signals_per_case,
-            coalesce_within=timedelta(minutes=s.signal_coalesce_minutes),
-            case_period_months=s.case_period_months,
-            max_events_per_debt=s.max_events_per_debt,
-            max_events_per_household=s.max_events_per_household,
-        ),
+        limits=s.household_limits,
     )
     ingest = IngestProcessor(
         names=names,
