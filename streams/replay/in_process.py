@@ -41,12 +41,20 @@ _REPLACED = ("household-overviews", "signals")
 
 @dataclass(frozen=True)
 class PartitionFold:
-    """What one partition's fold produced: (file stem, record) in the order the worker sends them."""
+    """What one partition's fold produced: its records of the output files, as `collect` keeps them.
+
+    Kept per id in the child (the last overview of a household, not one per batch), so what
+    travels back to the replay is the files' share of this partition, not every version sent.
+    """
 
     partition: int
-    records: list[tuple[str, bytes]]
+    outputs: Outputs
     messages: int
     invalid: int  # internal messages that did not decode (the worker dead-letters them; not in the files)
+    # Wall-clock time (time.time()) the fold started and ended in its process: the replay's processing
+    # time spans the folds, not the pool's start-up, as a replay through workers is timed from ready.
+    started: float = 0.0
+    ended: float = 0.0
 
 
 def _routing(settings: Settings) -> RoutingTable:
@@ -58,6 +66,7 @@ def _routing(settings: Settings) -> RoutingTable:
 
 def fold_partition(settings: Settings, partition: int, values: Sequence[bytes]) -> PartitionFold:
     """Fold one partition's internal messages, in order, in the worker's batch size; no I/O."""
+    started = time.time()
     names, routing = TopicNames(""), _routing(settings)
     states: dict[str, bytes] = {}
     processor = HouseholdProcessor(
@@ -68,7 +77,7 @@ def fold_partition(settings: Settings, partition: int, values: Sequence[bytes]) 
         forget_after_days=settings.household_forget_days,
         limits=settings.household_limits,
     )
-    records: list[tuple[str, bytes]] = []
+    outputs = Outputs()
     stream_time: datetime | None = None
     invalid = 0
     for start in range(0, len(values), settings.batch_max_events):
@@ -83,11 +92,18 @@ def fold_partition(settings: Settings, partition: int, values: Sequence[bytes]) 
         for output in result.outputs:
             stem = names.output_kind(names.output(output))
             assert stem is not None, output  # every output has a topic of a kind
-            records.append((stem, encode(output)))
+            outputs.add(stem, encode(output), replace=stem in _REPLACED)
         states.update(result.states)
         for key in result.forgotten:
             states.pop(key, None)
-    return PartitionFold(partition=partition, records=records, messages=len(values), invalid=invalid)
+    return PartitionFold(
+        partition=partition,
+        outputs=outputs,
+        messages=len(values),
+        invalid=invalid,
+        started=started,
+        ended=time.time(),
+    )
 
 
 def by_partition(internal: Iterable[InternalRecord], partitions: int) -> list[list[bytes]]:
@@ -101,8 +117,7 @@ def by_partition(internal: Iterable[InternalRecord], partitions: int) -> list[li
 def fold_in_processes(
     settings: Settings, internal: Sequence[InternalRecord], dead_letters: Iterable[bytes], *, processes: int
 ) -> tuple[Outputs, float]:
-    """Every partition folded in a pool of `processes`; the outputs as `collect` gives them, and the seconds taken."""
-    started = time.monotonic()
+    """Every partition folded in a pool of `processes`; the outputs as `collect` gives them, and the seconds of folding."""
     per_partition = by_partition(internal, settings.partitions)
     # Spawned, not forked: the caller runs an event loop and may have threads.
     context = multiprocessing.get_context("spawn")
@@ -111,15 +126,18 @@ def fold_in_processes(
         order = sorted(range(settings.partitions), key=lambda p: -len(per_partition[p]))
         futures = [pool.submit(fold_partition, settings, p, per_partition[p]) for p in order]
         folds = [future.result() for future in futures]
-    return outputs_of(folds, dead_letters), time.monotonic() - started
+    seconds = max(fold.ended for fold in folds) - min(fold.started for fold in folds)
+    return outputs_of(folds, dead_letters), seconds
 
 
 def outputs_of(folds: Iterable[PartitionFold], dead_letters: Iterable[bytes]) -> Outputs:
-    """The output files' records, as `collect` makes them of the topics: per partition in order, the last version."""
+    """The output files' records of all partitions (a household's records are all in its partition's)."""
     outputs = Outputs()
     for fold in sorted(folds, key=lambda fold: fold.partition):
-        for stem, value in fold.records:
-            outputs.add(stem, value, replace=stem in _REPLACED)
+        for stem, records in fold.outputs.records.items():
+            outputs.records[stem].update(records)
+        outputs.conflicts += fold.outputs.conflicts
+        outputs.duplicates += fold.outputs.duplicates
     for value in dead_letters:
         outputs.add("dead-letters", value)
     return outputs

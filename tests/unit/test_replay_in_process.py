@@ -37,10 +37,22 @@ def test_a_partition_folds_to_the_same_output_files_in_any_batch_size() -> None:
     values = _internal()
     whole = fold_partition(_settings(2000), 0, values)
     one_by_one = fold_partition(_settings(1), 0, values)
-    assert len(one_by_one.records) > len(whole.records)  # an overview per household per batch
     files = outputs_of([whole], []).records
     assert files == outputs_of([one_by_one], []).records
     assert all(files[kind] for kind in ("reminders", "household-overviews", "signals")), files.keys()
+    assert whole.outputs.conflicts == one_by_one.outputs.conflicts == []
+
+
+def test_partitions_merge_into_one_set_of_files() -> None:
+    values = _internal()
+    first, second = (
+        fold_partition(_settings(2000), 0, values[:200]),
+        fold_partition(_settings(2000), 1, values[200:]),
+    )
+    merged = outputs_of([second, first], [b'{"topic": "t", "partition": 0, "offset": 1}'])
+    for stem in ("reminders", "signals"):
+        assert merged.records[stem] == first.outputs.records[stem] | second.outputs.records[stem]
+    assert len(merged.records["dead-letters"]) == 1
 
 
 def test_a_message_that_does_not_decode_is_counted_and_the_rest_folded() -> None:
@@ -49,7 +61,7 @@ def test_a_message_that_does_not_decode_is_counted_and_the_rest_folded() -> None
     fold = fold_partition(_settings(2000), 0, broken)
     assert fold.invalid == 1
     assert fold.messages == len(broken)
-    assert fold.records == fold_partition(_settings(2000), 0, values).records
+    assert fold.outputs.records == fold_partition(_settings(2000), 0, values).outputs.records
 
 
 def test_the_plan_is_split_per_partition_in_order() -> None:
