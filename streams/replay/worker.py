@@ -36,6 +36,12 @@ from streams.worker.settings import Settings
 __all__ = ["ReplayError", "ReplayGroup", "ReplayWorker", "default_workers", "wait_committed"]
 
 POLL_S = 0.2
+# A replay has its whole input at once and no one waits for an effect: batches far larger than
+# live latency allows. A household's state is decoded, folded and stored, and its overview sent,
+# once per batch, so the 20k-household year took ~16 s instead of ~35 s on two workers and a
+# third less CPU (2,000 events within 0.05 s, the live defaults). The outputs are the same.
+REPLAY_BATCH_MAX_EVENTS = 20_000
+REPLAY_BATCH_WITHIN_S = 2.0
 Role = Literal["worker", "sink"]
 
 
@@ -112,8 +118,8 @@ class ReplayWorker:
             "HEARTBEAT_INTERVAL_S": "1",
             "COMMIT_INTERVAL_S": "0.5",  # the replay waits for commits to know it is done
             "RULES": s.rules.model_dump_json(),
-            "BATCH_MAX_EVENTS": str(s.batch_max_events),
-            "BATCH_WITHIN_S": str(s.batch_within_s),
+            "BATCH_MAX_EVENTS": str(max(s.batch_max_events, REPLAY_BATCH_MAX_EVENTS)),
+            "BATCH_WITHIN_S": str(max(s.batch_within_s, REPLAY_BATCH_WITHIN_S)),
             "FETCH_MAX_WAIT_MS": str(s.fetch_max_wait_ms),
             "MAX_MESSAGE_BYTES": str(s.max_message_bytes),
             "LOG_LEVEL": "warning",
