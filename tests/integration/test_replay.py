@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,24 @@ def test_an_in_process_replay_writes_the_same_files_as_the_workers(
         assert (tmp_path / f"{stem}.jsonl").read_bytes() == (first / f"{stem}.jsonl").read_bytes(), stem
     assert summary.in_process
     assert "2 process(es) in-process" in summary.lines()[1]
+
+
+def test_the_replay_command_in_process_matches_the_golden_files(
+    history: tuple[Path, GenerateReport], tmp_path: Path
+) -> None:
+    """`vroegsignaal replay --in-process --expect`: no broker (none given, none started), exit 0, identical."""
+    source, _ = history
+    command = ["replay", "--from", str(source), "--out", str(tmp_path / "out"), "--in-process"]
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", *command, "--workers", "2", "--expect", str(GOLDEN_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 process(es) in-process, no broker or sink" in done.stdout
+    assert f"outputs identical to {GOLDEN_DIR}" in done.stdout
 
 
 def test_replaying_an_archived_internal_topic_reproduces_its_outputs(
