@@ -240,6 +240,9 @@ def read_archive(path: Path) -> Iterator[ArchivedRecord]:
                 yield ArchivedRecord.from_json(topic, line)
 
 
+ARCHIVE_TOPICS_AT_ONCE = 8  # topics read side by side by archive_topics (a consumer each)
+
+
 async def archive_topics(
     bootstrap: str,
     topics: Iterable[str],
@@ -250,22 +253,31 @@ async def archive_topics(
     progress: TextIO | None = sys.stderr,
     security: KafkaSecurity = PLAINTEXT,
 ) -> dict[str, int]:
-    """Write `<topic>.jsonl.gz` per existing topic (records in [since, until)); returns records per file."""
+    """Write `<topic>.jsonl.gz` per existing topic (records in [since, until)); returns records per file.
+
+    Up to ARCHIVE_TOPICS_AT_ONCE topics are read side by side: each read ends with an empty poll
+    past the reported end (~0.5 s), which one after another added up to ~18 s for a prefix's 37.
+    """
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    for topic in topics:
+    at_once = asyncio.Semaphore(ARCHIVE_TOPICS_AT_ONCE)
+
+    async def one(topic: str) -> int:
         path, written, read = out / f"{topic}{SUFFIX}", 0, 0
-        handle = await asyncio.to_thread(_GzipLines, path)
-        try:
-            async for batch in read_topic_batches(bootstrap, topic, security=security):
-                chosen = [r.to_json() + b"\n" for r in batch if selected(r, since, until)]
-                read, written = read + len(batch), written + len(chosen)
-                await asyncio.to_thread(handle.write, b"".join(chosen))
-        finally:
-            await asyncio.to_thread(handle.close)
-        counts[topic] = written
+        async with at_once:
+            handle = await asyncio.to_thread(_GzipLines, path)
+            try:
+                async for batch in read_topic_batches(bootstrap, topic, security=security):
+                    chosen = [r.to_json() + b"\n" for r in batch if selected(r, since, until)]
+                    read, written = read + len(batch), written + len(chosen)
+                    await asyncio.to_thread(handle.write, b"".join(chosen))
+            finally:
+                await asyncio.to_thread(handle.close)
         if progress is not None:
             print(f"archive: {topic}: {written} of {read} records -> {path}", file=progress, flush=True)
+        return written
+
+    chosen_topics = list(dict.fromkeys(topics))
+    counts = dict(zip(chosen_topics, await asyncio.gather(*map(one, chosen_topics)), strict=True))
     manifest = {
         "format": "vroegsignaal-archive/1",
         "since": since.isoformat() if since else None,
