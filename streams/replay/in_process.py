@@ -4,7 +4,7 @@
 change before it goes live, on every core: the partitions of the internal topic are
 independent (stream time, states and deadlines are per partition, a household lives in
 one), so each is folded by `HouseholdProcessor` in a process of a pool, in the batches the
-worker would take, and its outputs come back in order. Same processor, rules, routing and
+replay workers take, and its outputs come back. Same processor, rules, routing and
 bounds as the worker, so the output files are byte-identical to a replay through the worker
 (tests/integration/test_replay.py compares both with the golden files). What it skips is
 the transport: Kafka, Faust, the changelogs and the SQL sink, so it does not test those,
@@ -28,6 +28,7 @@ from schemas.internal_v1 import HOUSEHOLD_MESSAGE, HouseholdMessage
 from signals.routing import RoutingTable
 from streams.replay.input import InternalRecord
 from streams.replay.output import Outputs
+from streams.replay.worker import REPLAY_BATCH_MAX_EVENTS
 from streams.worker.household import HouseholdProcessor
 from streams.worker.outputs import encode
 from streams.worker.settings import Settings
@@ -50,6 +51,7 @@ class PartitionFold:
     partition: int
     outputs: Outputs
     messages: int
+    folded: int  # messages handed to the household stage (each once)
     invalid: int  # internal messages that did not decode (the worker dead-letters them; not in the files)
     # Wall-clock time (time.time()) the fold started and ended in its process: the replay's processing
     # time spans the folds, not the pool's start-up, as a replay through workers is timed from ready.
@@ -64,8 +66,10 @@ def _routing(settings: Settings) -> RoutingTable:
     return default_routing()
 
 
-def fold_partition(settings: Settings, partition: int, values: Sequence[bytes]) -> PartitionFold:
-    """Fold one partition's internal messages, in order, in the worker's batch size; no I/O."""
+def fold_partition(
+    settings: Settings, partition: int, values: Sequence[bytes], *, batch_max_events: int
+) -> PartitionFold:
+    """Fold one partition's internal messages, in order, in batches of at most `batch_max_events`; no I/O."""
     started = time.time()
     names, routing = TopicNames(""), _routing(settings)
     states: dict[str, bytes] = {}
@@ -79,14 +83,15 @@ def fold_partition(settings: Settings, partition: int, values: Sequence[bytes]) 
     )
     outputs = Outputs()
     stream_time: datetime | None = None
-    invalid = 0
-    for start in range(0, len(values), settings.batch_max_events):
+    invalid = folded = 0
+    for start in range(0, len(values), batch_max_events):
         messages: list[HouseholdMessage] = []
-        for value in values[start : start + settings.batch_max_events]:
+        for value in values[start : start + batch_max_events]:
             try:
                 messages.append(HOUSEHOLD_MESSAGE.validate_json(value))
             except ValidationError:
                 invalid += 1
+        folded += len(messages)
         result = processor.process(partition, messages, stream_time)
         stream_time = result.stream_time
         for output in result.outputs:
@@ -100,6 +105,7 @@ def fold_partition(settings: Settings, partition: int, values: Sequence[bytes]) 
         partition=partition,
         outputs=outputs,
         messages=len(values),
+        folded=folded,
         invalid=invalid,
         started=started,
         ended=time.time(),
@@ -124,7 +130,12 @@ def fold_in_processes(
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         # Larger partitions first, so the last one to start is a short one.
         order = sorted(range(settings.partitions), key=lambda p: -len(per_partition[p]))
-        futures = [pool.submit(fold_partition, settings, p, per_partition[p]) for p in order]
+        # The replay workers' batches (streams/replay/worker.py): a household's state is
+        # decoded, stored and its overview made once per batch, whatever the batch size.
+        batch = max(settings.batch_max_events, REPLAY_BATCH_MAX_EVENTS)
+        futures = [
+            pool.submit(fold_partition, settings, p, per_partition[p], batch_max_events=batch) for p in order
+        ]
         folds = [future.result() for future in futures]
     seconds = max(fold.ended for fold in folds) - min(fold.started for fold in folds)
     return outputs_of(folds, dead_letters), seconds

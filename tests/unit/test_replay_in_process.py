@@ -28,26 +28,26 @@ def _internal(count: int = 400, households: int = 30) -> list[bytes]:
     return values
 
 
-def _settings(batch_max_events: int) -> Settings:
-    return Settings(demo=True, batch_max_events=batch_max_events)
+SETTINGS = Settings(demo=True)
 
 
 def test_a_partition_folds_to_the_same_output_files_in_any_batch_size() -> None:
     """Batches change how often an overview is sent, not the files: the last overview, every effect once."""
     values = _internal()
-    whole = fold_partition(_settings(2000), 0, values)
-    one_by_one = fold_partition(_settings(1), 0, values)
+    whole = fold_partition(SETTINGS, 0, values, batch_max_events=2000)
+    one_by_one = fold_partition(SETTINGS, 0, values, batch_max_events=1)
     files = outputs_of([whole], []).records
     assert files == outputs_of([one_by_one], []).records
     assert all(files[kind] for kind in ("reminders", "household-overviews", "signals")), files.keys()
     assert whole.outputs.conflicts == one_by_one.outputs.conflicts == []
+    assert whole.folded == one_by_one.folded == len(values)  # every message once, whatever the batches
 
 
 def test_partitions_merge_into_one_set_of_files() -> None:
     values = _internal()
     first, second = (
-        fold_partition(_settings(2000), 0, values[:200]),
-        fold_partition(_settings(2000), 1, values[200:]),
+        fold_partition(SETTINGS, 0, values[:200], batch_max_events=2000),
+        fold_partition(SETTINGS, 1, values[200:], batch_max_events=2000),
     )
     merged = outputs_of([second, first], [b'{"topic": "t", "partition": 0, "offset": 1}'])
     for stem in ("reminders", "signals"):
@@ -58,10 +58,10 @@ def test_partitions_merge_into_one_set_of_files() -> None:
 def test_a_message_that_does_not_decode_is_counted_and_the_rest_folded() -> None:
     values = _internal()
     broken = [*values[:10], b'{"not": "a household message"}', *values[10:]]
-    fold = fold_partition(_settings(2000), 0, broken)
+    fold = fold_partition(SETTINGS, 0, broken, batch_max_events=2000)
     assert fold.invalid == 1
-    assert fold.messages == len(broken)
-    assert fold.outputs.records == fold_partition(_settings(2000), 0, values).outputs.records
+    assert (fold.messages, fold.folded) == (len(broken), len(values))
+    assert fold.outputs.records == fold_partition(SETTINGS, 0, values, batch_max_events=2000).outputs.records
 
 
 def test_the_plan_is_split_per_partition_in_order() -> None:
