@@ -43,7 +43,10 @@ def _collection_deferred() -> Iterator[None]:
     Refcounting still frees everything a batch drops; cycles wait for the next collection.
     Only around this synchronous fold: held across the agent's awaits as well, it kept the
     cyclic garbage of every other task (web requests, Kafka futures) alive meanwhile, and
-    a worker's RSS per household more than doubled (README "Performance").
+    a worker's RSS per household more than doubled (README "Performance"). The switch is
+    process-wide: with the fold in its own thread (streams/worker/fold_thread.py) the loop's
+    cyclic garbage waits for the fold's end as well, which measured within the noise of RSS
+    per household (README "Performance").
     """
     enabled = gc.isenabled()
     gc.disable()
