@@ -1,4 +1,8 @@
-"""The agents: thin loops that decode, call signals/, send, and acknowledge only after delivery."""
+"""The agents: thin loops that decode, call signals/, send, and acknowledge only after delivery.
+
+The household fold runs in a thread of its own (streams/worker/fold_thread.py), so the event
+loop answers /healthz, /metrics and the broker while a long batch folds.
+"""
 
 from __future__ import annotations
 
