@@ -9,6 +9,7 @@ from faust.cli import AppCommand, argument, option
 
 from streams.bootstrap import VroegsignaalApp, create_app
 from streams.worker.logs import LogLevel, faust_loglevel
+from streams.worker.malloc_arenas import limit_malloc_arenas
 from streams.worker.settings import Settings, SettingsError, load_settings
 
 
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     config, args = _pop_config(args)
     try:
         settings = load_settings(config)
+        # Before Faust, aiokafka and RocksDB start threads: arenas made before stay.
+        limit_malloc_arenas(settings.malloc_arena_max)
         app = build(settings, args)
     except SettingsError as exc:
         print(f"vroegsignaal: {exc}", file=sys.stderr)

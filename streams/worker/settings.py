@@ -185,6 +185,10 @@ class Settings(BaseSettings):
     # a pod's limit (tests/bench/memory_curve.py); the states are on disk, these bound what is cached.
     rocksdb_write_buffer_mib: int = Field(default=8, ge=1, le=1024)
     rocksdb_block_cache_mib: int = Field(default=16, ge=1, le=16_384)
+    # --- malloc arenas (issue 17) ---
+    # At most this many glibc malloc arenas per process (streams/worker/malloc_arenas.py); 0 leaves
+    # glibc's default of eight per core, which cost a worker ~0.4 KiB more per household (README).
+    malloc_arena_max: int = Field(default=1, ge=0, le=1024)
 
     @field_validator("broker_url")
     @classmethod
