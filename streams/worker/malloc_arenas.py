@@ -4,8 +4,8 @@ glibc gives a thread that finds the main arena busy an arena of its own, up to e
 core, and memory freed into one arena is not reused by another. The worker has several
 threads that allocate: the household fold's (streams/worker/fold_thread.py), RocksDB's and
 the event loop. Measured with one worker at 100,000 households (the memory step of `make
-bench`, four runs each): 1.55-2.07 KiB per household with the default, 1.62 with two arenas
-(the fold thread then keeps one of its own), 1.35-1.44 with one (README "Performance"). The
+bench`): 1.55-2.07 KiB per household with glibc's default (four runs), 1.62-1.94 with two arenas
+(the fold thread then keeps one of its own), 1.35-1.75 with one (five runs; README "Performance"). The
 threads share one lock then, but Python code runs one thread at a time anyway. Set before the
 worker starts its threads (`streams.cli.main`); an operator's `MALLOC_ARENA_MAX` is overridden
 unless the setting is 0. Not glibc (musl): nothing to do.
